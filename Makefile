@@ -1,0 +1,47 @@
+# sea — the commands of ../shared/spec/operations.md. `make help` lists them.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.sea-installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+PYTHON ?= python3
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: help setup demo test refresh report evidence ui bench lint
+
+help:
+	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | evidence EVALUATION=<id> | ui | bench | lint"
+
+## setup: install everything (idempotent; the other targets call it)
+setup: $(STAMP) $(MANIFEST)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	$(PY) -m orchestration.cli prepare
+
+## demo: fake CRM + demo spreadsheets → whole pipeline → where things are
+demo: setup
+	SEA_DEMO=1 $(PY) -m orchestration.cli demo
+
+## test: the whole test suite (what .ci/run calls)
+test: setup
+	SEA_DEMO=1 $(PY) -m pytest -q
+
+## refresh: one headless nightly refresh against the configured CRM and spreadsheets
+refresh: setup
+	$(PY) -m orchestration.cli refresh
+
+## ui: the Dagster UI on 127.0.0.1 (SEA_DEMO=1 make ui also serves the fake CRM)
+ui: setup
+	$(PY) -m orchestration.cli ui
+
+lint: setup
+	$(VENV)/bin/ruff check .

@@ -1,0 +1,127 @@
+"""GDPR erasure: a deletion from the CRM removes every version from every raw table.
+
+The cascade is the pipeline's own job (`crm-api.md` § deletions): a participant's deletion takes
+with it every record carrying their `participant_id`, every activity or situation pointing at one
+of their enrolments, their quarantine lines, their spreadsheet rows and their pseudonym —
+whether or not the CRM's feed lists those records too. Staging and marts are rebuilt from raw,
+so erasure reaches them at the same refresh. Only ids and dates remain, in `raw.deletion_log`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from connectors.crm.client import CRMClient
+from connectors.crm.extract import (
+    LoadRun,
+    iso_utc,
+    next_watermark,
+    read_watermark,
+    write_watermark,
+)
+from connectors.crm.schema import RESOURCES, raw_table
+from connectors.crm.validation import parse_timestamp
+from connectors.warehouse import Warehouse
+
+WATERMARK_KEY = "deletions"
+
+
+@dataclass
+class ErasureReport:
+    deletions_received: int = 0
+    participants_erased: int = 0
+    records_erased: int = 0
+
+
+def _fetch_deletions(client: CRMClient, since: datetime | None) -> list[tuple[str, str, datetime]]:
+    found: list[tuple[str, str, datetime]] = []
+    for page in client.pages("deletions", "since", iso_utc(since) if since else None):
+        for pos, rec in enumerate(page.records):
+            stamp = parse_timestamp(rec.get("deleted_at")) if isinstance(rec, dict) else None
+            if stamp is None or not rec.get("id") or rec.get("resource") not in RESOURCES:
+                raise ValueError(
+                    f"{page.url} (record #{pos + 1}): a deletion needs `resource` (one of "
+                    f"{', '.join(RESOURCES)}), `id` and `deleted_at`; got {rec!r}"
+                )
+            found.append((rec["resource"], str(rec["id"]), stamp))
+    return found
+
+
+def _tables_with_participant_id(wh: Warehouse) -> list[str]:
+    rows = wh.fetchall(
+        "select table_name from information_schema.columns where table_schema = 'raw' "
+        "and column_name = 'participant_id' order by table_name"
+    )
+    return [f"raw.{r[0]}" for r in rows]
+
+
+def erase(wh: Warehouse, deletions: list[tuple[str, str, datetime]], erased_at: datetime) -> int:
+    """Remove what the deletions name, with the participant cascade; returns rows removed."""
+    if not deletions:
+        return 0
+    wh.execute("drop table if exists sea_erase")
+    wh.execute("create temporary table sea_erase (resource text, id text, deleted_at timestamp, "
+               "cause text)")
+    wh.insert_df("sea_erase", pd.DataFrame(
+        [(r, i, d, "crm") for r, i, d in deletions],
+        columns=["resource", "id", "deleted_at", "cause"]))
+    # Cascade: enrolments of erased participants, then records pointing at either.
+    wh.execute(
+        "insert into sea_erase select distinct 'enrolments', e.id, x.deleted_at, 'cascade' "
+        "from raw.crm_enrolments e join sea_erase x "
+        "on x.resource = 'participants' and e.participant_id = x.id"
+    )
+    for resource in ("activities", "situations"):
+        wh.execute(
+            f"insert into sea_erase select distinct '{resource}', r.id, x.deleted_at, 'cascade' "
+            f"from {raw_table(resource)} r join sea_erase x on "
+            "(x.resource = 'participants' and r.participant_id = x.id) or "
+            "(x.resource = 'enrolments' and r.enrolment_id = x.id and x.cause = 'cascade')"
+        )
+    removed = 0
+    for resource in RESOURCES:
+        removed += _delete_counted(
+            wh, raw_table(resource),
+            f"id in (select id from sea_erase where resource = '{resource}')")
+    wh.execute("delete from raw.crm_quarantine where exists (select 1 from sea_erase x "
+               "where x.resource = raw.crm_quarantine.resource and x.id = raw.crm_quarantine.id)")
+    for table in _tables_with_participant_id(wh):
+        removed += _delete_counted(
+            wh, table,
+            "participant_id in (select id from sea_erase where resource = 'participants')")
+    wh.execute(
+        "insert into raw.deletion_log (resource, id, deleted_at, erased_at, cause) "
+        "select resource, id, min(deleted_at), ?, min(cause) from sea_erase s "
+        "where not exists (select 1 from raw.deletion_log d "
+        "where d.resource = s.resource and d.id = s.id) group by resource, id",
+        [erased_at],
+    )
+    wh.execute("drop table sea_erase")
+    return removed
+
+
+def _delete_counted(wh: Warehouse, table: str, condition: str) -> int:
+    count = int(wh.scalar(f"select count(*) from {table} where {condition}"))
+    if count:
+        wh.execute(f"delete from {table} where {condition}")
+    return count
+
+
+def apply_deletions(wh: Warehouse, client: CRMClient, run: LoadRun,
+                    overlap: timedelta) -> ErasureReport:
+    """Read the deletions feed since its watermark and erase, in one transaction."""
+    report = ErasureReport()
+    since = read_watermark(wh, WATERMARK_KEY)
+    deletions = _fetch_deletions(client, since)
+    report.deletions_received = len(deletions)
+    report.participants_erased = len({i for r, i, _ in deletions if r == "participants"})
+    max_seen = max((d for _, _, d in deletions), default=None)
+    with wh.transaction():
+        report.records_erased = erase(wh, deletions, run.loaded_at)
+        watermark = next_watermark(since, max_seen, overlap)
+        if watermark is not None and max_seen is not None:
+            write_watermark(wh, WATERMARK_KEY, watermark, max_seen, run)
+    return report

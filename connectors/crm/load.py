@@ -1,0 +1,66 @@
+"""One CRM extraction run: every resource, then the deletions feed, recorded in `raw.crm_loads`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from connectors.crm.client import CRMClient
+from connectors.crm.erasure import ErasureReport, apply_deletions
+from connectors.crm.extract import ErasedIndex, LoadRun, ResourceReport, extract_resource
+from connectors.crm.raw_tables import ensure_raw_crm_tables
+from connectors.crm.schema import RESOURCE_ORDER
+from connectors.warehouse import Warehouse
+
+
+@dataclass
+class CRMLoadReport:
+    load_id: str
+    resources: dict[str, ResourceReport] = field(default_factory=dict)
+    erasure: ErasureReport = field(default_factory=ErasureReport)
+
+    def as_dict(self) -> dict:
+        return {
+            "load_id": self.load_id,
+            "resources": {k: asdict(v) for k, v in self.resources.items()},
+            "erasure": asdict(self.erasure),
+        }
+
+
+def start_run(wh: Warehouse) -> LoadRun:
+    ensure_raw_crm_tables(wh)
+    seq = int(wh.scalar("select coalesce(max(_load_seq), 0) + 1 from raw.crm_loads"))
+    run = LoadRun(load_seq=seq, load_id=uuid.uuid4().hex[:12],
+                  loaded_at=datetime.now(UTC).replace(tzinfo=None))
+    wh.execute("insert into raw.crm_loads values (?, ?, ?, null, 'running', null)",
+               [run.load_seq, run.load_id, run.loaded_at])
+    return run
+
+
+def _finish(wh: Warehouse, run: LoadRun, status: str, summary: dict | str) -> None:
+    wh.execute(
+        "update raw.crm_loads set finished_at = ?, status = ?, summary = ? where _load_id = ?",
+        [datetime.now(UTC).replace(tzinfo=None), status,
+         json.dumps(summary, default=str) if isinstance(summary, dict) else summary,
+         run.load_id],
+    )
+
+
+def load_crm(wh: Warehouse, client: CRMClient, *, overlap: timedelta,
+             resources: tuple[str, ...] = RESOURCE_ORDER) -> CRMLoadReport:
+    """Extract every resource incrementally, then erase what the deletions feed names."""
+    run = start_run(wh)
+    report = CRMLoadReport(run.load_id)
+    try:
+        erased = ErasedIndex.read(wh)
+        for resource in resources:
+            report.resources[resource] = extract_resource(
+                wh, client, resource, overlap=overlap, run=run, erased=erased)
+        report.erasure = apply_deletions(wh, client, run, overlap)
+    except Exception as exc:
+        _finish(wh, run, "failed", str(exc)[:2000])
+        raise
+    _finish(wh, run, "succeeded", report.as_dict())
+    return report

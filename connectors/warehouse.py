@@ -1,0 +1,245 @@
+"""One small interface over the two warehouses `sea` can write to.
+
+The raw layer is written from Python (the dbt models read it), and it must land in DuckDB (the
+embedded default) or PostgreSQL (the shared warehouse) with the same code. This module hides the
+few differences that matter to the loaders: parameter style, bulk loading and transactions.
+SQL passed here must be portable: `?` placeholders, standard types (`text`, `bigint`, `integer`,
+`double precision`, `boolean`, `date`, `timestamp`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+
+
+def _check_identifier(name: str) -> str:
+    """Table and column names are interpolated into SQL: accept only plain identifiers."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+class Warehouse:
+    """A connection to the warehouse; use `connect()` to get the right subclass."""
+
+    dialect: str = ""
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- to implement -------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        raise NotImplementedError
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        raise NotImplementedError
+
+    def fetch_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def insert_df(self, table: str, df: pd.DataFrame) -> int:
+        """Append every row of `df` (columns named as the table's) to `table`; returns the count."""
+        raise NotImplementedError
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        raise NotImplementedError
+        yield
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- shared helpers -----------------------------------------------------------------------
+    def fetchone(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
+        rows = self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.fetchone(sql, params)
+        return row[0] if row else None
+
+    def ensure_schema(self, schema: str) -> None:
+        self.execute(f"create schema if not exists {_check_identifier(schema)}")
+
+    def table_exists(self, qualified: str) -> bool:
+        schema, table = _check_identifier(qualified).split(".")
+        return bool(
+            self.scalar(
+                "select count(*) from information_schema.tables "
+                "where table_schema = ? and table_name = ?",
+                [schema, table],
+            )
+        )
+
+    def columns(self, qualified: str) -> list[str]:
+        schema, table = _check_identifier(qualified).split(".")
+        rows = self.fetchall(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        )
+        return [r[0] for r in rows]
+
+    def insert_new_rows(self, table: str, df: pd.DataFrame, key: Sequence[str]) -> int:
+        """Append the rows of `df` whose `key` is not in `table` yet: idempotent appends.
+
+        Goes through a temporary table so both engines do the anti-join in SQL.
+        Returns how many rows were new.
+        """
+        _check_identifier(table)
+        if df.empty:
+            return 0
+        tmp = "sea_tmp_" + table.replace(".", "_")
+        cols = ", ".join(_check_identifier(c) for c in df.columns)
+        self.execute(f"drop table if exists {tmp}")
+        self.execute(f"create temporary table {tmp} as select {cols} from {table} where false")
+        self.insert_df(tmp, df)
+        match = " and ".join(f"t.{_check_identifier(k)} = s.{k}" for k in key)
+        before = self.scalar(f"select count(*) from {table}")
+        self.execute(
+            f"insert into {table} ({cols}) select {cols} from {tmp} s "
+            f"where not exists (select 1 from {table} t where {match})"
+        )
+        after = self.scalar(f"select count(*) from {table}")
+        self.execute(f"drop table {tmp}")
+        return int(after) - int(before)
+
+
+class DuckDBWarehouse(Warehouse):
+    dialect = "duckdb"
+
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        import duckdb
+
+        path = Path(path)
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._con = duckdb.connect(str(path), read_only=read_only)
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self._con.execute(sql, list(params) if params is not None else None)
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        return self._con.execute(sql, list(params) if params is not None else None).fetchall()
+
+    def fetch_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self._con.execute(sql, list(params) if params is not None else None).df()
+
+    def insert_df(self, table: str, df: pd.DataFrame) -> int:
+        if df.empty:
+            return 0
+        cols = ", ".join(_check_identifier(c) for c in df.columns)
+        self._con.register("sea_batch", df)
+        try:
+            self._con.execute(f"insert into {_check_identifier(table)} ({cols}) "
+                              f"select {cols} from sea_batch")
+        finally:
+            self._con.unregister("sea_batch")
+        return len(df)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._con.execute("begin transaction")
+        try:
+            yield
+        except BaseException:
+            self._con.execute("rollback")
+            raise
+        self._con.execute("commit")
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class PostgresWarehouse(Warehouse):
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        import psycopg2
+
+        self._con = psycopg2.connect(url)
+        self._con.autocommit = True
+        self._in_transaction = False
+
+    @staticmethod
+    def _sql(sql: str, params: Sequence[Any] | None) -> str:
+        if params is None:
+            return sql
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        with self._con.cursor() as cur:
+            cur.execute(self._sql(sql, params), params)
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        with self._con.cursor() as cur:
+            cur.execute(self._sql(sql, params), params)
+            return cur.fetchall()
+
+    def fetch_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        with self._con.cursor() as cur:
+            cur.execute(self._sql(sql, params), params)
+            names = [d[0] for d in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=names)
+
+    def insert_df(self, table: str, df: pd.DataFrame) -> int:
+        """Bulk append with COPY (CSV), the fast path of PostgreSQL."""
+        if df.empty:
+            return 0
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f")
+        buf.seek(0)
+        cols = ", ".join(_check_identifier(c) for c in df.columns)
+        with self._con.cursor() as cur:
+            cur.copy_expert(
+                f"copy {_check_identifier(table)} ({cols}) from stdin "
+                "with (format csv, null '\\N')",
+                buf,
+            )
+        return len(df)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        self._con.autocommit = False
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._con.rollback()
+            raise
+        else:
+            self._con.commit()
+        finally:
+            self._in_transaction = False
+            self._con.autocommit = True
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def connect(target: str | Path, read_only: bool = False) -> Warehouse:
+    """Open the warehouse named by `SEA_WAREHOUSE`: a DuckDB path or a `postgresql://` URL."""
+    target = str(target)
+    if is_postgres_url(target):
+        return PostgresWarehouse(target)
+    return DuckDBWarehouse(target, read_only=read_only)

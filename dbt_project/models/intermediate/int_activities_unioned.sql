@@ -1,0 +1,46 @@
+-- Every accompaniment event, CRM and attendance sheets together (spreadsheets.md):
+-- an attendance row is dropped when the participant has a CRM `workshop` activity on the same
+-- date (the CRM record wins whole). Not filtered by the as-of date: the marts apply the rules.
+with crm as (
+    select
+        activity_id,
+        'crm' as source,
+        participant_key,
+        has_participant,
+        enrolment_id,
+        employer_id,
+        activity_type,
+        activity_date,
+        cast(duration_minutes as double precision) as duration_minutes,
+        attended,
+        reached,
+        cast(null as varchar) as antenna_declared
+    from {{ ref('stg_crm__activities') }}
+),
+
+sheet as (
+    select
+        e.attendance_id as activity_id,
+        'emargement' as source,
+        e.participant_key,
+        true as has_participant,
+        cast(null as varchar) as enrolment_id,
+        cast(null as varchar) as employer_id,
+        'workshop' as activity_type,
+        e.session_date as activity_date,
+        e.duration_minutes,
+        e.attended,
+        cast(null as boolean) as reached,
+        e.antenna_declared
+    from {{ ref('stg_sheets__emargements') }} as e
+    where not exists (
+        select 1 from crm
+        where crm.activity_type = 'workshop'
+          and crm.participant_key = e.participant_key
+          and crm.activity_date = e.session_date
+    )
+)
+
+select * from crm
+union all
+select * from sheet

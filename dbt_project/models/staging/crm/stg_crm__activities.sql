@@ -1,0 +1,23 @@
+with latest as (
+    {{ latest_crm_version('activities') }}
+)
+
+select
+    latest.id as activity_id,
+    ps.participant_key,
+    latest.participant_id is not null as has_participant,
+    latest.enrolment_id,
+    latest.employer_id,
+    latest.type as activity_type,
+    {{ to_date('latest.date') }} as activity_date,
+    {{ to_integer('latest.duration_minutes') }} as duration_minutes,
+    {{ to_boolean('latest.attended') }} as attended,
+    {{ to_boolean('latest.reached') }} as reached,
+    latest.updated_at,
+    {{ nulled_fields([
+        ('duration_minutes', 'latest.duration_minutes', to_integer('latest.duration_minutes')),
+        ('reached', 'latest.reached', to_boolean('latest.reached')),
+    ]) }} as nulled_fields
+from latest
+left join {{ source('crm', 'participant_pseudonyms') }} as ps
+    on ps.participant_id = latest.participant_id

@@ -1,0 +1,10 @@
+-- Targets as typed in the `objectifs` files (conflicting duplicates already quarantined).
+select distinct
+    o.indicateur as indicator_code,
+    o.programme,
+    o.antenne as antenna,
+    o.annee as target_year,
+    o.trimestre as target_quarter,
+    o.cible as target_value_raw,
+    coalesce(o.cible_is_percent_cell, false) as target_is_percent_cell
+from {{ source('sheets', 'sheet_objectifs') }} as o

@@ -1,0 +1,69 @@
+"""Source → raw: the CRM extraction asset (incremental, idempotent, with erasure)."""
+
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
+
+from connectors.crm.client import CRMClient
+from connectors.crm.load import load_crm
+from connectors.warehouse import connect
+from orchestration.settings import Settings
+
+OWNERS = ["team:mel"]
+
+CRM_TABLES: dict[str, str] = {
+    "crm_participants": "Toutes les versions des fiches participants reçues du CRM "
+    "(données personnelles : couche brute uniquement).",
+    "crm_enrolments": "Toutes les versions des parcours (inscriptions à un programme).",
+    "crm_activities": "Toutes les versions des activités d'accompagnement.",
+    "crm_situations": "Toutes les versions des situations d'emploi ou de formation.",
+    "crm_employers": "Toutes les versions des fiches entreprises.",
+    "crm_quarantine": "Versions d'enregistrements CRM mises en quarantaine, avec le motif.",
+    "crm_schema_drift": "Champs inconnus envoyés par le CRM (évolution du schéma).",
+}
+
+
+def build_crm_asset(settings: Settings):
+    specs = [
+        AssetSpec(["raw", name], description=text, group_name="raw", owners=OWNERS,
+                  kinds={"python", "duckdb" if not settings.warehouse_is_postgres
+                         else "postgres"})
+        for name, text in CRM_TABLES.items()
+    ]
+
+    @multi_asset(
+        name="crm_extract",
+        specs=specs,
+        description=(
+            "Extraction incrémentale de l'API du CRM (pagination, filigrane avec recouvrement, "
+            "reprises bornées) vers la couche brute, puis effacement RGPD des suppressions."
+        ),
+    )
+    def crm_extract(context: AssetExecutionContext):
+        client = CRMClient(settings.crm_base_url, settings.crm_api_token)
+        try:
+            with connect(settings.warehouse) as wh:
+                report = load_crm(wh, client, overlap=settings.crm_overlap)
+                counts = {
+                    name: int(wh.scalar(f"select count(*) from raw.{name}"))
+                    for name in CRM_TABLES
+                }
+        finally:
+            client.close()
+        context.log.info(
+            "CRM : %s ; effacements : %d participant(s), %d ligne(s) supprimée(s) ; "
+            "reprises HTTP : %d",
+            ", ".join(f"{k} +{v.new_versions}" for k, v in report.resources.items()),
+            report.erasure.participants_erased, report.erasure.records_erased, client.retries,
+        )
+        for name in CRM_TABLES:
+            resource = name.removeprefix("crm_")
+            meta: dict = {"dagster/row_count": counts[name]}
+            if resource in report.resources:
+                r = report.resources[resource]
+                meta.update(new_versions=r.new_versions, received=r.received,
+                            quarantined_versions=r.quarantined_versions,
+                            watermark=str(r.watermark))
+            yield MaterializeResult(asset_key=["raw", name], metadata=meta)
+
+    return crm_extract

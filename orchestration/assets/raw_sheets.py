@@ -1,0 +1,57 @@
+"""Source → raw: the shared spreadsheets, rebuilt from the files present at each refresh."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from connectors.sheets.loader import load_spreadsheets
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+
+from connectors.sheets.kinds import KINDS
+from connectors.warehouse import connect
+from orchestration.assets.raw_crm import OWNERS
+from orchestration.catalogue import indicator_codes
+from orchestration.settings import Settings
+
+SHEET_TABLES: dict[str, str] = {
+    **{f"sheet_{kind}": f"Lignes lues des fichiers « {kind} » du dossier partagé."
+       for kind in KINDS},
+    "sheet_quarantine": "Lignes de tableurs refusées, avec fichier, onglet, ligne, colonne et "
+    "motif.",
+    "sheet_files": "Fichiers lus à chaque actualisation, avec leur état (chargé, périmé, rejeté).",
+}
+
+
+def build_sheets_asset(settings: Settings):
+    specs = [
+        AssetSpec(["raw", name], description=text, group_name="raw", owners=OWNERS,
+                  deps=[AssetKey(["raw", "crm_participants"])], kinds={"python", "excel"})
+        for name, text in SHEET_TABLES.items()
+    ]
+
+    @multi_asset(
+        name="sheets_load",
+        specs=specs,
+        description=(
+            "Lecture des tableurs partagés (SHEETS_DIR : objectifs, émargements, suivi "
+            "post-parcours, capitalisation, recommandations, plan d'évaluation, plan d'action) ; "
+            "les lignes invalides vont en quarantaine avec un motif en français."
+        ),
+    )
+    def sheets_load(context: AssetExecutionContext):
+        with connect(settings.warehouse) as wh:
+            known = {r[0] for r in wh.fetchall("select distinct id from raw.crm_participants")}
+            erased = {r[0] for r in wh.fetchall(
+                "select id from raw.deletion_log where resource = 'participants'")}
+            report = load_spreadsheets(
+                wh, settings.sheets_dir, known_participant_ids=known,
+                erased_participant_ids=erased, known_indicator_codes=indicator_codes(),
+                loaded_at=datetime.now(UTC).replace(tzinfo=None))
+            counts = {name: int(wh.scalar(f"select count(*) from raw.{name}"))
+                      if wh.table_exists(f"raw.{name}") else 0 for name in SHEET_TABLES}
+        context.log.info(report.summary())
+        for name in SHEET_TABLES:
+            yield MaterializeResult(asset_key=["raw", name],
+                                    metadata={"dagster/row_count": counts[name]})
+
+    return sheets_load

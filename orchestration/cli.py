@@ -1,0 +1,101 @@
+"""Entry points behind the Makefile: `python -m orchestration.cli <command>`.
+
+Each command reads the settings first, so a configuration mistake stops it at once with one
+line; nothing else in a command reads the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+
+from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+
+
+def _settings(demo: bool) -> Settings:
+    try:
+        return load_settings(demo=demo or None)
+    except SettingsError as exc:
+        print(f"sea: erreur de configuration : {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_prepare(_: argparse.Namespace) -> int:
+    """Build the dbt manifest Dagster loads (run by `make setup`)."""
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = PROJECT_ROOT / ".venv" / "bin" / "dbt"
+    return subprocess.call(
+        [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet", "--profiles-dir", "."],
+        cwd=PROJECT_ROOT / "dbt_project", env=env)
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from orchestration.runs import RunFailed, run_nightly
+
+    settings = _settings(args.demo)
+    try:
+        run_nightly(settings)
+    except RunFailed as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 1
+    print(f"Actualisation terminée (date d'arrêté {settings.as_of}). "
+          f"Entrepôt : {settings.warehouse_display}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.demo import run_demo
+
+    return run_demo(_settings(demo=True), participants=args.participants)
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on 127.0.0.1, with the fake CRM alongside when SEA_DEMO=1."""
+    from orchestration.instance import prepare_dagster_home
+
+    settings = _settings(args.demo)
+    prepare_dagster_home(settings)
+    server = None
+    if settings.demo:
+        from orchestration.demo import start_fake_crm_if_default
+
+        server = start_fake_crm_if_default(settings, participants=args.participants)
+    dagster = PROJECT_ROOT / ".venv" / "bin" / "dagster"
+    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-m",
+           "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        return proc.wait()
+    finally:
+        if server is not None:
+            server.stop()
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "prepare": cmd_prepare,
+    "refresh": cmd_refresh,
+    "demo": cmd_demo,
+    "ui": cmd_ui,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sea")
+    parser.add_argument("command", choices=sorted(COMMANDS))
+    parser.add_argument("--demo", action="store_true", help="allow the demo pseudonym key")
+    parser.add_argument("--participants", type=int, default=3000)
+    parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""The Dagster instance folder (run history, schedules) with telemetry switched off."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import DagsterInstance
+
+from orchestration.settings import Settings
+
+DAGSTER_YAML = """\
+# Written by sea (orchestration/instance.py). Telemetry would try the network.
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(settings: Settings) -> None:
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ.update(settings.dbt_env())
+
+
+def dagster_instance(settings: Settings) -> DagsterInstance:
+    """The persistent instance, so headless runs show up in the UI's run history."""
+    prepare_dagster_home(settings)
+    return DagsterInstance.get()

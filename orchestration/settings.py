@@ -1,0 +1,233 @@
+"""The one place `sea` reads its configuration (environment variables or `.env`).
+
+Every entry point calls `load_settings()` first, so a missing or malformed value stops the
+command at start-up with one line naming the variable and what is expected, instead of a stack
+trace from deep inside a run. Secrets (`CRM_API_TOKEN`, `PSEUDONYM_KEY`, passwords in
+`SEA_WAREHOUSE`) are kept out of `repr()` so they never reach a log or the Dagster UI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PARIS = ZoneInfo("Europe/Paris")
+
+DEMO_CRM_PORT = 8765
+DEMO_CRM_TOKEN = "demo-token"
+# Only `make demo` and `make test` may use it; every other command needs a real key.
+DEMO_PSEUDONYM_KEY = "sea-demo-pseudonym-key-not-for-real-data"
+
+_CRON_FIELD = re.compile(r"^[0-9*/,\-]+$")
+
+
+class SettingsError(ValueError):
+    """A configuration mistake, phrased as the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    crm_base_url: str
+    crm_api_token: str = field(repr=False)
+    sheets_dir: Path
+    warehouse: str = field(repr=False)
+    output_dir: Path
+    pseudonym_key: str = field(repr=False)
+    dagster_home: Path
+    as_of: date
+    as_of_is_pinned: bool
+    crm_overlap: timedelta
+    disclosure_k: int
+    nightly_cron: str
+    quarterly_delay_days: int
+    demo: bool
+
+    @property
+    def warehouse_is_postgres(self) -> bool:
+        return self.warehouse.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def warehouse_display(self) -> str:
+        """The warehouse location with any password masked: safe to print."""
+        if not self.warehouse_is_postgres:
+            return str(Path(self.warehouse).resolve())
+        parts = urlsplit(self.warehouse)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        if parts.username:
+            netloc = f"{parts.username}{':***' if parts.password else ''}@{netloc}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    @property
+    def dbt_target(self) -> str:
+        return "postgres" if self.warehouse_is_postgres else "duckdb"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt subprocess: the warehouse connection and nothing secret logged.
+
+        dbt masks the values of variables whose name starts with `DBT_ENV_SECRET_`.
+        """
+        env = {
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "SEA_AS_OF": self.as_of.isoformat(),
+        }
+        if self.warehouse_is_postgres:
+            parts = urlsplit(self.warehouse)
+            env.update(
+                SEA_PG_HOST=parts.hostname or "127.0.0.1",
+                SEA_PG_PORT=str(parts.port or 5432),
+                SEA_PG_USER=parts.username or os.environ.get("USER", "postgres"),
+                DBT_ENV_SECRET_SEA_PG_PASSWORD=parts.password or "",
+                SEA_PG_DBNAME=parts.path.lstrip("/") or "postgres",
+            )
+            env["SEA_DUCKDB_PATH"] = ""
+        else:
+            env["SEA_DUCKDB_PATH"] = str(Path(self.warehouse).resolve())
+        return env
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """`KEY=VALUE` lines of a `.env` file (quotes stripped, `#` comments ignored)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):]
+        if "=" not in line:
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {line!r}")
+        key, value = line.split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _merged_environment(environ: Mapping[str, str] | None) -> dict[str, str]:
+    """Real environment variables win over `.env` beside the Makefile."""
+    merged = read_dotenv(PROJECT_ROOT / ".env")
+    merged.update(os.environ if environ is None else environ)
+    return {k: v for k, v in merged.items() if v != ""}
+
+
+def _path(env: Mapping[str, str], name: str, default: str) -> Path:
+    path = Path(env.get(name, default))
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, expected: str) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not valid: expected {expected}") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} is not valid: expected {expected}")
+    return value
+
+
+def _as_of(env: Mapping[str, str]) -> tuple[date, bool]:
+    raw = env.get("SEA_AS_OF")
+    if raw is None:
+        return datetime.now(PARIS).date(), False
+    try:
+        return date.fromisoformat(raw), True
+    except ValueError:
+        raise SettingsError(
+            f"SEA_AS_OF={raw!r} is not valid: expected a date YYYY-MM-DD"
+        ) from None
+
+
+def _warehouse(env: Mapping[str, str]) -> str:
+    raw = env.get("SEA_WAREHOUSE", "data/warehouse.duckdb")
+    if raw.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(raw)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise SettingsError(
+                "SEA_WAREHOUSE is not valid: expected postgresql://user[:password]@host[:port]/db"
+            )
+        return raw
+    if "://" in raw:
+        raise SettingsError(
+            f"SEA_WAREHOUSE={raw!r} is not valid: expected a DuckDB file path or a "
+            "postgresql:// URL"
+        )
+    path = Path(raw)
+    return str(path if path.is_absolute() else PROJECT_ROOT / path)
+
+
+def _crm_base_url(env: Mapping[str, str]) -> str:
+    raw = env.get("CRM_BASE_URL", f"http://127.0.0.1:{DEMO_CRM_PORT}")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"CRM_BASE_URL={raw!r} is not valid: expected an http(s):// URL")
+    return raw.rstrip("/")
+
+
+def _cron(env: Mapping[str, str]) -> str:
+    raw = env.get("NIGHTLY_CRON", "0 2 * * *")
+    fields = raw.split()
+    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        raise SettingsError(
+            f"NIGHTLY_CRON={raw!r} is not valid: expected a 5-field cron expression like "
+            "'0 2 * * *'"
+        )
+    return raw
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, demo: bool | None = None
+) -> Settings:
+    """Read and validate every setting; raise `SettingsError` (one line) on the first mistake.
+
+    `demo` (or `SEA_DEMO=1`, set by `make demo` and `make test`) allows the demo pseudonym key,
+    with a warning: real data must never be pseudonymised with a published key.
+    """
+    env = _merged_environment(environ)
+    if demo is None:
+        demo = env.get("SEA_DEMO", "0") in ("1", "true", "yes")
+    key = env.get("PSEUDONYM_KEY")
+    if key is None:
+        if not demo:
+            raise SettingsError(
+                "PSEUDONYM_KEY is missing: expected a secret of at least 16 characters "
+                "(only `make demo` and `make test` fall back to a demo key)"
+            )
+        warnings.warn("PSEUDONYM_KEY not set: using the demo key (demo data only)", stacklevel=2)
+        key = DEMO_PSEUDONYM_KEY
+    if len(key) < 16:
+        raise SettingsError("PSEUDONYM_KEY is too short: expected at least 16 characters")
+    as_of, pinned = _as_of(env)
+    overlap = _int(env, "CRM_OVERLAP_MINUTES", 60, 0, "a whole number of minutes >= 0")
+    return Settings(
+        crm_base_url=_crm_base_url(env),
+        crm_api_token=env.get("CRM_API_TOKEN", DEMO_CRM_TOKEN),
+        sheets_dir=_path(env, "SHEETS_DIR", "data/demo_sheets"),
+        warehouse=_warehouse(env),
+        output_dir=_path(env, "SEA_OUTPUT_DIR", "data/reports"),
+        pseudonym_key=key,
+        dagster_home=_path(env, "DAGSTER_HOME", "data/dagster_home"),
+        as_of=as_of,
+        as_of_is_pinned=pinned,
+        crm_overlap=timedelta(minutes=overlap),
+        disclosure_k=_int(env, "DISCLOSURE_K", 5, 2, "a whole number >= 2"),
+        nightly_cron=_cron(env),
+        quarterly_delay_days=_int(env, "QUARTERLY_DELAY_DAYS", 15, 0, "a whole number >= 0"),
+        demo=demo,
+    )
