@@ -128,6 +128,7 @@ class DuckDBWarehouse(Warehouse):
             path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._con = duckdb.connect(str(path), read_only=read_only)
+        self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self._con.execute(sql, list(params) if params is not None else None)
@@ -152,13 +153,21 @@ class DuckDBWarehouse(Warehouse):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All or nothing; an inner `transaction()` joins the outer one."""
+        if self._in_transaction:
+            yield
+            return
         self._con.execute("begin transaction")
+        self._in_transaction = True
         try:
             yield
         except BaseException:
             self._con.execute("rollback")
             raise
-        self._con.execute("commit")
+        else:
+            self._con.execute("commit")
+        finally:
+            self._in_transaction = False
 
     def close(self) -> None:
         self._con.close()

@@ -16,9 +16,19 @@ from typing import Any
 from .schema import FIELDS, ds
 
 BAD_RECORD_KINDS: tuple[str, ...] = (
-    "missing_id", "missing_updated_at", "absent_field", "null_required", "bad_closed_code",
-    "bad_descriptor", "bad_open_code", "impossible_date", "end_before_start", "extra_field",
-    "duplicate_id", "orphan", "future_date",
+    "missing_id",
+    "missing_updated_at",
+    "absent_field",
+    "null_required",
+    "bad_closed_code",
+    "bad_descriptor",
+    "bad_open_code",
+    "impossible_date",
+    "end_before_start",
+    "extra_field",
+    "duplicate_id",
+    "orphan",
+    "future_date",
 )
 
 #: resource used when the caller does not name one
@@ -41,18 +51,26 @@ DEFAULT_RESOURCE: dict[str, str] = {
 #: default field per (kind, resource); a resource absent here does not support the kind
 DEFAULT_FIELD: dict[str, dict[str, str]] = {
     "absent_field": {
-        "participants": "email", "enrolments": "cohort", "activities": "reached",
-        "situations": "rome_code", "employers": "naf_code",
+        "participants": "email",
+        "enrolments": "cohort",
+        "activities": "reached",
+        "situations": "rome_code",
+        "employers": "naf_code",
     },
     "null_required": {
-        "participants": "last_name", "enrolments": "programme", "activities": "type",
-        "situations": "kind", "employers": "name",
+        "participants": "last_name",
+        "enrolments": "programme",
+        "activities": "type",
+        "situations": "kind",
+        "employers": "name",
     },
     "bad_closed_code": {"enrolments": "exit_reason", "activities": "type", "situations": "kind"},
     "bad_descriptor": {"participants": "sex", "employers": "size_band"},
     "bad_open_code": {"enrolments": "programme", "participants": "antenna", "employers": "antenna"},
     "impossible_date": {
-        "participants": "birth_date", "enrolments": "start_date", "activities": "date",
+        "participants": "birth_date",
+        "enrolments": "start_date",
+        "activities": "date",
         "situations": "start_date",
     },
     "end_before_start": {"enrolments": "end_date", "situations": "end_date"},
@@ -96,8 +114,9 @@ def field_for(kind: str, resource: str, params: dict[str, Any]) -> str:
     return name
 
 
-def mutate(kind: str, resource: str, record: dict[str, Any], params: dict[str, Any],
-           today: int) -> list[dict[str, Any]]:
+def mutate(
+    kind: str, resource: str, record: dict[str, Any], params: dict[str, Any], today: int
+) -> list[dict[str, Any]]:
     """Payload(s) to serve instead of ``record`` (two for ``duplicate_id``).
 
     ``today`` is the world's current date ordinal, for ``future_date``.

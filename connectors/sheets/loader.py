@@ -11,6 +11,7 @@ except for `objectifs` whose key rule is applied here (`targets.py`).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from connectors.warehouse import Warehouse
 logger = logging.getLogger("sea.sheets")
 
 LOADED, STALE, REJECTED = "loaded", "stale", "rejected"
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]*$")  # interpolated into SQL
 
 
 @dataclass
@@ -226,6 +228,8 @@ def load_spreadsheets(
 
     `schema` exists so tests can use a throwaway schema on a shared PostgreSQL.
     """
+    if not _SCHEMA.match(schema):
+        raise ValueError(f"not a plain schema name: {schema!r}")
     loaded_at = _utc_naive(loaded_at)
     root = Path(sheets_dir)
     checks = Checks(
@@ -355,7 +359,7 @@ def _write_bookkeeping(warehouse: Warehouse, schema: str, outcomes: list[_FileOu
             report.erased_rows_dropped += outcome.erased
             log.append(_LogLine("info", "erased_rows_dropped",
                                 f"{outcome.erased} ligne(s) de participants effacés du CRM "
-                                "supprimée(s) avant lecture", kind, source,
+                                "supprimée(s), sans en garder le contenu", kind, source,
                                 row_count=outcome.erased))
         if outcome.status == LOADED:
             report.files_loaded.append(source)

@@ -19,6 +19,8 @@ SHEET_TABLES: dict[str, str] = {
     "sheet_quarantine": "Lignes de tableurs refusées, avec fichier, onglet, ligne, colonne et "
     "motif.",
     "sheet_files": "Fichiers lus à chaque actualisation, avec leur état (chargé, périmé, rejeté).",
+    "sheet_load_log": "Journal de la dernière lecture : fichiers non reconnus, onglets ignorés ou "
+    "rejetés, lignes de personnes effacées écartées (comptées, sans contenu).",
 }
 
 

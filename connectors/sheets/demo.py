@@ -1,0 +1,437 @@
+"""Demo spreadsheets that read like AERé's shared folder, generated from the fake CRM's people.
+
+They exercise what real files do — a title line above the header, accents and odd capitals in
+headers, dates typed three ways, a Windows-1252 CSV, a row pasted into two monthly files, `TOUS`
+for a scope, rate targets typed as 55, as `0,55` or in a %-formatted cell — plus a few bad rows
+(warn class only) so the quarantine has something to show. Deterministic for a seed: the same
+participants, `as_of` and seed give the same cells and the same file modification times.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import os
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+PROGRAMMES = ("SOCLE", "SOCLE_FEMMES", "AVEC")
+ANTENNAS = ("PARIS", "BORDEAUX")
+WORKSHOPS = (
+    "Atelier CV",
+    "Préparation à l'entretien d'embauche",
+    "Français à visée professionnelle",
+    "Numérique : démarches en ligne",
+    "Découverte des métiers",
+    "Droit du travail en France",
+)
+FIRST_NAMES = ("Amina", "Ahmad", "Fatima", "Yonas", "Mariam", "Hamid", "Sara", "Omar", "Leila",
+               "Abdi", "Nour", "Tesfaye", "Zainab", "Karim", "Hawa", "Mustafa", "Aziza", "Samir")
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+             "septembre", "octobre", "novembre", "décembre")
+ATTENDANCE_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A number to write in a %-formatted cell (Excel stores 0.55 and shows 55 %)."""
+
+    value: float
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+def _end_of_month(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _active(person: dict, day: date) -> bool:
+    end = person.get("end_date")
+    return person["start_date"] <= day and (end is None or end >= day)
+
+
+def _typed_date(day: date, rng: random.Random) -> object:
+    """As staff type dates: mostly real date cells, sometimes text JJ/MM/AAAA or JJ/MM/AA."""
+    draw = rng.random()
+    if draw < 0.6:
+        return day
+    if draw < 0.85:
+        return day.strftime("%d/%m/%Y")
+    return day.strftime("%d/%m/%y")
+
+
+def _touch(path: Path, moment: date) -> None:
+    """A fixed modification time (noon UTC): the loader's 'most recent file wins' rule uses it."""
+    stamp = datetime.combine(moment, time(12, 0), tzinfo=UTC).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def _write_xlsx(path: Path, sheets: Sequence[tuple[str, list[list[object]]]],
+                modified: date) -> Path:
+    """Write rows as given; `Percent` cells get a % format, dates a French date format."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    fixed = datetime.combine(modified, time(12, 0))
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    for title, rows in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append([c.value if isinstance(c, Percent) else c for c in row])
+            for cell, value in zip(sheet[sheet.max_row], row, strict=False):
+                if isinstance(value, Percent):
+                    cell.number_format = "0%"
+                elif isinstance(value, date):
+                    cell.number_format = "DD/MM/YYYY"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    _touch(path, modified)
+    return path
+
+
+# -- objectifs -----------------------------------------------------------------------------------
+def _yearly_counts(people: list[dict], year: int, as_of: date) -> dict[tuple[str, str, str], int]:
+    """Per (indicator, programme, antenna): what happened that year, the base of a target."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    counts: dict[tuple[str, str, str], int] = {}
+    for person in people:
+        scope = (person["programme"], person["antenna"])
+        finished = person.get("end_date")
+        if start <= person["start_date"] <= end:
+            counts[("ENT", *scope)] = counts.get(("ENT", *scope), 0) + 1
+        if finished is not None and start <= finished <= end:
+            counts[("SOR", *scope)] = counts.get(("SOR", *scope), 0) + 1
+        if person["start_date"] <= end and (finished is None or finished >= start):
+            counts[("ACT", *scope)] = counts.get(("ACT", *scope), 0) + 1
+    if year == as_of.year:  # a target is set for the whole year: extrapolate the part seen
+        share = max((as_of - start).days + 1, 30) / 365
+        counts = {k: round(v / share) for k, v in counts.items()}
+    return counts
+
+
+def _objectifs(people: list[dict], as_of: date, rng: random.Random) -> list[list[object]]:
+    rows: list[list[object]] = [
+        ["Objectifs SEA — AERé (validés en comité de pilotage)"],
+        [],
+        ["Indicateur", "Programme", "Antenne", "Année", "Trimestre", "Cible"],
+    ]
+    years = range(as_of.year - 2, as_of.year + 1)
+    for year in years:
+        counts = _yearly_counts(people, year, as_of)
+        for programme in PROGRAMMES:
+            for antenna in ANTENNAS:
+                for code in ("ENT", "ACT", "SOR"):
+                    base = max(counts.get((code, programme, antenna), 0), 3)
+                    rows.append([code, programme, antenna, year, None,
+                                 round(base * rng.uniform(0.95, 1.25))])
+                active = max(counts.get(("ACT", programme, antenna), 0), 3)
+                rows.append(["HRS", programme, antenna, year, None,
+                             round(active * rng.uniform(14, 22), -1)])
+        entries = sum(v for k, v in counts.items() if k[0] == "ENT")
+        rows.append(["ENT_P", "TOUS", "TOUTES", year, None, max(round(entries * 0.95), 5)])
+        # Rates, typed the three ways staff do: 55, "0,55" and a %-formatted cell.
+        rows.append(["SD_SORTIE", "SOCLE", "TOUTES", year, None, 55])
+        rows.append(["SD_SORTIE", "AVEC", "TOUTES", year, None, "0,55"])
+        rows.append(["SD_SORTIE", "SOCLE_FEMMES", "TOUTES", year, None, Percent(0.5)])
+        rows.append(["ED_SORTIE", "TOUS", "TOUTES", year, None, 25])
+        rows.append(["SD_6M", "TOUS", "TOUTES", year, None, Percent(0.6)])
+    counts = _yearly_counts(people, as_of.year, as_of)
+    for quarter in range(1, 5):  # quarterly targets for the current year, Paris only
+        for programme in ("SOCLE", "AVEC"):
+            base = max(counts.get(("ENT", programme, "PARIS"), 0), 4)
+            rows.append(["ENT", programme, "paris", as_of.year, f"T{quarter}",
+                         max(round(base / 4 * rng.uniform(0.9, 1.2)), 1)])
+    return rows
+
+
+# -- émargements ---------------------------------------------------------------------------------
+def _sessions(people: list[dict], antenna: str, year: int, month: int, as_of: date,
+              rng: random.Random, names: dict[str, str]) -> list[list[object]]:
+    """About one workshop a week; attendees among the antenna's active participants."""
+    rows = []
+    last = min(_end_of_month(year, month), as_of)
+    day = date(year, month, 1)
+    while day <= last:
+        if day.weekday() == rng.choice((1, 3)) and rng.random() < 0.7:
+            workshop = rng.choice(WORKSHOPS)
+            duration = rng.choice((120, 120, 120, 90, 180, None))
+            present = [p for p in people if p["antenna"] == antenna and _active(p, day)]
+            for person in rng.sample(present, min(len(present), rng.randint(3, 8))):
+                attended = rng.choices(("oui", "Oui", "x", "non", ""), (50, 15, 20, 10, 5))[0]
+                rows.append([day, antenna.title(), workshop, person["participant_id"],
+                             names[person["participant_id"]], attended, duration])
+        day += timedelta(days=1)
+    return rows
+
+
+def _months(as_of: date) -> list[tuple[int, int]]:
+    first = _add_months(date(as_of.year, as_of.month, 1), -(ATTENDANCE_MONTHS - 1))
+    return [(_add_months(first, i).year, _add_months(first, i).month)
+            for i in range(ATTENDANCE_MONTHS)]
+
+
+def _unknown_id(people: list[dict]) -> str:
+    known = {p["participant_id"] for p in people}
+    candidate, n = "P999999", 0
+    while candidate in known:
+        n += 1
+        candidate = f"P999999{n}"
+    return candidate
+
+
+def _emargements(folder: Path, people: list[dict], as_of: date, rng: random.Random,
+                 names: dict[str, str]) -> list[Path]:
+    headers = ["Date", "Antenne", "Atelier", "ID CRM", "Nom", "Présent", "Durée (minutes)"]
+    written = []
+    paris_months = []
+    for year, month in _months(as_of):
+        rows = _sessions(people, "PARIS", year, month, as_of, rng, names)
+        paris_months.append((year, month, rows))
+    # A row pasted into the next month's file too (the loader keeps both; SQL counts it once).
+    if len(paris_months) > 1 and paris_months[0][2]:
+        paris_months[1][2].insert(0, list(paris_months[0][2][-1]))
+    # Bad rows, warn class: an impossible date and a "maybe" for attendance.
+    for _, _, rows in paris_months[-2:]:
+        if rows:
+            bad = list(rows[0])
+            bad[0] = f"30/02/{as_of.year}"
+            rows.append(bad)
+            break
+    for _, _, rows in reversed(paris_months):
+        if rows:
+            maybe = list(rows[-1])
+            maybe[5] = "peut-être"
+            rows[-1] = maybe
+            break
+    for year, month, rows in paris_months:
+        shown = [[_typed_date(r[0], rng) if isinstance(r[0], date) else r[0], *r[1:]]
+                 for r in rows]
+        path = folder / "Émargements" / f"Paris {year}-{month:02d} {MONTHS_FR[month - 1]}.xlsx"
+        modified = min(_add_months(date(year, month, 1), 1) + timedelta(days=1), as_of)
+        written.append(_write_xlsx(path, [("Émargements", [headers, *shown])], modified))
+    written.append(_emargements_csv(folder, people, as_of, rng, names))
+    return written
+
+
+def _emargements_csv(folder: Path, people: list[dict], as_of: date, rng: random.Random,
+                     names: dict[str, str]) -> Path:
+    """Bordeaux keeps one CSV, saved by Excel in French Windows: `;` and Windows-1252."""
+    rows = []
+    for year, month in _months(as_of):
+        rows += _sessions(people, "BORDEAUX", year, month, as_of, rng, names)
+    if rows:
+        stranger = list(rows[len(rows) // 2])
+        stranger[3] = _unknown_id(people)
+        stranger[4] = "Inconnu"
+        rows.append(stranger)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Date", "Antenne", "Atelier", "ID CRM", "Nom", "Présent", "Durée (minutes)"])
+    for row in rows:
+        writer.writerow([row[0].strftime("%d/%m/%Y"), *("" if v is None else v for v in row[1:])])
+    path = folder / "emargements_bordeaux.csv"
+    path.write_bytes(buffer.getvalue().encode("cp1252", errors="replace"))
+    _touch(path, as_of)
+    return path
+
+
+# -- suivi post-parcours --------------------------------------------------------------------------
+def _suivi(people: list[dict], as_of: date, rng: random.Random) -> list[list[object]]:
+    rows: list[list[object]] = [["ID CRM", "Date contact", "Joint", "Situation", "Type contrat",
+                                 "Date début", "Date fin", "Type formation"]]
+    missing_start_done = False
+    for person in people:
+        end = person.get("end_date")
+        if end is None or end > as_of:
+            continue
+        call = _add_months(end, 6) + timedelta(days=rng.randint(-20, 25))
+        if call > as_of or rng.random() < 0.2:
+            continue
+        reached = rng.random() < 0.75
+        row: list[object] = [person["participant_id"], _typed_date(call, rng),
+                             "oui" if reached else "non", None, None, None, None, None]
+        if reached:
+            situation = rng.choices(
+                ("emploi", "formation", "creation", "recherche", "autre"), (45, 20, 5, 25, 5)
+            )[0]
+            row[3] = {"creation": "Création"}.get(situation, situation.capitalize())
+            started = end + timedelta(days=rng.randint(5, 150))
+            if situation == "emploi":
+                contract = rng.choice(("CDI", "CDD", "CDD", "Intérim", "ALTERNANCE", "IAE"))
+                row[4] = contract
+                row[5] = started
+                if contract in ("CDD", "Intérim", "ALTERNANCE"):
+                    row[6] = _add_months(started, rng.choice((2, 6, 12)))
+            elif situation == "formation":
+                row[5] = started
+                row[6] = _add_months(started, rng.choice((3, 9)))
+                row[7] = rng.choice(("Qualifiante", "Certifiante", "Pré-qualifiante",
+                                     "Non qualifiante"))
+            elif situation == "creation":
+                row[5] = started
+            if situation == "emploi" and not missing_start_done:
+                row[5] = row[6] = None  # a forgotten start date: the situation part is held back
+                missing_start_done = True
+        rows.append(row)
+    return rows
+
+
+# -- apprentissage and plans ---------------------------------------------------------------------
+def _capitalisation(as_of: date) -> list[list[object]]:
+    year = as_of.year
+    return [
+        ["ID", "Date", "Type", "Programme", "Antenne", "Titre", "Contexte", "Constats",
+         "Enseignements", "Indicateurs"],
+        ["CAP-01", date(year - 1, 3, 14), "Fiche capitalisation", "SOCLE", "PARIS",
+         "Binômes de recherche d'emploi", "Ateliers collectifs peu suivis en fin de parcours",
+         "Les binômes augmentent la présence aux ateliers", "Généraliser les binômes",
+         "HRS, SD_SORTIE"],
+        ["CAP-02", date(year - 1, 6, 20), "RETEX", "AVEC", "BORDEAUX",
+         "Job dating logistique", "Partenariat avec trois entrepôts",
+         "Taux de retour employeur élevé", "Préparer les candidats sur le vocabulaire métier",
+         "ED_SORTIE"],
+        ["CAP-03", date(year - 1, 10, 2), "Atelier réflexion", "TOUS", "TOUTES",
+         "Suivi à 6 mois", "Beaucoup de situations inconnues à 6 mois",
+         "Les appels en soirée joignent plus de personnes", "Planifier les appels en soirée",
+         "SD_6M"],
+        ["CAP-04", date(year, 1, 25), "Fiche capitalisation", "SOCLE_FEMMES", "PARIS",
+         "Garde d'enfants pendant les ateliers", "Absences liées à la garde d'enfants",
+         "La halte-garderie partenaire réduit les absences", "Étendre le partenariat",
+         "ACT, HRS"],
+        ["CAP-05", date(year, 2, 10), "Évaluation", "SOCLE", "TOUTES",
+         "Évaluation intermédiaire SOCLE", "Évaluation interne à mi-parcours",
+         "Entrées conformes, sorties dynamiques en retrait", "Renforcer la prospection",
+         "ENT, SD_SORTIE"],
+    ]
+
+
+def _recommandations(as_of: date) -> list[list[object]]:
+    year = as_of.year
+    return [
+        ["ID", "Source ID", "Recommandation", "Responsable", "Priorité", "Échéance", "Statut",
+         "Date statut"],
+        ["REC-01", "CAP-01", "Former les binômes dès l'entrée en parcours", "Responsable antenne",
+         "Haute", date(year - 1, 9, 30), "Fait", date(year - 1, 9, 15)],
+        ["REC-02", "CAP-02", "Reconduire le job dating logistique chaque semestre",
+         "Chargé relations entreprises", "Moyenne", date(year, 6, 30), "En cours",
+         date(year, 1, 10)],
+        ["REC-03", "CAP-03", "Appeler en soirée pour le suivi à 6 mois",
+         "Chargé suivi-évaluation", "Haute", date(year, 3, 31), "À faire", None],
+        ["REC-04", "CAP-04", "Signer une convention avec la halte-garderie", "Direction",
+         "Haute", date(year, 4, 30), "En cours", date(year, 2, 1)],
+        ["REC-05", "CAP-05", "Ouvrir un second créneau de prospection", "Direction", "Basse",
+         date(year - 1, 12, 31), "Abandonné", date(year, 1, 15)],
+    ]
+
+
+def _status(start: date, end: date, as_of: date) -> str:
+    if end < as_of:
+        return "Terminée"
+    return "En cours" if start <= as_of else "Prévue"
+
+
+def _plan_evaluation(as_of: date) -> list[list[object]]:
+    rows: list[list[object]] = [
+        ["ID", "Programme", "Antenne", "Type", "Mode", "Début prévu", "Fin prévue", "Critères",
+         "Questions", "Indicateurs", "Statut"],
+    ]
+    year = as_of.year
+    for programme in PROGRAMMES:
+        for antenna in ANTENNAS:
+            windows = (
+                ("Intermédiaire", "Interne", date(year - 1, 9, 1), date(year - 1, 11, 30),
+                 "Pertinence, Cohérence, Efficacité",
+                 "Le parcours répond-il aux besoins des personnes ?\n"
+                 "Les ateliers sont-ils suivis ?", "ENT, ACT, HRS"),
+                ("Finale", "Externe", date(year, 9, 1), date(year, 12, 15),
+                 "Efficacité, Efficience, Impact, Viabilité",
+                 "Quelle part des personnes accède à un emploi durable ?\n"
+                 "Les résultats se maintiennent-ils à 6 mois ?", "SD_SORTIE, ED_SORTIE, SD_6M"),
+            )
+            for label, mode, start, end, criteria, questions, indicators in windows:
+                code = f"EVAL-{programme}-{antenna}-{label[:3].upper()}"
+                rows.append([code, programme, antenna, label, mode, start, end, criteria,
+                             questions, indicators, _status(start, end, as_of)])
+    return rows
+
+
+def _plan_action(as_of: date) -> list[list[object]]:
+    year = as_of.year
+    actions = (
+        ("Paramétrer le CRM pour le suivi à 6 mois", "Suivi", "Chargé suivi-évaluation",
+         "Direction", "Haute", (1, 15), (3, 31), "1 500", "4"),
+        ("Former les équipes à la saisie des émargements", "Suivi", "Responsable antenne",
+         "Chargé suivi-évaluation", "Haute", (2, 1), (2, 28), None, "2,5"),
+        ("Tableau de bord trimestriel", "Suivi", "Chargé suivi-évaluation", "Direction",
+         "Moyenne", (1, 1), (12, 31), None, "12"),
+        ("Évaluation intermédiaire des programmes", "Évaluation", "Chargé suivi-évaluation",
+         "Responsable antenne, Direction", "Haute", (9, 1), (11, 30), "0", "15"),
+        ("Recrutement de l'évaluateur externe", "Évaluation", "Direction", None, "Moyenne",
+         (5, 1), (7, 15), "18 000", "3"),
+        ("Ateliers de réflexion semestriels", "Apprentissage", "Chargé suivi-évaluation",
+         "Responsable antenne", "Moyenne", (6, 1), (12, 15), "800", "6"),
+        ("Capitaliser les RETEX des antennes", "Apprentissage", "Responsable antenne", None,
+         "Basse", (3, 1), (12, 31), None, "5"),
+        ("Rapport annuel aux financeurs", "Communication", "Direction",
+         "Chargé suivi-évaluation", "Haute", (1, 15), (3, 15), "2 000", "8"),
+    )
+    rows: list[list[object]] = [
+        ["ID", "Action", "Axe", "Responsable", "Contributeurs", "Priorité", "Début", "Fin",
+         "Statut", "Budget (EUR)", "Jours homme"],
+    ]
+    for number, (action, axis, owner, helpers, priority, start, end, budget, days) in enumerate(
+        actions, start=1
+    ):
+        first, last = date(year, *start), date(year, *end)
+        status = "Terminé" if last < as_of else ("En cours" if first <= as_of else "Prévu")
+        rows.append([f"PA-{number:02d}", action, axis, owner, helpers, priority, first, last,
+                     status, budget, days])
+    return rows
+
+
+# -- entry point ---------------------------------------------------------------------------------
+def write_demo_spreadsheets(folder: Path, participants: list[dict], *, as_of: date,
+                            seed: int = 7) -> list[Path]:
+    """Write the demo shared folder under `folder`; returns the files written, sorted.
+
+    `participants`: dicts with `participant_id`, `antenna`, `programme`, `start_date`, `end_date`
+    (dates; `end_date` may be None), one per enrolment, as the fake CRM has them.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    people = sorted(
+        (p for p in participants if p["start_date"] <= as_of),
+        key=lambda p: (str(p["participant_id"]), p["start_date"]),
+    )
+    names = {p["participant_id"]: f"{rng.choice(FIRST_NAMES)} {chr(rng.randint(65, 90))}."
+             for p in people}
+    written = [
+        _write_xlsx(folder / f"Objectifs {as_of.year}.xlsx",
+                    [("Objectifs", _objectifs(people, as_of, rng)),
+                     ("Notes", [["Les taux sont en %"], ["Mise à jour après chaque COPIL"]])],
+                    date(as_of.year, 1, 20) if as_of >= date(as_of.year, 1, 20) else as_of),
+        *_emargements(folder, people, as_of, rng, names),
+        _write_xlsx(folder / "suivi post-parcours.xlsx",
+                    [("Appels", _suivi(people, as_of, rng))], as_of),
+        _write_xlsx(folder / "capitalisation.xlsx", [("Fiches", _capitalisation(as_of))],
+                    as_of),
+        _write_xlsx(folder / "recommandations.xlsx", [("Suivi", _recommandations(as_of))],
+                    as_of),
+        _write_xlsx(folder / "plan_evaluation.xlsx", [("Plan", _plan_evaluation(as_of))],
+                    as_of),
+        _write_xlsx(folder / "plan_action.xlsx", [("Chronogramme", _plan_action(as_of))],
+                    as_of),
+    ]
+    return sorted(written)

@@ -1,0 +1,70 @@
+"""Shared fixtures: throw-away warehouses (DuckDB file or a fresh PostgreSQL database) and
+settings pointing at them, so each test runs the real pipeline on its own small data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from orchestration.settings import Settings, load_settings
+
+PG_ADMIN_URL = os.environ.get("SEA_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
+TEST_KEY = "test-pseudonym-key-0123456789"
+
+
+def _pg_available() -> bool:
+    try:
+        psycopg2.connect(PG_ADMIN_URL, connect_timeout=3).close()
+    except psycopg2.OperationalError:
+        return False
+    return True
+
+
+def _admin(sql: str) -> None:
+    con = psycopg2.connect(PG_ADMIN_URL)
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A brand-new PostgreSQL database for one test, dropped afterwards."""
+    if not _pg_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+        pytest.skip("PostgreSQL not reachable")
+    name = f"sea_test_{uuid.uuid4().hex[:10]}"
+    _admin(f"create database {name}")
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        _admin(f"drop database if exists {name} with (force)")
+
+
+def make_settings(tmp_path: Path, *, warehouse: str | None = None, crm_url: str | None = None,
+                  as_of: str = "2026-11-20", **extra: str) -> Settings:
+    """Settings for a test: everything under tmp_path, the as-of date pinned."""
+    env = {
+        "PSEUDONYM_KEY": TEST_KEY,
+        "SEA_WAREHOUSE": warehouse or str(tmp_path / "warehouse.duckdb"),
+        "SHEETS_DIR": str(tmp_path / "sheets"),
+        "SEA_OUTPUT_DIR": str(tmp_path / "reports"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "SEA_AS_OF": as_of,
+        "CRM_API_TOKEN": "test-token",
+        **extra,
+    }
+    if crm_url:
+        env["CRM_BASE_URL"] = crm_url
+    (tmp_path / "sheets").mkdir(exist_ok=True)
+    return load_settings(env, demo=False)
