@@ -41,7 +41,7 @@ class Weighted:
 
 PROGRAMMES = Weighted([("SOCLE", 45), ("SOCLE_FEMMES", 15), ("AVEC", 35), ("PASS_NUMERIQUE", 5)])
 ANTENNAS = [("PARIS", 65), ("BORDEAUX", 35)]
-SEX = Weighted([("M", 68), ("F", 30), ("X", 0.6), (None, 1.4)])
+SEX = Weighted([("M", 71), ("F", 27), ("X", 0.6), (None, 1.4)])
 
 NATIONALITIES = Weighted(
     [

@@ -4,10 +4,11 @@ One `dbt build` per run (each dbt start costs seconds); tests of the models run 
 appear as asset checks. Asset keys are `<schema>/<model>` so the UI reads like the warehouse.
 """
 
-from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
@@ -60,4 +61,7 @@ def build_dbt_assets(settings: Settings):
 
 
 def dbt_resource(settings: Settings) -> DbtCliResource:
-    return DbtCliResource(project_dir=sea_dbt_project(settings.dbt_target))
+    # The dbt of this virtualenv, whether or not the venv is on PATH.
+    executable = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(project_dir=sea_dbt_project(settings.dbt_target),
+                          dbt_executable=str(executable) if executable.exists() else "dbt")

@@ -1,6 +1,5 @@
 """Raw: the participants' pseudonyms, keyed hash of their CRM ids (the key stays in Python)."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 

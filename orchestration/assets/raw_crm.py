@@ -1,6 +1,5 @@
 """Source → raw: the CRM extraction asset (incremental, idempotent, with erasure)."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 

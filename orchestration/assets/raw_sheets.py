@@ -1,6 +1,5 @@
 """Source → raw: the shared spreadsheets, rebuilt from the files present at each refresh."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 
@@ -14,7 +13,7 @@ from orchestration.catalogue import indicator_codes
 from orchestration.settings import Settings
 
 SHEET_TABLES: dict[str, str] = {
-    **{f"sheet_{kind}": f"Lignes lues des fichiers « {kind} » du dossier partagé."
+    **{kind.table: f"Lignes lues des fichiers « {kind.label} » du dossier partagé."
        for kind in KINDS},
     "sheet_quarantine": "Lignes de tableurs refusées, avec fichier, onglet, ligne, colonne et "
     "motif.",
