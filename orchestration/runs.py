@@ -9,6 +9,10 @@ from orchestration.instance import dagster_instance
 from orchestration.settings import Settings
 
 
+# Headless runs print INFO and above; the full DEBUG event log stays in the instance (UI).
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 class RunFailed(RuntimeError):
     """A job finished unsuccessfully; the message lists the failed steps and why."""
 
@@ -28,7 +32,8 @@ def run_nightly(settings: Settings, instance: DagsterInstance | None = None
     defs = build_definitions(settings)
     job = defs.resolve_job_def(NIGHTLY_JOB)
     result = job.execute_in_process(
-        instance=instance or dagster_instance(settings), raise_on_error=False
+        instance=instance or dagster_instance(settings), raise_on_error=False,
+        run_config=QUIET_CONSOLE,
     )
     if not result.success:
         raise RunFailed(f"nightly refresh failed:\n{_failure_summary(result)}")

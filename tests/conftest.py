@@ -68,3 +68,11 @@ def make_settings(tmp_path: Path, *, warehouse: str | None = None, crm_url: str 
         env["CRM_BASE_URL"] = crm_url
     (tmp_path / "sheets").mkdir(exist_ok=True)
     return load_settings(env, demo=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> None:
+    """Parse the dbt project once per session so Dagster loads a manifest matching the models."""
+    from orchestration.cli import cmd_prepare
+
+    assert cmd_prepare(None) == 0, "dbt parse failed"  # type: ignore[arg-type]

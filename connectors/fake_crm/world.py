@@ -283,6 +283,18 @@ class World:
             batch = self._advance_to(self._now + round(days * DAY), grow=True)
             return self._summary(batch, days)
 
+    def erase_participant(self, participant_id: str) -> dict[str, Any]:
+        """Erase one chosen person one second from now (GDPR art. 17), with the cascade.
+
+        Tests and demos use it to erase someone they know has data everywhere; ``advance``
+        erases people at random. Returns the same summary as ``advance``.
+        """
+        with self._lock:
+            target = self._now + 1
+            self._push(target, _ERASE, "participants", participant_id)
+            batch = self._advance_to(target, grow=False)
+            return self._summary(batch, 0)
+
     def add_antenna(self, code: str, share: float = NEW_ANTENNA_SHARE) -> None:
         """Open an antenna: from the next ``advance`` on, new participants, enrolments and
         employers may carry ``code`` (the next new participant surely does, with an enrolment

@@ -1,0 +1,65 @@
+{#- Dates and parameters of the indicator rules (indicators.md § conventions). Portable SQL:
+    the same text runs on DuckDB and PostgreSQL. -#}
+
+{#- The run's as-of date R (var `as_of`, set from SEA_AS_OF by the pipeline). -#}
+{% macro as_of_date() -%}
+  cast('{{ var("as_of") }}' as date)
+{%- endmacro %}
+
+{#- One value of the `sea_parameters` seed, cast to `type` (a scalar subquery). -#}
+{% macro sea_param(name, type='integer') -%}
+  (select cast(sp.value as {{ type }}) from {{ ref('sea_parameters') }} as sp
+   where sp.parameter = '{{ name }}')
+{%- endmacro %}
+
+{#- `d` + n calendar months, clamped to the month's last day (2026-08-31 + 6 → 2027-02-28). -#}
+{% macro add_months(date_expr, months_expr) -%}
+  cast({{ date_expr }} + ({{ months_expr }}) * interval '1 month' as date)
+{%- endmacro %}
+
+{% macro month_start(date_expr) -%}
+  cast(date_trunc('month', {{ date_expr }}) as date)
+{%- endmacro %}
+
+{% macro quarter_start(date_expr) -%}
+  cast(date_trunc('quarter', {{ date_expr }}) as date)
+{%- endmacro %}
+
+{% macro year_start(date_expr) -%}
+  cast(date_trunc('year', {{ date_expr }}) as date)
+{%- endmacro %}
+
+{#- Whole years between a birth date and a day: year difference, minus 1 when the day's
+    (month, day) comes before the birthday's (indicators.md § age). -#}
+{% macro age_on(birth_expr, day_expr) -%}
+  (cast(extract(year from {{ day_expr }}) as integer) - cast(extract(year from {{ birth_expr }}) as integer)
+   - case when cast(extract(month from {{ day_expr }}) as integer) * 100 + cast(extract(day from {{ day_expr }}) as integer)
+             < cast(extract(month from {{ birth_expr }}) as integer) * 100 + cast(extract(day from {{ birth_expr }}) as integer)
+          then 1 else 0 end)
+{%- endmacro %}
+
+{#- Text compared byte by byte ("smallest id compared as text"), whatever the database collation. -#}
+{% macro text_sort_key(expr) -%}
+  {{ return(adapter.dispatch('text_sort_key', 'sea')(expr)) }}
+{%- endmacro %}
+{% macro default__text_sort_key(expr) -%}
+  {{ expr }}
+{%- endmacro %}
+{% macro postgres__text_sort_key(expr) -%}
+  ({{ expr }}) collate "C"
+{%- endmacro %}
+
+{#- A double rounded to n decimals (PostgreSQL only rounds numerics). -#}
+{% macro round_double(expr, digits) -%}
+  {{ return(adapter.dispatch('round_double', 'sea')(expr, digits)) }}
+{%- endmacro %}
+{% macro default__round_double(expr, digits) -%}
+  round({{ expr }}, {{ digits }})
+{%- endmacro %}
+{% macro postgres__round_double(expr, digits) -%}
+  cast(round(cast({{ expr }} as numeric), {{ digits }}) as double precision)
+{%- endmacro %}
+
+{% macro as_int(bool_expr) -%}
+  case when {{ bool_expr }} then 1 else 0 end
+{%- endmacro %}

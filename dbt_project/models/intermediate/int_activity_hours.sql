@@ -1,0 +1,120 @@
+-- Hours of accompaniment (indicators.md § hours), one row per activity (CRM and attendance
+-- sheets) with the enrolment it is attributed to and, when it does not count in HRS, why.
+-- Counted: an attended activity of a known participant, of any type but followup_contact,
+-- dated on or before R, with a duration in 1..600 minutes (a null duration counts 0 minutes).
+-- Attribution: its own enrolment_id when that enrolment counts and belongs to the same
+-- participant (even if the date falls outside it); otherwise the participant's counted
+-- enrolment with start <= date <= coalesce(end, R), earliest start first, then smallest id as
+-- text; none → not attributable.
+with params as (
+    select
+        {{ sea_param('hrs_min_minutes') }} as min_minutes,
+        {{ sea_param('hrs_max_minutes') }} as max_minutes,
+        {{ as_of_date() }} as as_of
+),
+
+activities as (
+    select * from {{ ref('int_activities_unioned') }}
+),
+
+participants as (
+    select participant_key from {{ ref('stg_crm__participants') }}
+),
+
+enrolments as (
+    select enrolment_id, participant_key, programme, antenna, start_date, end_date
+    from {{ ref('int_enrolments_counted') }}
+),
+
+eligible as (
+    select
+        a.*,
+        case
+            when not coalesce(a.has_participant, false) or a.participant_key is null
+                then 'no_participant'
+            when p.participant_key is null then 'orphan_participant'
+            when a.activity_date is null then 'missing_date'
+            when a.activity_date > pr.as_of then 'after_as_of'
+            when a.activity_type = 'followup_contact' then 'followup_contact'
+            when not coalesce(a.attended, false) then 'not_attended'
+            when a.duration_minutes is not null
+                 and (a.duration_minutes < pr.min_minutes or a.duration_minutes > pr.max_minutes)
+                then 'duration_out_of_range'
+        end as ineligible_reason
+    from activities as a
+    cross join params as pr
+    left join participants as p
+        on p.participant_key = a.participant_key
+),
+
+declared as (
+    select a.activity_id, a.source, e.enrolment_id
+    from eligible as a
+    inner join enrolments as e
+        on e.enrolment_id = a.enrolment_id
+       and e.participant_key = a.participant_key
+    where a.ineligible_reason is null
+),
+
+by_dates as (
+    select activity_id, source, enrolment_id
+    from (
+        select
+            a.activity_id,
+            a.source,
+            e.enrolment_id,
+            row_number() over (
+                partition by a.activity_id, a.source
+                order by e.start_date, {{ text_sort_key('e.enrolment_id') }}
+            ) as candidate_rank
+        from eligible as a
+        cross join params as pr
+        inner join enrolments as e
+            on e.participant_key = a.participant_key
+           and e.start_date <= a.activity_date
+           and a.activity_date <= coalesce(e.end_date, pr.as_of)
+        where a.ineligible_reason is null
+          and not exists (
+              select 1 from declared as d
+              where d.activity_id = a.activity_id and d.source = a.source
+          )
+    ) as ranked
+    where candidate_rank = 1
+),
+
+attributed as (
+    select activity_id, source, enrolment_id, 'declared_enrolment' as attribution from declared
+    union all
+    select activity_id, source, enrolment_id, 'dates' as attribution from by_dates
+)
+
+select
+    a.activity_id,
+    a.source,
+    a.participant_key,
+    a.enrolment_id as declared_enrolment_id,
+    a.activity_type,
+    a.activity_date,
+    a.duration_minutes,
+    a.attended,
+    a.antenna_declared,
+    t.enrolment_id,
+    t.attribution,
+    e.programme,
+    e.antenna,
+    coalesce(
+        a.ineligible_reason,
+        case when t.enrolment_id is null then 'not_attributable' end
+    ) as exclusion_reason,
+    case
+        when a.ineligible_reason is null and t.enrolment_id is not null
+            then coalesce(a.duration_minutes, 0)
+    end as counted_minutes,
+    a.enrolment_id is not null and coalesce(t.attribution, '') <> 'declared_enrolment'
+        as is_declared_enrolment_unused
+from eligible as a
+left join attributed as t
+    on t.activity_id = a.activity_id
+   and t.source = a.source
+left join enrolments as e
+    on e.enrolment_id = t.enrolment_id

@@ -1,0 +1,135 @@
+"""The whole nightly refresh, in-process, against the fake CRM and generated spreadsheets.
+
+Checks what issue #2 promises: two refreshes with the CRM advanced in between leave one latest
+version of every record in staging, no duplicate versions in raw, no trace of erased people
+outside the deletion log, and no personal data beyond `raw` — on DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from connectors.fake_crm import FakeCRMServer, World
+from connectors.pseudonyms import pseudonym
+from connectors.sheets.demo import write_demo_spreadsheets
+from connectors.warehouse import connect
+from orchestration.demo import demo_participants
+from orchestration.runs import run_nightly
+from tests.conftest import TEST_KEY, make_settings
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+LAYERS = ("staging", "intermediate", "marts", "reference")
+
+
+def _tables(wh, schemas) -> list[tuple[str, str]]:
+    marks = ", ".join("?" for _ in schemas)
+    return wh.fetchall(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_schema in ({marks}) order by 1, 2", list(schemas))
+
+
+def _text_values(wh, schema: str, table: str) -> set[str]:
+    cols = [c for c, t in wh.fetchall(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ?", [schema, table])
+        if t.lower() in ("text", "varchar", "character varying")]
+    values: set[str] = set()
+    for col in cols:
+        values |= {r[0] for r in wh.fetchall(
+            f'select distinct cast("{col}" as varchar) from {schema}.{table} '
+            f'where "{col}" is not null')}
+    return values
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pipeline(request, tmp_path):
+    warehouse = None if request.param == "duckdb" else request.getfixturevalue("pg_url")
+    world = World(seed=5, participants=160, now=NOW)
+    with FakeCRMServer(world, token="test-token") as server:
+        settings = make_settings(tmp_path, warehouse=warehouse, crm_url=server.base_url,
+                                 as_of="2026-11-20")
+        write_demo_spreadsheets(settings.sheets_dir, demo_participants(world),
+                                as_of=date(2026, 11, 20))
+        yield settings, server
+
+
+@pytest.mark.slow
+def test_two_refreshes_with_changes_and_erasure(pipeline):
+    settings, server = pipeline
+    run_nightly(settings)
+    # Erase someone who also has attendance rows in the spreadsheets.
+    with connect(settings.warehouse) as wh:
+        in_sheets = {r[0] for r in wh.fetchall(
+            "select distinct participant_id from raw.sheet_emargements")}
+    summary = server.world.advance(45)
+    erased = set(summary["deleted_participants"])
+    assert erased, "the fake CRM should erase someone over 45 days"
+    victim = sorted(in_sheets - erased)[0]
+    server.world.erase_participant(victim)
+    erased.add(victim)
+    run_nightly(settings)
+
+    with connect(settings.warehouse) as wh:
+        # Exactly the CRM's current records, once each, at their latest version.
+        for resource, model, key in [
+            ("participants", None, None),
+            ("enrolments", "stg_crm__enrolments", "enrolment_id"),
+            ("situations", "stg_crm__situations", "situation_id"),
+            ("activities", "stg_crm__activities", "activity_id"),
+            ("employers", "stg_crm__employers", "employer_id"),
+        ]:
+            served = {r["id"]: r["updated_at"] for r in server.world.records(resource)}
+            if model is None:
+                count = wh.scalar("select count(*) from staging.stg_crm__participants")
+                assert count == len(served)
+                continue
+            staged = dict(wh.fetchall(f"select {key}, updated_at from staging.{model}"))
+            assert set(staged) == set(served), resource
+            assert len(staged) == wh.scalar(f"select count(*) from staging.{model}")
+            latest = {k: datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None)
+                      for k, v in served.items()}
+            assert {k: v.replace(tzinfo=None) if hasattr(v, "replace") else v
+                    for k, v in staged.items()} == latest, resource
+            dupes = wh.scalar(
+                f"select count(*) from (select id, updated_at, _payload_hash from "
+                f"raw.crm_{resource} group by id, updated_at, _payload_hash "
+                "having count(*) > 1) d")
+            assert dupes == 0
+
+        # No trace of the erased outside the deletion log.
+        keys = {pseudonym(TEST_KEY, pid) for pid in erased}
+        for schema, table in _tables(wh, ("raw",)):
+            if table == "deletion_log":
+                continue
+            assert not (_text_values(wh, schema, table) & erased), f"{schema}.{table}"
+        for schema, table in _tables(wh, LAYERS):
+            assert not (_text_values(wh, schema, table) & keys), f"{schema}.{table}"
+        logged = {r[0] for r in wh.fetchall(
+            "select id from raw.deletion_log where resource = 'participants'")}
+        assert erased <= logged
+
+
+@pytest.mark.slow
+def test_no_personal_data_beyond_raw(pipeline):
+    settings, server = pipeline
+    run_nightly(settings)
+    with connect(settings.warehouse) as wh:
+        personal: set[str] = set()
+        for row in wh.fetchall("select id, first_name, last_name, email, phone, notes "
+                               "from raw.crm_participants"):
+            personal |= {v for v in row if v}
+        personal |= {r[0] for r in wh.fetchall(
+            "select participant_id from raw.participant_pseudonyms")}
+        assert len(personal) > 400
+        leaks = {}
+        for schema, table in _tables(wh, LAYERS):
+            found = _text_values(wh, schema, table) & personal
+            if found:
+                leaks[f"{schema}.{table}"] = sorted(found)[:3]
+        assert not leaks
+        # And beyond raw, participants are there — as pseudonyms.
+        assert wh.scalar("select count(*) from staging.stg_crm__participants "
+                         "where participant_key like 'p_%'") == len(
+            server.world.records("participants"))
