@@ -208,6 +208,5 @@ class SuiteRunner:
                  for i in ids]
         if table.pseudonymise:
             shown = [i if i == EMPTY_ID else pseudonym(self._key, i) for i in shown]
-        if not keep_order:
-            shown = sorted(dict.fromkeys(shown))
+        shown = list(dict.fromkeys(shown)) if keep_order else sorted(set(shown))
         return tuple(shown[: self.sample_size])

@@ -67,16 +67,40 @@ def cmd_ui(args: argparse.Namespace) -> int:
     dagster = PROJECT_ROOT / ".venv" / "bin" / "dagster"
     cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-m",
            "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    print(f"Interface Dagster : http://127.0.0.1:{args.port} (Ctrl-C pour arrêter)")
+    # dagster dev ignores SIGINT/SIGTERM inherited as ignored: reset them, and give it its own
+    # process group so stopping `make ui` stops the webserver, daemon and code servers too.
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, start_new_session=True,
+                            preexec_fn=_default_signals)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        return proc.wait()
+        return _stop_group(proc)
     finally:
         if server is not None:
             server.stop()
+
+
+def _default_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_group(proc: subprocess.Popen) -> int:
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+            return proc.wait(timeout=wait)
+        except ProcessLookupError:
+            return proc.wait()
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.wait()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -8,7 +8,6 @@ from orchestration.definitions import NIGHTLY_JOB, build_definitions
 from orchestration.instance import dagster_instance
 from orchestration.settings import Settings
 
-
 # Headless runs print INFO and above; the full DEBUG event log stays in the instance (UI).
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 

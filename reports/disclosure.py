@@ -77,9 +77,10 @@ class Suppressed:
     reason: Literal["primary", "secondary"]
     kind: Kind
     k: int
+    ranged: bool = True  # False: a small count shown `s` because `< k` would give it away
 
     def display(self) -> str:
-        if self.reason == "primary" and self.kind == "count":
+        if self.reason == "primary" and self.kind == "count" and self.ranged:
             return f"< {self.k}"
         return SECRET_MARK
 
@@ -136,6 +137,7 @@ class Protection:
 
     status: dict[Hashable, Status]
     unresolved: list[Hashable] = field(default_factory=list)
+    masked: set[Hashable] = field(default_factory=set)
 
     def suppressed(self) -> set[Hashable]:
         return {key for key, s in self.status.items() if s in ("primary", "secondary")}
@@ -161,10 +163,11 @@ def is_not_computable(kind: Kind, cell: Cell) -> bool:
     return cell.value is None or (isinstance(cell.value, float) and math.isnan(cell.value))
 
 
-def publish(kind: Kind, cell: Cell, status: Status, k: int) -> PublishedValue:
+def publish(kind: Kind, cell: Cell, status: Status, k: int, *,
+            masked: bool = False) -> PublishedValue:
     """What a reader gets for one cell: the value, a marker, or None (not computable)."""
     if status == "primary":
-        return Suppressed("primary", kind, k)
+        return Suppressed("primary", kind, k, ranged=not masked)
     if status == "secondary":
         return Suppressed("secondary", kind, k)
     if status == "hidden":
@@ -224,6 +227,8 @@ class _Engine:
                 self.status.append("published")
         # hidden cells need protection only when they are sensitive themselves
         self.sensitive_hidden = [not c.visible and is_primary(kind, c, k) for c in self.cells]
+        self.masked: set[int] = set()
+        self.accepted: set[int] = set()
 
     def _layers(self) -> list[list[float]]:
         """The additive quantities the equations hold for (two for a rate)."""
@@ -247,7 +252,7 @@ class _Engine:
         """Public bounds of an unknown value (same for every layer but counts' own)."""
         if self.kind == "count":
             if self.status[i] == "primary":
-                return 1.0, float(self.k - 1)
+                return 1.0, (_INF if i in self.masked else float(self.k - 1))
             if self.status[i] == "secondary":
                 return float(self.k), _INF
         return 0.0, _INF
@@ -326,12 +331,12 @@ class _Engine:
     def first_leak(self) -> tuple[int, int | None] | None:
         """A protected cell a reader could recompute, and the group that does it (if one)."""
         for i in range(len(self.keys)):
-            if not self.needs_protection(i):
+            if not self.needs_protection(i) or i in self.accepted:
                 continue
             for gi in self.groups_of[i]:
                 if self.interval_leak(i, gi):
                     return i, gi
-        det = self.determined()
+        det = [i for i in self.determined() if i not in self.accepted]
         return (det[0], None) if det else None
 
     # -- choosing a partner ------------------------------------------------------------------
@@ -381,11 +386,36 @@ class _Engine:
                 break
             i, gi = leak
             j = self.choose_partner(i, gi)
-            if j is None:
-                unresolved.append(self.keys[i])
-                break
-            self.status[j] = "secondary"
-        return Protection({key: self.status[i] for i, key in enumerate(self.keys)}, unresolved)
+            if j is not None:
+                self.status[j] = "secondary"
+                continue
+            m = self.choose_mask(i, gi)
+            if m is not None:
+                self.masked.add(m)
+                continue
+            # every non-zero figure around it is withheld already: nothing more can be done
+            unresolved.append(self.keys[i])
+            self.accepted.add(i)
+        return Protection({key: self.status[i] for i, key in enumerate(self.keys)}, unresolved,
+                          {self.keys[i] for i in self.masked})
+
+    def choose_mask(self, i: int, gi: int | None) -> int | None:
+        """Last resort when no figure is left to withhold: show a small count as `s` rather
+        than `< k`, because the ranges of the markers pin a value (tiny tables only)."""
+        if gi is None or self.kind != "count":
+            return None
+        members = [m for m in self._members(gi)
+                   if self.status[m] == "primary" and m not in self.masked]
+        if not members:
+            return None
+
+        def cost(m: int) -> tuple:
+            self.masked.add(m)
+            fixes = not self.interval_leak(i, gi)
+            self.masked.discard(m)
+            return (not fixes, m != i, not self.total_of[m], m)
+
+        return min(members, key=cost)
 
 
 def protect(kind: Kind, cells: Mapping[Hashable, Cell], groups: Iterable[Group],

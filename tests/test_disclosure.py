@@ -8,6 +8,7 @@ are checked group by group.
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 
 import pytest
@@ -75,15 +76,16 @@ def determined_cells(status: dict, groups: list[Group]) -> set:
     return out
 
 
-def reader_bounds(status: str, k: int, counts: bool) -> tuple[float, float]:
+def reader_bounds(status: str, k: int, counts: bool, masked: bool = False):
     if counts and status == "primary":
-        return 1, k - 1
+        return (1, float("inf")) if masked else (1, k - 1)
     if counts and status == "secondary":
         return k, float("inf")
     return 0, float("inf")
 
 
-def group_interval(key, group: Group, status: dict, layer: dict, k: int, counts: bool):
+def group_interval(key, group: Group, status: dict, layer: dict, k: int, counts: bool,
+                   masked: set):
     """What a reader infers for `key` from one equation and the public bounds."""
     members = [(p, 1) for p in group.parts] + [(group.total, -1)]
     coef = sum(s for m, s in members if m == key)
@@ -95,49 +97,60 @@ def group_interval(key, group: Group, status: dict, layer: dict, k: int, counts:
         if m == key:
             continue
         if status[m] in UNKNOWN:
-            lo, hi = reader_bounds(status[m], k, counts)
+            lo, hi = reader_bounds(status[m], k, counts, m in masked)
             lo_rest += min(s * lo, s * hi)
             hi_rest += max(s * lo, s * hi)
         else:
             rhs -= s * layer[m]
     candidates = [(rhs - hi_rest) / coef, (rhs - lo_rest) / coef]
     lo, hi = min(candidates), max(candidates)
-    own_lo, own_hi = reader_bounds(status[key], k, counts)
+    own_lo, own_hi = reader_bounds(status[key], k, counts, key in masked)
     return max(lo, own_lo), min(hi, own_hi)
 
 
 def assert_protected(kind, cells: dict, groups: list[Group], k: int) -> dict:
     result = protect(kind, cells, groups, k)
     status = result.status
-    assert not result.unresolved
+    # a leak may stay open only when every non-zero figure of its equations is withheld already
+    for key in result.unresolved:
+        for g in groups:
+            members = (g.total, *g.parts)
+            if key in members:
+                assert all(status[m] != "published" or not cells[m].value for m in members)
     # primary rule, and nothing sensitive published
     for key, cell in cells.items():
-        if is_primary(kind, cell, k):
+        if cell.visible and is_primary(kind, cell, k):
             assert status[key] == "primary", key
-        shown = publish(kind, cell, status[key], k) if status[key] != "hidden" else None
+        shown = (publish(kind, cell, status[key], k, masked=key in result.masked)
+                 if status[key] != "hidden" else None)
         if kind == "count" and not isinstance(shown, Suppressed) and shown is not None:
             assert not 1 <= shown <= k - 1, (key, shown)
             assert shown == cell.value  # published values are the true values
         if isinstance(shown, Suppressed):
             assert cell.value != 0 or kind == "rate", "a zero count is never withheld"
-    # every equation touching an unknown has at least two of them
+    # every equation touching a protected unknown has at least two unknowns (a lone unknown
+    # is derivable: fine only for a hidden difference that is not sensitive itself)
+    sensitive_hidden = {key for key, c in cells.items()
+                        if status[key] == "hidden" and is_primary(kind, c, k)}
     for g in groups:
         unknown = [m for m in (g.total, *g.parts) if status[m] in UNKNOWN]
-        assert len(unknown) != 1, (g, unknown)
+        if len(unknown) == 1:
+            assert status[unknown[0]] == "hidden" and unknown[0] not in sensitive_hidden, g
     # no withheld figure is fixed by the whole system of published equations
     withheld = {key for key, s in status.items() if s in ("primary", "secondary")}
-    assert not (determined_cells(status, groups) & withheld)
+    assert not (determined_cells(status, groups) & (withheld | sensitive_hidden))
     # nor pinned by one equation and the bounds the markers give away
     layers = ([{key: c.numerator for key, c in cells.items()},
                {key: c.denominator - c.numerator for key, c in cells.items()}]
               if kind == "rate" else [{key: c.value for key, c in cells.items()}])
-    for key in withheld:
-        own_lo, own_hi = reader_bounds(status[key], k, kind == "count")
+    for key in withheld - set(result.unresolved):
+        own_lo, own_hi = reader_bounds(status[key], k, kind == "count", key in result.masked)
         if own_hi == own_lo:
             continue  # k = 2: `< 2` means 1 by the rule itself
         for g in groups:
             for layer in layers:
-                iv = group_interval(key, g, status, layer, k, kind == "count")
+                iv = group_interval(key, g, status, layer, k, kind == "count",
+                                    result.masked)
                 if iv is not None:
                     assert iv[1] - iv[0] > 1e-9, (key, g, iv)
     return status
@@ -182,7 +195,8 @@ def row_by_column(grid: list[list[int]]) -> tuple[dict, list[Group]]:
 
 
 ks = st.sampled_from([2, 3, 5, 10])
-fast = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# SEA_HYPOTHESIS_EXAMPLES raises the effort for a deeper local run (default keeps CI fast)
+fast = settings(max_examples=int(os.environ.get("SEA_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @fast

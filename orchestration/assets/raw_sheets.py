@@ -3,10 +3,10 @@
 
 from datetime import UTC, datetime
 
-from connectors.sheets.loader import load_spreadsheets
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from connectors.sheets.kinds import KINDS
+from connectors.sheets.loader import load_spreadsheets
 from connectors.warehouse import connect
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.catalogue import indicator_codes
