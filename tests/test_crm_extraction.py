@@ -159,3 +159,34 @@ def test_other_4xx_fails_loudly_with_body(server):
     client = CRMClient(server.base_url, server.token)
     with pytest.raises(CRMError, match="400"):
         client.get_json(f"{client.root}/participants?limit=9999")
+
+
+def test_erasure_cascades_through_raw(target, server):
+    world = server.world
+    person = next(e["participant_id"] for e in world.records("enrolments")
+                  if any(a["participant_id"] == e["participant_id"]
+                         for a in world.records("situations")))
+    enrolments = {e["id"] for e in world.records("enrolments") if e["participant_id"] == person}
+    with connect(target) as wh:
+        load_crm(wh, fast_client(server), overlap=OVERLAP)
+        # A spreadsheet row of theirs, as the sheets loader would keep it.
+        wh.execute("create table raw.sheet_fake (participant_id text, note text)")
+        wh.execute("insert into raw.sheet_fake values (?, 'x'), ('someone-else', 'y')", [person])
+        world.erase_participant(person)
+        report = load_crm(wh, fast_client(server), overlap=OVERLAP)
+        assert report.erasure.participants_erased == 1
+        for resource in RESOURCES:
+            table = raw_table(resource)
+            left = wh.scalar(f"select count(*) from {table} where id = ?", [person])
+            assert left == 0
+            if resource != "participants" and "participant_id" in wh.columns(table):
+                assert wh.scalar(f"select count(*) from {table} where participant_id = ?",
+                                 [person]) == 0
+        assert wh.scalar("select count(*) from raw.crm_enrolments where id in (" +
+                         ",".join("?" for _ in enrolments) + ")", list(enrolments)) == 0
+        assert wh.fetchall("select participant_id from raw.sheet_fake") == [("someone-else",)]
+        logged = set(wh.fetchall("select resource, id from raw.deletion_log"))
+        assert ("participants", person) in logged
+        assert {("enrolments", e) for e in enrolments} <= logged
+        assert wh.columns("raw.deletion_log") == ["resource", "id", "deleted_at", "erased_at",
+                                                 "cause"]

@@ -124,4 +124,16 @@ def apply_deletions(wh: Warehouse, client: CRMClient, run: LoadRun,
         watermark = next_watermark(since, max_seen, overlap)
         if watermark is not None and max_seen is not None:
             write_watermark(wh, WATERMARK_KEY, watermark, max_seen, run)
+    if report.records_erased:
+        _reclaim(wh)
     return report
+
+
+def _reclaim(wh: Warehouse) -> None:
+    """Make the deleted rows physically go, not just invisible (dead tuples, old blocks)."""
+    if wh.dialect == "postgres":
+        for (table,) in wh.fetchall("select table_name from information_schema.tables "
+                                    "where table_schema = 'raw' and table_type = 'BASE TABLE'"):
+            wh.execute(f"vacuum raw.{table}")
+    else:
+        wh.execute("checkpoint")

@@ -1,0 +1,468 @@
+"""The published figures of one quarterly delivery: every number any deliverable shows.
+
+One indicator for one quarter is one table for disclosure control: every scope (programme x
+antenna, with the `ALL` rollups) crossed with the total and the published breakdowns (sex, age
+band). It is protected as a whole, with every additivity relation a reader knows:
+* a scope's total = the sum of each of its breakdowns;
+* a programme's `ALL` antenna figure = the sum over its antennas;
+* the `ALL` programme figure = the sum over the top-level programmes, and a parent programme =
+  its own part (never shown: a *hidden* cell) + its children (from the programme reference).
+Both deliverables draw from this one object, so the workbook and the report can never show
+different protections of the same figure, and it records every figure actually rendered: that
+record is `figures.csv`, which version diffs compare.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from reports.catalogue import Catalogue, Indicator
+from reports.disclosure import (
+    Cell,
+    Group,
+    Kind,
+    PublishedValue,
+    Status,
+    Suppressed,
+    protect,
+    publish,
+)
+from reports.formatting import achievement as fmt_achievement
+from reports.formatting import by_kind
+from reports.inputs import ReportInputs
+from reports.quarters import Quarter, last_quarters
+
+ALL = "ALL"
+PUBLISHED_DIMENSIONS: tuple[str, ...] = ("sex", "age_band")
+DEFAULT_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "sex": ("F", "M", "X", "unknown"),
+    "age_band": ("<26", "26-44", "45+", "unknown"),
+}
+DIMENSION_LABELS_FR = {"total": "Ensemble", "sex": "Sexe", "age_band": "Tranche d'âge"}
+CATEGORY_LABELS_FR: dict[str, dict[str, str]] = {
+    "total": {"total": "Ensemble"},
+    "sex": {"F": "Femmes", "M": "Hommes", "X": "Autre / non précisé", "unknown": "Non renseigné"},
+    "age_band": {"<26": "Moins de 26 ans", "26-44": "26 à 44 ans", "45+": "45 ans et plus",
+                 "unknown": "Non renseigné"},
+}
+# rates are published to one decimal of a percent: compare published values at that precision
+_ROUND = {"count": 0, "sum": 1, "rate": 4, "median": 1}
+
+CellKey = tuple[str, str, str, str]  # programme, antenna, dimension, dimension_value
+
+
+def programme_label(code: str) -> str:
+    return "Tous programmes" if code == ALL else code
+
+
+def antenna_label(code: str) -> str:
+    return "Toutes antennes" if code == ALL else code.capitalize()
+
+
+def category_label(dimension: str, value: str) -> str:
+    return CATEGORY_LABELS_FR.get(dimension, {}).get(value, value)
+
+
+def _scope_order(code: str) -> tuple[int, str]:
+    return (0 if code == ALL else 1, code)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published figure and its protection."""
+
+    indicator_code: str
+    quarter: str
+    programme: str
+    antenna: str
+    dimension: str
+    dimension_value: str
+    kind: Kind
+    status: Status
+    value: PublishedValue
+    target: float | None = None
+    achievement: PublishedValue = None
+    ytd: bool = False  # achievement of the year to date against an annual target
+
+    @property
+    def shown(self) -> bool:
+        return not isinstance(self.value, Suppressed) and self.value is not None
+
+    def display(self, unit: str | None = None) -> str:
+        if isinstance(self.value, Suppressed):
+            return self.value.display()
+        return by_kind(self.value, self.kind, unit)
+
+    def achievement_display(self) -> str:
+        if isinstance(self.achievement, Suppressed):
+            return self.achievement.display()
+        return fmt_achievement(self.achievement)
+
+
+@dataclass
+class Publication:
+    """The protected figures of the trend window ending with the reporting quarter."""
+
+    quarter: Quarter
+    k: int
+    catalogue: Catalogue
+    quarters: list[Quarter]
+    cubes: dict[tuple[str, str], dict[CellKey, Figure]] = field(default_factory=dict)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+    _used: dict[tuple, dict] = field(default_factory=dict)
+
+    # -- access ------------------------------------------------------------------------------
+    def figure(self, code: str, quarter: Quarter | str | None = None, programme: str = ALL,
+               antenna: str = ALL, dimension: str = "total", value: str = "total", *,
+               record: bool = True) -> Figure | None:
+        """A published figure (None when the mart has no such scope); records it as shown."""
+        q = Quarter.parse(quarter) if quarter is not None else self.quarter
+        cube = self.cubes.get((code, q.code))
+        if cube is None:
+            return None
+        fig = cube.get((programme, antenna, dimension, value))
+        if fig is not None and record:
+            self._record(fig)
+        return fig
+
+    def programmes(self, quarter: Quarter | None = None) -> list[str]:
+        """Programme codes (not ALL) present in the quarter's data: sections loop over these."""
+        return self._scope_codes(0, quarter)
+
+    def antennas(self, quarter: Quarter | None = None) -> list[str]:
+        return self._scope_codes(1, quarter)
+
+    def _scope_codes(self, pos: int, quarter: Quarter | None) -> list[str]:
+        q = (quarter or self.quarter).code
+        codes = {key[pos] for (code, qq), cube in self.cubes.items() if qq == q
+                 for key in cube if key[pos] != ALL}
+        return sorted(codes, key=_scope_order)
+
+    def indicators(self) -> list[Indicator]:
+        """Catalogue indicators that have data in the reporting quarter, catalogue order."""
+        present = {code for code, q in self.cubes if q == self.quarter.code}
+        return [i for i in self.catalogue if i.code in present]
+
+    # -- the record of what is shown -----------------------------------------------------------
+    def _record(self, fig: Figure) -> None:
+        ind = self.catalogue.get(fig.indicator_code)
+        unit = ind.unit if ind else None
+        base = {
+            "indicator_code": fig.indicator_code, "quarter": fig.quarter,
+            "programme": fig.programme, "antenna": fig.antenna, "dimension": fig.dimension,
+            "dimension_value": fig.dimension_value,
+        }
+        self._used[(*base.values(), "value")] = {
+            **base, "measure": "value", "kind": fig.kind, "status": fig.status,
+            "value": _number(fig.value, fig.kind), "display": fig.display(unit),
+        }
+        if fig.target is not None:
+            self._used[(*base.values(), "target")] = {
+                **base, "measure": "target", "kind": fig.kind, "status": "published",
+                "value": fig.target, "display": _target_display(fig.target, fig.kind),
+            }
+            self._used[(*base.values(), "achievement")] = {
+                **base, "measure": "achievement", "kind": "ratio",
+                "status": _status_of(fig.achievement),
+                "value": _number(fig.achievement, "rate"), "display": fig.achievement_display(),
+            }
+
+    def record_extra(self, indicator_code: str, programme: str, dimension: str,
+                     dimension_value: str, measure: str, value: float | None, display: str,
+                     status: str = "published") -> None:
+        """Figures outside the indicator mart (survival curves, cohorts) shown in a report."""
+        row = {"indicator_code": indicator_code, "quarter": self.quarter.code,
+               "programme": programme, "antenna": ALL, "dimension": dimension,
+               "dimension_value": dimension_value, "measure": measure, "kind": "extra",
+               "status": status, "value": value, "display": display}
+        self._used[tuple(row[c] for c in ("indicator_code", "quarter", "programme", "antenna",
+                                          "dimension", "dimension_value", "measure"))] = row
+
+    def records(self) -> pd.DataFrame:
+        """Every figure shown by the deliverables (the content of `figures.csv`), sorted."""
+        cols = ["indicator_code", "quarter", "programme", "antenna", "dimension",
+                "dimension_value", "measure", "kind", "status", "value", "display"]
+        df = pd.DataFrame(list(self._used.values()), columns=cols)
+        return df.sort_values(cols[:7], kind="stable").reset_index(drop=True)
+
+
+def _number(value: PublishedValue, kind: str) -> float | None:
+    if value is None or isinstance(value, Suppressed):
+        return None
+    return round(float(value), _ROUND.get(kind, 4))
+
+
+def _status_of(value: PublishedValue) -> str:
+    if isinstance(value, Suppressed):
+        return value.reason
+    return "not_computable" if value is None else "published"
+
+
+def _target_display(target: float, kind: str) -> str:
+    if kind == "rate":  # targets for rates are in % (indicators.md § targets)
+        return by_kind(target / 100, "rate")
+    return by_kind(target, kind)
+
+
+def _nz(value: object) -> float:
+    if value is None:
+        return 0.0
+    v = float(value)  # type: ignore[arg-type]
+    return 0.0 if math.isnan(v) else v
+
+
+def _opt(value: object) -> float | None:
+    if value is None:
+        return None
+    v = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(v) else v
+
+
+# -- building ----------------------------------------------------------------------------------
+class _Builder:
+    """Builds the protected cubes of every indicator for every quarter of the window."""
+
+    def __init__(self, inputs: ReportInputs, pub: Publication) -> None:
+        self.inputs, self.pub = inputs, pub
+        self.parents = inputs.programme_parents
+        self.truth: dict[tuple[str, str], dict[CellKey, Cell]] = {}
+        df = inputs.indicators
+        for dim in PUBLISHED_DIMENSIONS:
+            seen = set(df.loc[df["dimension"] == dim, "dimension_value"])
+            base = list(DEFAULT_CATEGORIES.get(dim, ()))
+            extra = sorted(seen - set(base) - {"unknown"})
+            cats = [c for c in base if c != "unknown"] + extra + ["unknown"]
+            pub.categories[dim] = cats
+        if self.parents is None:
+            pub.notes.append(
+                "Référentiel des programmes non trouvé : les emboîtements de programmes sont "
+                "déduits des données (additivité vérifiée) pour le secret statistique.")
+
+    def build(self) -> None:
+        df = self.inputs.indicators
+        order = {"count": 0, "sum": 1, "rate": 2, "median": 3}
+        indicators = sorted(self.pub.catalogue, key=lambda i: order[i.type])
+        for q in self.pub.quarters:
+            qdf = df[df["quarter"] == q.code]
+            by_code = dict(tuple(qdf.groupby("indicator_code")))
+            for ind in indicators:
+                rows = by_code.get(ind.code)
+                if rows is None or rows.empty:
+                    continue
+                self._cube(ind, q, rows)
+
+    # -- one table -----------------------------------------------------------------------------
+    def _cube(self, ind: Indicator, q: Quarter, rows: pd.DataFrame) -> None:
+        kind: Kind = ind.type  # type: ignore[assignment]
+        totals = rows[rows["dimension"] == "total"]
+        scopes = sorted(set(zip(totals["programme"], totals["antenna"], strict=True)),
+                        key=lambda s: (_scope_order(s[0]), _scope_order(s[1])))
+        dims = [d for d in PUBLISHED_DIMENSIONS if ind.disaggregated]
+        dimcells = [("total", "total")] + [(d, v) for d in dims for v in self.pub.categories[d]]
+        lookup = {(r.programme, r.antenna, r.dimension, r.dimension_value): r
+                  for r in rows.itertuples(index=False)}
+        cells: dict[CellKey, Cell] = {}
+        for p, a in scopes:
+            for d, v in dimcells:
+                cells[(p, a, d, v)] = self._cell(kind, lookup.get((p, a, d, v)), (p, a, d, v), q)
+        if kind == "rate":
+            cells = self._inherit_denominator_pattern(q, cells)
+        groups: list[Group] = []
+        if kind != "median":
+            groups = self._groups(ind, q, scopes, dims, dimcells, cells)
+        protection = protect(kind, cells, groups, self.pub.k)
+        for key in protection.unresolved:
+            self.pub.unresolved.append(f"{ind.code} {q.code} {key}")
+        self.truth[(ind.code, q.code)] = {key: c for key, c in cells.items() if c.visible}
+        cube: dict[CellKey, Figure] = {}
+        for key, cell in cells.items():
+            if not cell.visible:
+                continue
+            status = protection.status[key]
+            value = publish(kind, cell, status, self.pub.k, masked=key in protection.masked)
+            target = achievement = None
+            ytd = False
+            if key[2] == "total":
+                row = lookup.get(key)
+                target = _opt(row.target) if row is not None else None
+                raw_ach = _opt(row.achievement) if row is not None else None
+                if raw_ach is not None:
+                    ytd = _is_ytd(ind, cell.value, target, raw_ach)
+                    achievement = self._achievement(ind, q, key, status, raw_ach, ytd)
+            cube[key] = Figure(ind.code, q.code, *key, kind=kind, status=status, value=value,
+                               target=target, achievement=achievement, ytd=ytd)
+        self.pub.cubes[(ind.code, q.code)] = cube
+
+    def _cell(self, kind: Kind, row, key: CellKey, q: Quarter) -> Cell:
+        """The exact figure of one cell; absent disaggregated rows are zeros (mart contract)."""
+        if kind == "count":
+            return Cell(_nz(row.value) if row is not None else 0.0)
+        if kind == "rate":
+            if row is None:
+                return Cell(None, numerator=0.0, denominator=0.0)
+            num, den, value = _opt(row.numerator), _opt(row.denominator), _opt(row.value)
+            if den is None and value is not None:  # no population to check: withhold it
+                return Cell(value, numerator=0.0, denominator=1.0, force=True)
+            den = den or 0.0
+            return Cell(value if den else None, numerator=num if num is not None else 0.0,
+                        denominator=den)
+        # sums and medians: the population is the mart's denominator, else the enrolments of
+        # the same cell (ACT for hours, SOR for the median time to employment: it is computed
+        # over exits)
+        value = _opt(row.value) if row is not None else None
+        pop = _opt(row.denominator) if row is not None else None
+        if pop is None:
+            pop = self._true_count("ACT" if kind == "sum" else "SOR", q, key)
+        if kind == "sum":
+            return Cell(value or 0.0, population=pop)
+        return Cell(value, population=pop)
+
+    def _true_count(self, code: str, q: Quarter, key: CellKey) -> float:
+        cube = self.truth.get((code, q.code), {})
+        cell = cube.get(key)
+        return _nz(cell.value) if cell is not None else 0.0
+
+    def _inherit_denominator_pattern(self, q: Quarter, cells: dict[CellKey, Cell]
+                                     ) -> dict[CellKey, Cell]:
+        """A rate whose denominator is a published count (SOR for the exit rates, ENT for the
+        share of women) is withheld wherever that count is: otherwise the rate table and the
+        count table together could give a withheld count back. The count table is found by
+        its values: the one equal to the rate's denominators in every cell."""
+        dens = {key: _nz(c.denominator) for key, c in cells.items()}
+        for (code, qq), truth in self.truth.items():
+            if qq != q.code or self.pub.catalogue[code].type != "count":
+                continue
+            if all(_nz(truth[key].value) == den if key in truth else den == 0
+                   for key, den in dens.items()):
+                cube = self.pub.cubes[(code, qq)]
+                return {key: (replace(c, force=True)
+                              if key in cube and cube[key].status in ("primary", "secondary")
+                              else c)
+                        for key, c in cells.items()}
+        return cells
+
+    def _achievement(self, ind: Indicator, q: Quarter, key: CellKey, status: Status,
+                     raw: float, ytd: bool) -> PublishedValue:
+        """Achievement gives the value back (value = achievement x target): shown only with a
+        shown value, and a year-to-date one only when every quarter of the year is shown."""
+        if status != "published":
+            return Suppressed("secondary", ind.type, self.pub.k)  # type: ignore[arg-type]
+        if ytd:
+            for n in range(1, q.number):
+                prev = self.pub.cubes.get((ind.code, Quarter(q.year, n).code), {}).get(key)
+                if prev is None or prev.status not in ("published", "not_computable"):
+                    return Suppressed("secondary", ind.type, self.pub.k)  # type: ignore[arg-type]
+        return raw
+
+    # -- additivity known to readers -----------------------------------------------------------
+    def _groups(self, ind: Indicator, q: Quarter, scopes: Sequence[tuple[str, str]],
+                dims: Sequence[str], dimcells: Sequence[tuple[str, str]],
+                cells: dict[CellKey, Cell]) -> list[Group]:
+        scope_set = set(scopes)
+        groups: list[Group] = []
+        for p, a in scopes:  # total = each breakdown
+            for d in dims:
+                parts = tuple((p, a, d, v) for v in self.pub.categories[d])
+                groups.append(Group((p, a, "total", "total"), parts))
+        programmes = sorted({p for p, _ in scopes if p != ALL})
+        antennas = sorted({a for _, a in scopes if a != ALL})
+        for p in [ALL, *programmes]:  # antenna ALL = sum over antennas
+            ants = [a for a in antennas if (p, a) in scope_set]
+            if (p, ALL) in scope_set and ants:
+                for d, v in dimcells:
+                    groups.append(Group((p, ALL, d, v), tuple((p, a, d, v) for a in ants)))
+        parents = self._parents(programmes, scopes, cells, dimcells)
+        if parents is None:
+            return groups
+        roots = [p for p in programmes if parents.get(p) not in programmes]
+        children = {p: [c for c in programmes if parents.get(c) == p] for p in programmes}
+        for a in [ALL, *antennas]:
+            rs = [r for r in roots if (r, a) in scope_set]
+            if (ALL, a) in scope_set and rs:
+                for d, v in dimcells:
+                    groups.append(Group((ALL, a, d, v), tuple((r, a, d, v) for r in rs)))
+            for parent, kids in children.items():
+                kids_here = [c for c in kids if (c, a) in scope_set]
+                if (parent, a) not in scope_set or not kids_here:
+                    continue
+                for d, v in dimcells:
+                    own = (f"~own:{parent}", a, d, v)
+                    cells[own] = _difference(cells[(parent, a, d, v)],
+                                             [cells[(c, a, d, v)] for c in kids_here])
+                    groups.append(Group((parent, a, d, v),
+                                        (own, *((c, a, d, v) for c in kids_here))))
+        return groups
+
+    def _parents(self, programmes: Sequence[str], scopes, cells, dimcells
+                 ) -> dict[str, str | None] | None:
+        """The programme tree; without a reference, accept a flat list only if the data add up
+        (ALL = sum of programmes everywhere), else leave programme sums out (noted)."""
+        if self.parents is not None:
+            return self.parents
+        scope_set = set(scopes)
+        for a in {a for _, a in scopes}:
+            if (ALL, a) not in scope_set:
+                continue
+            for d, v in dimcells:
+                total = _additive(cells[(ALL, a, d, v)])
+                parts = [_additive(cells[(p, a, d, v)]) for p in programmes if (p, a) in scope_set]
+                if any(abs(t - sum(x)) > 1e-6 for t, x in zip(total, zip(*parts, strict=True),
+                                                               strict=True)):
+                    note = ("Sans référentiel des programmes, les totaux par programme ne sont "
+                            "pas additifs (programmes emboîtés) : contrôlé par antenne seulement.")
+                    if note not in self.pub.notes:
+                        self.pub.notes.append(note)
+                    return None
+        return {p: None for p in programmes}
+
+
+def _additive(cell: Cell) -> tuple[float, ...]:
+    if cell.numerator is not None or cell.denominator is not None:
+        return (_nz(cell.numerator), _nz(cell.denominator))
+    return (_nz(cell.value),)
+
+
+def _difference(parent: Cell, kids: Iterable[Cell]) -> Cell:
+    """A parent programme's own part, never shown but derivable by differencing."""
+    kids = list(kids)
+    if parent.denominator is not None or parent.numerator is not None:
+        num = _nz(parent.numerator) - sum(_nz(c.numerator) for c in kids)
+        den = _nz(parent.denominator) - sum(_nz(c.denominator) for c in kids)
+        return Cell(num / den if den else None, numerator=num, denominator=den, visible=False)
+    value = _nz(parent.value) - sum(_nz(c.value) for c in kids)
+    pop = None
+    if parent.population is not None:
+        pop = _nz(parent.population) - sum(_nz(c.population) for c in kids)
+    return Cell(value, population=pop, visible=False)
+
+
+def _is_ytd(ind: Indicator, value: float | None, target: float | None, achievement: float) -> bool:
+    """True when the mart's achievement is not this quarter's value against its target, i.e. an
+    annual target compared with the year to date (indicators.md § targets)."""
+    if target is None or value is None or target == 0:
+        return False
+    if ind.lower_is_better:
+        plain = target / value if value else None
+    elif ind.type == "rate":
+        plain = value * 100 / target
+    else:
+        plain = value / target
+    return plain is None or abs(plain - achievement) > 1e-6 * max(1.0, abs(plain))
+
+
+def build_publication(inputs: ReportInputs, quarter: Quarter | str, k: int,
+                      trend_quarters: int = 8) -> Publication:
+    """Protect every indicator of every quarter of the trend window (oldest first, so a
+    year-to-date achievement can check the earlier quarters of its year)."""
+    q = Quarter.parse(quarter)
+    window = last_quarters(q, max(trend_quarters, q.number))
+    pub = Publication(q, k, inputs.catalogue, window)
+    pub.notes.extend(inputs.notes)
+    _Builder(inputs, pub).build()
+    return pub
