@@ -61,6 +61,10 @@ class Warehouse:
     def close(self) -> None:
         raise NotImplementedError
 
+    def reopen(self) -> Warehouse:
+        """Another connection to the same warehouse (one per thread)."""
+        raise NotImplementedError
+
     # -- shared helpers -----------------------------------------------------------------------
     def fetchone(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
         rows = self.fetchall(sql, params)
@@ -127,8 +131,12 @@ class DuckDBWarehouse(Warehouse):
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._read_only = read_only
         self._con = duckdb.connect(str(path), read_only=read_only)
         self._in_transaction = False
+
+    def reopen(self) -> Warehouse:
+        return DuckDBWarehouse(self.path, read_only=self._read_only)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self._con.execute(sql, list(params) if params is not None else None)
@@ -179,9 +187,13 @@ class PostgresWarehouse(Warehouse):
     def __init__(self, url: str) -> None:
         import psycopg2
 
+        self._url = url
         self._con = psycopg2.connect(url)
         self._con.autocommit = True
         self._in_transaction = False
+
+    def reopen(self) -> Warehouse:
+        return PostgresWarehouse(self._url)
 
     @staticmethod
     def _sql(sql: str, params: Sequence[Any] | None) -> str:

@@ -190,3 +190,15 @@ def test_erasure_cascades_through_raw(target, server):
         assert {("enrolments", e) for e in enrolments} <= logged
         assert wh.columns("raw.deletion_log") == ["resource", "id", "deleted_at", "erased_at",
                                                  "cause"]
+
+
+def test_concurrent_extraction_gives_the_same_raw(tmp_path, target, server):
+    sequential = str(tmp_path / "seq.duckdb")
+    with connect(sequential) as wh:
+        load_crm(wh, fast_client(server), overlap=OVERLAP)
+    server.inject_fault("503", count=3)
+    client = fast_client(server)
+    with connect(target) as wh:
+        load_crm(wh, client, overlap=OVERLAP, concurrency=4)
+    assert versions(sequential) == versions(target)
+    assert client.retries == 3

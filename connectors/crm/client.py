@@ -72,6 +72,15 @@ class CRMClient:
              "User-Agent": "sea-pipeline"}
         )
 
+    def clone(self) -> CRMClient:
+        """A client with the same settings and its own HTTP session (one per thread)."""
+        twin = CRMClient.__new__(CRMClient)
+        twin.__dict__.update(self.__dict__)
+        twin.retries = 0
+        twin.session = requests.Session()
+        twin.session.headers.update(self.session.headers)
+        return twin
+
     def close(self) -> None:
         self.session.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -48,16 +49,43 @@ def _finish(wh: Warehouse, run: LoadRun, status: str, summary: dict | str) -> No
     )
 
 
+def _extract_in_thread(wh: Warehouse, client: CRMClient, resource: str, overlap: timedelta,
+                       run: LoadRun, erased: ErasedIndex) -> tuple[ResourceReport, int]:
+    """One resource on its own connection and HTTP session, so resources overlap in time."""
+    own_wh, own_client = wh.reopen(), client.clone()
+    try:
+        report = extract_resource(own_wh, own_client, resource, overlap=overlap, run=run,
+                                  erased=erased)
+        return report, own_client.retries
+    finally:
+        own_client.close()
+        own_wh.close()
+
+
 def load_crm(wh: Warehouse, client: CRMClient, *, overlap: timedelta,
-             resources: tuple[str, ...] = RESOURCE_ORDER) -> CRMLoadReport:
-    """Extract every resource incrementally, then erase what the deletions feed names."""
+             resources: tuple[str, ...] = RESOURCE_ORDER, concurrency: int = 1
+             ) -> CRMLoadReport:
+    """Extract every resource incrementally, then erase what the deletions feed names.
+
+    With `concurrency > 1` several resources are paged at once (each resource's own pages stay
+    sequential: cursors are); erasure always waits for all of them.
+    """
     run = start_run(wh)
     report = CRMLoadReport(run.load_id)
     try:
         erased = ErasedIndex.read(wh)
-        for resource in resources:
-            report.resources[resource] = extract_resource(
-                wh, client, resource, overlap=overlap, run=run, erased=erased)
+        if concurrency > 1:
+            with ThreadPoolExecutor(max_workers=concurrency,
+                                    thread_name_prefix="crm-extract") as pool:
+                futures = {r: pool.submit(_extract_in_thread, wh, client, r, overlap, run,
+                                          erased) for r in resources}
+                for resource, future in futures.items():
+                    report.resources[resource], retries = future.result()
+                    client.retries += retries
+        else:
+            for resource in resources:
+                report.resources[resource] = extract_resource(
+                    wh, client, resource, overlap=overlap, run=run, erased=erased)
         report.erasure = apply_deletions(wh, client, run, overlap)
     except Exception as exc:
         _finish(wh, run, "failed", str(exc)[:2000])

@@ -9,6 +9,8 @@ from connectors.warehouse import connect
 from orchestration.settings import Settings
 
 OWNERS = ["team:mel"]
+# Resources paged at once; each resource's pages stay sequential (cursors).
+EXTRACT_CONCURRENCY = 3
 
 CRM_TABLES: dict[str, str] = {
     "crm_participants": "Toutes les versions des fiches participants reçues du CRM "
@@ -42,7 +44,8 @@ def build_crm_asset(settings: Settings):
         client = CRMClient(settings.crm_base_url, settings.crm_api_token)
         try:
             with connect(settings.warehouse) as wh:
-                report = load_crm(wh, client, overlap=settings.crm_overlap)
+                report = load_crm(wh, client, overlap=settings.crm_overlap,
+                                  concurrency=EXTRACT_CONCURRENCY)
                 counts = {
                     name: int(wh.scalar(f"select count(*) from raw.{name}"))
                     for name in CRM_TABLES

@@ -1,0 +1,90 @@
+"""The data-quality summary a quarterly report prints (outputs.md § the data-quality gate).
+
+The gate itself (Great Expectations suites as Dagster asset checks, the waivers file) is built
+elsewhere; it hands the report this plain structure, so the report does not depend on how the
+checks were run. A failing `error` check without a waiver for the quarter means the gate did not
+pass: building the deliverables then refuses, as the gate would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Severity = Literal["error", "warn"]
+CheckStatus = Literal["passed", "failed"]
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """One check of the gate. `message_fr` is what staff read (names the table and the rule)."""
+
+    name: str
+    severity: Severity
+    status: CheckStatus
+    message_fr: str
+    failing_rows: int = 0
+    table: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A reviewed entry of the waivers file: one failing `error` check accepted for a quarter."""
+
+    check: str
+    quarter: str
+    reason: str
+    who: str
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    """The gate's outcome for the data a quarter's deliverables read."""
+
+    checks: Sequence[QualityCheck]
+    waivers: Sequence[Waiver] = field(default_factory=tuple)
+    evaluated_at: datetime | None = None
+
+    def waivers_for(self, quarter: str) -> list[Waiver]:
+        return [w for w in self.waivers if w.quarter == quarter]
+
+    def waived(self, quarter: str) -> list[tuple[QualityCheck, Waiver]]:
+        """Failing error checks accepted by a waiver of this quarter (printed in the report)."""
+        by_check = {w.check: w for w in self.waivers_for(quarter)}
+        return [(c, by_check[c.name]) for c in self.checks
+                if c.failed and c.severity == "error" and c.name in by_check]
+
+    def blocking(self, quarter: str) -> list[QualityCheck]:
+        """Failing error checks without a waiver: the gate does not pass."""
+        waived = {w.check for w in self.waivers_for(quarter)}
+        return [c for c in self.checks
+                if c.failed and c.severity == "error" and c.name not in waived]
+
+    def warnings(self) -> list[QualityCheck]:
+        return [c for c in self.checks if c.failed and c.severity == "warn"]
+
+    def passed(self) -> list[QualityCheck]:
+        return [c for c in self.checks if not c.failed]
+
+    def fingerprint(self, quarter: str) -> dict:
+        """What the report shows of it, for deciding whether a re-run changed anything."""
+        return {
+            "checks": sorted([c.name, c.severity, c.status, c.message_fr, c.failing_rows]
+                             for c in self.checks),
+            "waivers": sorted([w.check, w.reason, w.who] for w in self.waivers_for(quarter)),
+        }
+
+
+class QualityGateError(RuntimeError):
+    """The deliverables of a quarter are not built past failing, unwaived `error` checks."""
+
+    def __init__(self, quarter: str, checks: Sequence[QualityCheck]) -> None:
+        self.checks = list(checks)
+        names = ", ".join(f"{c.name} ({c.failing_rows} lignes)" for c in checks)
+        super().__init__(f"quality gate failed for {quarter}: {names}")
