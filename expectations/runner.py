@@ -45,8 +45,8 @@ class _GE:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = self.context.data_sources.add_pandas("sea_warehouse")
-        self.batch = source.add_dataframe_asset("query_result").add_batch_definition_whole_dataframe(
-            "whole")
+        frames = source.add_dataframe_asset("query_result")
+        self.batch = frames.add_batch_definition_whole_dataframe("whole")
         self._count = 0
 
     def expectation(self, check: Check, kwargs: dict[str, Any]) -> Any:
@@ -60,8 +60,8 @@ class _GE:
                  index_column: str | None) -> Any:
         """Validate `frame` against `expectations` with a registered ValidationDefinition."""
         self._count += 1
-        suite = self.context.suites.add(
-            self.gx.ExpectationSuite(name=f"sea_suite_{self._count}", expectations=list(expectations)))
+        suite = self.context.suites.add(self.gx.ExpectationSuite(
+            name=f"sea_suite_{self._count}", expectations=list(expectations)))
         definition = self.context.validation_definitions.add(
             self.gx.ValidationDefinition(name=f"sea_validation_{self._count}", data=self.batch,
                                          suite=suite))

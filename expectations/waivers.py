@@ -46,7 +46,7 @@ def check_quarter(quarter: str) -> str:
     """`2026-Q3` (case-insensitive); anything else is a one-line error."""
     normalised = quarter.strip().upper()
     if not QUARTER.match(normalised):
-        raise SuiteError(f"trimestre invalide {quarter!r} : attendu AAAA-Tn sous la forme 2026-Q3")
+        raise SuiteError(f"trimestre invalide {quarter!r} : attendu par exemple 2026-Q3")
     return normalised
 
 

@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import math
 import os
+from collections import deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Literal
 
-import numpy as np
 
 DEFAULT_K = 5
 SECRET_MARK = "s"
@@ -121,6 +122,7 @@ class Cell:
     population: float | None = None
     visible: bool = True
     force: bool = False
+    priority: int = 0  # how much readers need it: withheld last among partners (totals)
 
 
 @dataclass(frozen=True)
@@ -197,20 +199,26 @@ class _Engine:
         self.index = {key: i for i, key in enumerate(self.keys)}
         self.cells = [cells[key] for key in self.keys]
         n = len(self.keys)
-        self.groups: list[tuple[int, list[int]]] = []
+        self.members: list[list[int]] = []
+        self.signs: list[dict[int, int]] = []  # part +1, total -1: sum(sign * value) = 0
         for g in groups:
             if kind == "median":
                 raise ValueError("medians are not additive: a median table has no groups")
-            members = [g.total, *g.parts]
-            missing = [m for m in members if m not in self.index]
+            missing = [m for m in (g.total, *g.parts) if m not in self.index]
             if missing:
                 raise KeyError(f"group refers to unknown cells: {missing!r}")
-            self.groups.append((self.index[g.total], [self.index[p] for p in g.parts]))
+            signs: dict[int, int] = {}
+            for part in g.parts:
+                signs[self.index[part]] = signs.get(self.index[part], 0) + 1
+            t = self.index[g.total]
+            signs[t] = signs.get(t, 0) - 1
+            self.signs.append({j: v for j, v in signs.items() if v})
+            self.members.append([t, *(self.index[p] for p in g.parts)])
         self.groups_of: list[list[int]] = [[] for _ in range(n)]
-        self.total_of: list[bool] = [False] * n
-        for gi, (t, parts) in enumerate(self.groups):
-            self.total_of[t] = True
-            for i in {t, *parts}:
+        self.total_of: list[int] = [0] * n  # how many groups a cell is the total of
+        for gi, members in enumerate(self.members):
+            self.total_of[members[0]] += 1
+            for i in set(members):
                 self.groups_of[i].append(gi)
         self.layers = self._layers()
         self.status: list[Status] = []
@@ -249,7 +257,8 @@ class _Engine:
         return s in ("primary", "secondary") or (s == "hidden" and self.sensitive_hidden[i])
 
     def bounds(self, i: int) -> tuple[float, float]:
-        """Public bounds of an unknown value (same for every layer but counts' own)."""
+        """Public bounds of an unknown value: `< k` says 1..k-1, an `s` count is >= k (smaller
+        ones would be `< k`); anything else only >= 0."""
         if self.kind == "count":
             if self.status[i] == "primary":
                 return 1.0, (_INF if i in self.masked else float(self.k - 1))
@@ -259,27 +268,23 @@ class _Engine:
 
     def _group_interval(self, i: int, gi: int, layer: list[float]) -> tuple[float, float]:
         """The range a reader can give cell i from group gi alone (with public bounds)."""
-        total, parts = self.groups[gi]
-        signs: dict[int, int] = {}
-        for p in parts:
-            signs[p] = signs.get(p, 0) + 1
-        signs[total] = signs.get(total, 0) - 1
+        signs = self.signs[gi]
         s_i = signs.get(i, 0)
         if s_i == 0:
             return -_INF, _INF
-        known = 0.0
-        lo_r = hi_r = 0.0
+        known = lo_r = hi_r = 0.0
         for j, s in signs.items():
-            if j == i or s == 0:
+            if j == i:
                 continue
             if self.unknown(j):
                 lo, hi = self.bounds(j)
-                a, b = (s * lo, s * hi) if s > 0 else (s * hi, s * lo)
-                lo_r += a
-                hi_r += b
+                if s > 0:
+                    lo_r, hi_r = lo_r + s * lo, hi_r + s * hi
+                else:
+                    lo_r, hi_r = lo_r + s * hi, hi_r + s * lo
             else:
                 known += s * layer[j]
-        # s_i * x_i = -known - rest, rest in [lo_r, hi_r]
+        # s_i * x_i = -known - rest, with rest in [lo_r, hi_r]
         a, b = -known - hi_r, -known - lo_r
         lo, hi = (a / s_i, b / s_i) if s_i > 0 else (b / s_i, a / s_i)
         own_lo, own_hi = self.bounds(i)
@@ -296,48 +301,43 @@ class _Engine:
         return False
 
     def determined(self) -> list[int]:
-        """Protected unknowns whose value is the same in every solution of the equations."""
-        unknowns = [i for i in range(len(self.keys)) if self.unknown(i)]
-        if not unknowns:
-            return []
-        col = {i: c for c, i in enumerate(unknowns)}
-        rows = []
-        for total, parts in self.groups:
-            row = np.zeros(len(unknowns))
-            touched = False
-            for p in parts:
-                if p in col:
-                    row[col[p]] += 1
-                    touched = True
-            if total in col:
-                row[col[total]] -= 1
-                touched = True
-            if touched:
-                rows.append(row)
-        if not rows:
-            return []
-        a = np.array(rows)
-        _, sing, vt = np.linalg.svd(a)
-        rank = int((sing > 1e-9 * max(1.0, sing.max(initial=0.0))).sum())
-        null = vt[rank:]  # rows spanning the null space
-        out = []
-        for i in unknowns:
-            if not self.needs_protection(i):
-                continue
-            if null.shape[0] == 0 or np.abs(null[:, col[i]]).max() < 1e-9:
-                out.append(i)
-        return out
+        """Protected unknowns whose value is the same in every solution of the equations.
 
-    def first_leak(self) -> tuple[int, int | None] | None:
-        """A protected cell a reader could recompute, and the group that does it (if one)."""
-        for i in range(len(self.keys)):
-            if not self.needs_protection(i) or i in self.accepted:
+        Exact: the equations restricted to the unknowns are brought to reduced row echelon
+        form over the rationals; an unknown is determined iff it is a pivot whose row has no
+        other (free) unknown. Rows are sparse, so this stays fast on hundreds of cells.
+        """
+        pivots: dict[int, dict[int, Fraction]] = {}
+        for signs in self.signs:
+            row = {j: Fraction(s) for j, s in signs.items() if self.unknown(j)}
+            for pc in [c for c in row if c in pivots]:
+                f = row.get(pc)
+                if not f:
+                    continue
+                for c, v in pivots[pc].items():
+                    nv = row.get(c, 0) - f * v
+                    if nv:
+                        row[c] = nv
+                    else:
+                        row.pop(c, None)
+            if not row:
                 continue
-            for gi in self.groups_of[i]:
-                if self.interval_leak(i, gi):
-                    return i, gi
-        det = [i for i in self.determined() if i not in self.accepted]
-        return (det[0], None) if det else None
+            pc = min(row)
+            inv = row[pc]
+            row = {c: v / inv for c, v in row.items()}
+            for other in pivots.values():
+                f = other.get(pc)
+                if not f:
+                    continue
+                for c, v in row.items():
+                    nv = other.get(c, 0) - f * v
+                    if nv:
+                        other[c] = nv
+                    else:
+                        other.pop(c, None)
+            pivots[pc] = row
+        return sorted(pc for pc, row in pivots.items()
+                      if len(row) == 1 and self.needs_protection(pc))
 
     # -- choosing a partner ------------------------------------------------------------------
     def _candidate(self, j: int) -> bool:
@@ -352,12 +352,11 @@ class _Engine:
 
     def choose_partner(self, i: int, gi: int | None) -> int | None:
         group_ids = [gi] if gi is not None else list(self.groups_of[i])
-        cands = sorted({j for g in group_ids for j in self._members(g) if self._candidate(j)})
+        cands = sorted({j for g in group_ids for j in self.members[g] if self._candidate(j)})
         if not cands:
             # the leak goes through a chain of groups: look wider, at every group with unknowns
-            cands = sorted({j for g in range(len(self.groups)) for j in self._members(g)
-                            if self._candidate(j)
-                            and any(self.unknown(m) for m in self._members(g))})
+            cands = sorted({j for g, members in enumerate(self.members) for j in members
+                            if self._candidate(j) and any(self.unknown(m) for m in members)})
         if not cands:
             return None
 
@@ -368,43 +367,23 @@ class _Engine:
                 fixes = not self.interval_leak(i, gi)
                 self.status[j] = "published"
             lone = sum(1 for g in self.groups_of[j]
-                       if not any(self.unknown(m) for m in self._members(g)))
+                       if not any(self.unknown(m) for m in self.members[g]))
             both_layers = all(layer[j] > 0 for layer in self.layers)
-            return (not fixes, lone, self.total_of[j], not both_layers, self._weight(j), j)
+            # innermost cells first (totals of no group): withholding a total cascades into
+            # every table it sums up, and totals are what readers need most
+            # figures readers need most (priority: totals) last; then those whose withholding
+            # creates no new lone unknown elsewhere (no cascade); then inner cells; then small
+            return (not fixes, self.cells[j].priority, lone, self.total_of[j], not both_layers,
+                    self._weight(j), j)
 
         return min(cands, key=cost)
-
-    def _members(self, gi: int) -> list[int]:
-        total, parts = self.groups[gi]
-        return [total, *parts]
-
-    def run(self) -> Protection:
-        unresolved: list[Hashable] = []
-        while True:  # ends: every round withholds one more published figure, or stops
-            leak = self.first_leak()
-            if leak is None:
-                break
-            i, gi = leak
-            j = self.choose_partner(i, gi)
-            if j is not None:
-                self.status[j] = "secondary"
-                continue
-            m = self.choose_mask(i, gi)
-            if m is not None:
-                self.masked.add(m)
-                continue
-            # every non-zero figure around it is withheld already: nothing more can be done
-            unresolved.append(self.keys[i])
-            self.accepted.add(i)
-        return Protection({key: self.status[i] for i, key in enumerate(self.keys)}, unresolved,
-                          {self.keys[i] for i in self.masked})
 
     def choose_mask(self, i: int, gi: int | None) -> int | None:
         """Last resort when no figure is left to withhold: show a small count as `s` rather
         than `< k`, because the ranges of the markers pin a value (tiny tables only)."""
         if gi is None or self.kind != "count":
             return None
-        members = [m for m in self._members(gi)
+        members = [m for m in self.members[gi]
                    if self.status[m] == "primary" and m not in self.masked]
         if not members:
             return None
@@ -416,6 +395,53 @@ class _Engine:
             return (not fixes, m != i, not self.total_of[m], m)
 
         return min(members, key=cost)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> Protection:
+        """Close leaks until none is left.
+
+        Withholding one more figure, or hiding the range of a `< k`, only widens what a reader
+        can infer about the others: a cell that was safe stays safe. So after a first full
+        scan only the cells touched by a change are checked again (a work list); the
+        whole-system check runs each time that list is empty.
+        """
+        unresolved: list[Hashable] = []
+        pending = deque(i for i in range(len(self.keys)) if self.needs_protection(i))
+        while True:
+            while pending:
+                i = pending.popleft()
+                if i in self.accepted or not self.needs_protection(i):
+                    continue
+                gi = next((g for g in self.groups_of[i] if self.interval_leak(i, g)), None)
+                if gi is None:
+                    continue
+                if not self._close(i, gi, pending):
+                    unresolved.append(self.keys[i])
+                pending.append(i)
+            det = [i for i in self.determined() if i not in self.accepted]
+            if not det:
+                break
+            if not self._close(det[0], None, pending):
+                unresolved.append(self.keys[det[0]])
+            pending.append(det[0])
+        return Protection({key: self.status[i] for i, key in enumerate(self.keys)}, unresolved,
+                          {self.keys[i] for i in self.masked})
+
+    def _close(self, i: int, gi: int | None, pending: deque[int]) -> bool:
+        """One step against the leak of cell i: withhold a partner, else hide a range; False
+        when nothing is left to do (every non-zero figure around it is withheld already)."""
+        j = self.choose_partner(i, gi)
+        if j is not None:
+            self.status[j] = "secondary"
+            pending.append(j)
+            return True
+        m = self.choose_mask(i, gi)
+        if m is not None:
+            self.masked.add(m)
+            pending.append(m)
+            return True
+        self.accepted.add(i)
+        return False
 
 
 def protect(kind: Kind, cells: Mapping[Hashable, Cell], groups: Iterable[Group],

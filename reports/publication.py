@@ -271,6 +271,7 @@ class _Builder:
         for p, a in scopes:
             for d, v in dimcells:
                 cells[(p, a, d, v)] = self._cell(kind, lookup.get((p, a, d, v)), (p, a, d, v), q)
+        cells = {key: replace(c, priority=_priority(key)) for key, c in cells.items()}
         if kind == "rate":
             cells = self._inherit_denominator_pattern(q, cells)
         groups: list[Group] = []
@@ -420,6 +421,16 @@ class _Builder:
                         self.pub.notes.append(note)
                     return None
         return {p: None for p in programmes}
+
+
+def _priority(key: CellKey) -> int:
+    """How much a reader needs a figure (withheld last): the organisation's total first, then
+    programme and antenna totals, then breakdowns of wide scopes, then the innermost cells."""
+    programme, antenna, dimension, _ = key
+    wide = (programme == ALL) + (antenna == ALL)
+    if dimension == "total":
+        return (3, 10, 100)[wide]
+    return (0, 1, 3)[wide]
 
 
 def _additive(cell: Cell) -> tuple[float, ...]:

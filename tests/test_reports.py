@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,12 +26,16 @@ import pytest
 import yaml
 
 from connectors.warehouse import connect
-from reports.quality import (
+from reports import (
+    LearningInputs,
     QualityCheck,
+    QualityGateError,
     QualitySummary,
     Waiver,
-
+    build_quarterly_deliverables,
 )
+from reports.collecteur import MappingError, load_mapping
+from reports.formatting import number, percent
 from reports.quarters import Quarter, last_complete_quarter, last_quarters
 
 QUARTER = "2026-Q3"
@@ -303,3 +308,335 @@ def km_rows(enrolments: list[Enrolment]) -> pd.DataFrame:
             rows.append(dict(programme=programme, day=day, at_risk=len(at_risk),
                              events=len(events), censored=0, survival=survival))
     return pd.DataFrame(rows)
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def base_warehouse(tmp_path_factory) -> Path:
+    return make_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+
+
+@pytest.fixture
+def warehouse(base_warehouse: Path, tmp_path: Path) -> Path:
+    """A private copy: tests that change the data do not disturb the others."""
+    target = tmp_path / "warehouse.duckdb"
+    shutil.copy(base_warehouse, target)
+    return target
+
+
+QUALITY = QualitySummary(
+    checks=[
+        QualityCheck("enrolment_dates", "error", "passed",
+                     "Aucun parcours ne se termine avant son début.", 0, "staging.enrolments"),
+        QualityCheck("sheet_rows_quarantined", "warn", "failed",
+                     "Feuilles d'émargement : 3 lignes en quarantaine (identifiant CRM inconnu).",
+                     3, "raw.sheet_quarantine"),
+        QualityCheck("duplicate_crm_ids", "error", "failed",
+                     "Parcours : 2 identifiants CRM en double.", 2, "raw.crm_enrolments"),
+    ],
+    waivers=[Waiver("duplicate_crm_ids", QUARTER,
+                    "Doublons expliqués, fusion dans le CRM programmée le 20/10.",
+                    "Responsable suivi-évaluation")],
+)
+LEARNING = LearningInputs(
+    learning_log=pd.DataFrame([dict(
+        id="CAP-12", date="2026-08-20", type="retex", programme="AVEC", antenne="PARIS",
+        titre="Job datings sectoriels", constats="Forte conversion dans la logistique.",
+        enseignements="Préparer les candidats en amont.", indicateurs="EMP_SORTIE")]),
+    recommendations=pd.DataFrame([dict(
+        id="REC-3", source_id="CAP-9", recommandation="Relancer le suivi à 6 mois par SMS.",
+        responsable="charge_suivi_evaluation", priorite="haute", echeance="2026-09-01",
+        statut="en_cours", date_statut="2026-07-10")]),
+    evaluation_plan=pd.DataFrame([dict(
+        id="EVAL-2", programme="SOCLE", antenne="TOUTES", type="intermediaire", mode="externe",
+        debut_prevu="2026-09-01", fin_prevue="2026-12-15", criteres="pertinence,efficacite",
+        statut="en_cours")]),
+)
+
+
+def build(warehouse: Path, out: Path, **kw):
+    kw.setdefault("pdf", False)
+    return build_quarterly_deliverables(str(warehouse), QUARTER, as_of=AS_OF, output_dir=out,
+                                        k=K, **kw)
+
+
+# -- reading what was written ----------------------------------------------------------------------
+class _Cells(HTMLParser):
+    """Text of the HTML figure cells, with their kind and disclosure status."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[tuple[str, str, str]] = []
+        self._open: tuple[str, str] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "td" and "data-kind" in a:
+            self._open, self._text = (a["data-kind"], a.get("data-status", "")), []
+
+    def handle_data(self, data):
+        if self._open:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._open:
+            self.cells.append((*self._open, "".join(self._text).strip()))
+            self._open = None
+
+
+def html_cells(path: Path) -> list[tuple[str, str, str]]:
+    parser = _Cells()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.cells
+
+
+def as_int(text: str) -> int | None:
+    digits = re.sub(r"[\s\u202f\u00a0]", "", text)
+    return int(digits) if digits.isdigit() else None
+
+
+def count_columns(mapping_path: Path | None) -> dict[str, set[int]]:
+    """Sheet -> 1-based column numbers holding counts, from the mapping itself."""
+    mapping = load_mapping(mapping_path)
+    counts = {c for c, _l, _v, t, *_ in CATALOGUE if t == "count"}
+    out = {}
+    for sheet in mapping.sheets:
+        offset = len(sheet.key_columns)
+        out[sheet.name] = {offset + i + 1 for i, col in enumerate(sheet.columns)
+                           if col.indicator in counts}
+    return out
+
+
+def assert_no_small_counts_in_xlsx(path: Path, mapping_path: Path | None = None) -> int:
+    wb = openpyxl.load_workbook(path)
+    checked = 0
+    for sheet, cols in count_columns(mapping_path).items():
+        ws = wb[sheet]
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if cell.column in cols and isinstance(cell.value, int | float):
+                    checked += 1
+                    assert not 1 <= cell.value <= K - 1, (sheet, cell.coordinate, cell.value)
+    return checked
+
+
+def mart(warehouse: Path) -> pd.DataFrame:
+    wh = connect(warehouse, read_only=True)
+    try:
+        return wh.fetch_df("select * from marts.indicator_values where period_type = 'quarter'")
+    finally:
+        wh.close()
+
+
+# -- quarters and formatting -----------------------------------------------------------------
+def test_quarters():
+    q = Quarter.parse("2026-Q3")
+    assert (q.start, q.end, q.label_fr, q.code) == (date(2026, 7, 1), date(2026, 9, 30),
+                                                    "T3 2026", "2026-Q3")
+    assert Quarter.parse("2026-T4").end == date(2026, 12, 31)
+    assert last_complete_quarter(date(2026, 10, 15)) == q
+    assert last_complete_quarter(date(2026, 1, 1)) == Quarter(2025, 4)
+    assert [x.code for x in last_quarters(q, 3)] == ["2026-Q1", "2026-Q2", "2026-Q3"]
+    with pytest.raises(ValueError, match="YYYY-Qn"):
+        Quarter.parse("2026-09")
+
+
+def test_french_numbers():
+    assert number(1234) == "1\u202f234"
+    assert number(1234.5, 1) == "1\u202f234,5"
+    assert percent(0.425) == "42,5\u00a0%"
+
+
+# -- the deliverables --------------------------------------------------------------------------
+def test_full_delivery(warehouse: Path, tmp_path: Path):
+    """The one PDF rendering of the suite: every file, the disclosure rules, the content."""
+    out = tmp_path / "reports"
+    result = build(warehouse, out, quality=QUALITY, learning=LEARNING, pdf=True)
+    folder = out / QUARTER / "v1"
+    assert result.version == 1 and result.directory == folder and not result.unchanged
+    for kind in ("collecteur", "html", "pdf", "figures", "manifest"):
+        assert result.files[kind].is_file() and result.files[kind].parent == folder, kind
+
+    manifest = json.loads(result.files["manifest"].read_text(encoding="utf-8"))
+    assert manifest["as_of"] == "2026-10-15" and manifest["k"] == K
+    assert manifest["pdf_pages"] > 5
+    for name, meta in manifest["files"].items():
+        import hashlib
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == meta["sha256"]
+    pdf = result.files["pdf"].read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    if shutil.which("pdfinfo"):  # poppler, where installed: an independent page count
+        info = subprocess.run(["pdfinfo", str(result.files["pdf"])], capture_output=True,
+                              text=True, check=True).stdout
+        assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) == manifest["pdf_pages"]
+
+    # no published count in 1..k-1, in the workbook or the report
+    assert assert_no_small_counts_in_xlsx(result.files["collecteur"]) > 50
+    cells = html_cells(result.files["html"])
+    counts = [(s, t) for kind, s, t in cells if kind == "count"]
+    assert len(counts) > 100
+    for status, text in counts:
+        n = as_int(text)
+        assert n is None or not 1 <= n <= K - 1, text
+        if status == "primary":
+            assert text == f"< {K}" or text == "s"
+    assert any(t == f"< {K}" for _, t in counts) and any(t == "s" for _, t in counts)
+
+    # figures.csv: what was shown, equal to the exact mart value when published
+    figures = pd.read_csv(result.files["figures"], keep_default_na=False, dtype=str)
+    exact = mart(warehouse)
+    exact["quarter"] = [Quarter.of(pd.Timestamp(d).date()).code for d in exact["period_start"]]
+    shown = figures[(figures.measure == "value") & (figures.status == "published")
+                    & (figures.kind == "count")]
+    joined = shown.merge(exact, on=["indicator_code", "quarter", "programme", "antenna",
+                                    "dimension", "dimension_value"], suffixes=("", "_mart"))
+    assert len(joined) > 100
+    assert (joined["value"].astype(float) == joined["value_mart"]).all()
+    assert not joined["value"].astype(float).between(1, K - 1).any()
+
+    # the workbook: mapping layout, cover with R, quarter, k and legend
+    wb = openpyxl.load_workbook(result.files["collecteur"])
+    assert wb.sheetnames == ["Informations", "Ensemble", "Par sexe", "Par tranche d'âge"]
+    cover = " ".join(str(c.value) for row in wb["Informations"].iter_rows() for c in row
+                     if c.value is not None)
+    assert "15 octobre 2026" in cover and "T3 2026" in cover and f"< {K}" in cover
+    headers = [c.value for c in wb["Par sexe"][1]]
+    assert headers[:4] == ["Trimestre", "Programme", "Antenne", "Sexe"]
+    assert "Personnes entrées" not in headers  # ENT_P is not broken down
+    ent_total = next(r for r in wb["Ensemble"].iter_rows(min_row=2, values_only=True)
+                     if r[1] == "Tous programmes" and r[2] == "Toutes antennes")
+    expected = exact[(exact.indicator_code == "ENT") & (exact.quarter == QUARTER)
+                     & (exact.programme == "ALL") & (exact.antenna == "ALL")
+                     & (exact.dimension == "total")]["value"].item()
+    assert ent_total[3] == expected
+
+    # the report: cover, sections looping over the data, quality, learning, methodology
+    html = unescape(result.files["html"].read_text(encoding="utf-8"))
+    for text in ("Rapport de redevabilité", "T3 2026", "15 octobre 2026", "atteint",
+                 "Doublons expliqués", "Feuilles d'émargement", "Job datings sectoriels",
+                 "Relancer le suivi à 6 mois", "EVAL-2", "Kaplan-Meier",
+                 "Définition des indicateurs", 'id="programme-socle_femmes"',
+                 'id="antenne-bordeaux"', "data:image/svg+xml;base64,"):
+        assert text in html, text
+
+
+def test_new_antenna_gets_its_section(tmp_path: Path):
+    wh = make_warehouse(tmp_path / "wh.duckdb", extra_antenna="NANTES")
+    result = build(wh, tmp_path / "out")
+    html = result.files["html"].read_text(encoding="utf-8")
+    assert 'id="antenne-nantes"' in html and "Antenne Nantes" in html
+    rows = list(openpyxl.load_workbook(result.files["collecteur"])["Ensemble"]
+                .iter_rows(min_row=2, values_only=True))
+    assert any(r[2] == "NANTES" for r in rows)
+    assert_no_small_counts_in_xlsx(result.files["collecteur"])
+
+
+def test_rerun_is_versioned_with_a_diff(warehouse: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    first = build(warehouse, out, quality=QUALITY)
+    v1 = {p.name: p.read_bytes() for p in first.directory.iterdir()}
+
+    again = build(warehouse, out, quality=QUALITY)  # same data: nothing new is written
+    assert again.unchanged and again.version == 1 and "rien n'a changé" in again.message
+    assert sorted(p.name for p in (out / QUARTER).iterdir()) == ["v1"]
+
+    make_warehouse(warehouse, bump=3)  # three late entries of the quarter reach the CRM
+    second = build(warehouse, out, quality=QUALITY)
+    assert second.version == 2 and second.previous_version == 1 and not second.unchanged
+    assert {p.name: p.read_bytes() for p in first.directory.iterdir()} == v1  # v1 untouched
+    diff = pd.read_csv(second.files["diff_csv"], keep_default_na=False, dtype=str)
+    ent = diff[(diff.indicator_code == "ENT") & (diff.quarter == QUARTER)
+               & (diff.programme == "ALL") & (diff.antenna == "ALL")
+               & (diff.dimension == "total") & (diff.measure == "value")]
+    assert len(ent) == 1 and float(ent["difference"].item()) == 3.0
+    assert ent["change"].item() == "modifié"
+    assert not (diff.quarter != QUARTER).any()  # earlier quarters did not move
+    assert second.diff is not None and second.diff.changed >= 1
+    html = unescape(second.files["html"].read_text(encoding="utf-8"))
+    assert "Modifications par rapport à la version 1" in html
+    md = second.files["diff_md"].read_text(encoding="utf-8")
+    assert "Entrées en parcours — Tous programmes, Toutes antennes — T3 2026" in md
+
+
+ALT_MAPPING = """
+version: "2027-1"
+title: "Collecteur PIC IPR — modèle 2027"
+required_breakdowns: [sex, age_band]
+rate_format: points
+cover_sheet: "Lisez-moi"
+labels: {all_programmes: "TOUS", all_antennas: "TOUTES", not_computable: ""}
+sheets:
+  - name: "PIC"
+    layout: wide
+    scopes: programmes
+    key_columns:
+      - {field: programme, header: "Action"}
+    columns:
+%s
+"""
+
+
+def _alt_columns() -> str:
+    lines = []
+    for code, _l, _v, _t, _u, _d, pic, dis in CATALOGUE:
+        if not pic:
+            continue
+        lines.append(f"      - {{indicator: {code}, header: \"{code}\"}}")
+        if dis:
+            for dim, values in (("sex", ("F", "M", "X", "unknown")),
+                                ("age_band", ("<26", "26-44", "45+", "unknown"))):
+                for v in values:
+                    lines.append(f"      - {{indicator: {code}, breakdown: {dim}, "
+                                 f"value: \"{v}\", header: \"{code}_{dim}_{v}\"}}")
+    return "\n".join(lines)
+
+
+def test_mapping_file_drives_the_layout(warehouse: Path, tmp_path: Path):
+    alt = tmp_path / "collecteur_2027.yml"
+    alt.write_text(ALT_MAPPING % _alt_columns(), encoding="utf-8")
+    default = build(warehouse, tmp_path / "a")
+    swapped = build(warehouse, tmp_path / "b", mapping_path=alt)
+    wb = openpyxl.load_workbook(swapped.files["collecteur"])
+    assert wb.sheetnames == ["Lisez-moi", "PIC"]
+    headers = [c.value for c in wb["PIC"][1]]
+    assert headers[:3] == ["Action", "ENT", "ENT_sex_F"] and "ENT_P_sex_F" not in headers
+    rows = {r[0]: r for r in wb["PIC"].iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {"TOUS", "AVEC", "PASS_NUMERIQUE", "SOCLE", "SOCLE_FEMMES"}
+    sd = headers.index("SD_SORTIE")
+    base = openpyxl.load_workbook(default.files["collecteur"])["Ensemble"]
+    base_headers = [c.value for c in base[1]]
+    base_row = next(r for r in base.iter_rows(min_row=2, values_only=True)
+                    if r[1] == "Tous programmes" and r[2] == "Toutes antennes")
+    # same figure, another layout and format (points instead of a % cell)
+    assert rows["TOUS"][sd] == pytest.approx(
+        base_row[base_headers.index("Taux de sorties dynamiques à la sortie")] * 100, abs=0.05)
+    assert_no_small_counts_in_xlsx(swapped.files["collecteur"], alt)
+
+
+def test_mapping_must_carry_every_pic_indicator(warehouse: Path, tmp_path: Path):
+    alt = tmp_path / "incomplete.yml"
+    alt.write_text(ALT_MAPPING % "\n".join(
+        line for line in _alt_columns().splitlines() if "SD_6M" not in line), encoding="utf-8")
+    with pytest.raises(MappingError, match="SD_6M"):
+        build(warehouse, tmp_path / "out", mapping_path=alt)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("v*"))
+
+
+def test_quality_gate_and_incomplete_quarter_are_refused(warehouse: Path, tmp_path: Path):
+    blocked = QualitySummary(checks=[QualityCheck(
+        "orphan_situations", "error", "failed", "Situations sans participant.", 4)])
+    with pytest.raises(QualityGateError, match="orphan_situations"):
+        build(warehouse, tmp_path / "out", quality=blocked)
+    with pytest.raises(ValueError, match="not over"):
+        build_quarterly_deliverables(str(warehouse), QUARTER, as_of=date(2026, 9, 30),
+                                     output_dir=tmp_path / "out", k=K)
+
+
+def test_missing_optional_marts_are_noted(tmp_path: Path):
+    wh = make_warehouse(tmp_path / "wh.duckdb", with_km=False)
+    result = build(wh, tmp_path / "out")
+    html = unescape(result.files["html"].read_text(encoding="utf-8"))
+    assert "Kaplan-Meier) ne sont pas disponibles" in html
+    assert "Journal d'apprentissage non fourni" in html
+    assert "résumé du contrôle qualité n'a pas été fourni" in html

@@ -54,3 +54,94 @@
   concat('T', cast(extract(quarter from {{ date_expr }}) as integer), ' ',
          cast(extract(year from {{ date_expr }}) as integer))
 {%- endmacro %}
+
+{#- A CASE giving the French label of a code: `pairs` is a list of [code, label]; an unknown
+    code is shown as typed. -#}
+{% macro code_label_fr(expr, pairs) -%}
+  case {{ expr }}
+    {%- for code, label in pairs %}
+    when '{{ code }}' then '{{ label | replace("'", "''") }}'
+    {%- endfor %}
+    else {{ expr }}
+  end
+{%- endmacro %}
+
+{#- A date as French readers write it, JJ/MM/AAAA (portable: no strftime / to_char). -#}
+{% macro date_fr_text(expr) -%}
+  concat(lpad(cast(cast(extract(day from {{ expr }}) as integer) as varchar), 2, '0'), '/',
+         lpad(cast(cast(extract(month from {{ expr }}) as integer) as varchar), 2, '0'), '/',
+         cast(cast(extract(year from {{ expr }}) as integer) as varchar))
+{%- endmacro %}
+
+{#- The French label of a scope code: `ALL` → « Tous programmes » / « Toutes antennes », an
+    antenna code capitalised (`BORDEAUX` → « Bordeaux »). -#}
+{% macro antenna_label_fr(expr) -%}
+  case when {{ expr }} = 'ALL' then 'Toutes antennes'
+       else concat(upper(substr({{ expr }}, 1, 1)), lower(substr({{ expr }}, 2))) end
+{%- endmacro %}
+
+{#- French labels of the codes of the four learning spreadsheets (spreadsheets.md). -#}
+{% macro learning_labels(name) -%}
+  {%- set labels = {
+    'lesson_type': [
+      ['fiche_capitalisation', 'Fiche de capitalisation'], ['retex', "Retour d'expérience (RETEX)"],
+      ['atelier_reflexion', 'Atelier de réflexion'], ['evaluation', 'Évaluation']],
+    'evaluation_type': [
+      ['intermediaire', 'Évaluation intermédiaire'], ['finale', 'Évaluation finale'],
+      ['thematique', 'Évaluation thématique']],
+    'evaluation_mode': [['interne', 'Interne'], ['externe', 'Externe']],
+    'evaluation_status': [
+      ['prevue', 'Prévue'], ['en_cours', 'En cours'], ['terminee', 'Terminée'],
+      ['annulee', 'Annulée']],
+    'criterion': [
+      ['pertinence', 'Pertinence'], ['coherence', 'Cohérence'], ['efficacite', 'Efficacité'],
+      ['efficience', 'Efficience'], ['impact', 'Impact'], ['viabilite', 'Viabilité']],
+    'recommendation_status': [
+      ['a_faire', 'À faire'], ['en_cours', 'En cours'], ['fait', 'Fait'],
+      ['abandonne', 'Abandonné']],
+    'priority': [['haute', 'Haute'], ['moyenne', 'Moyenne'], ['basse', 'Basse']],
+    'axis': [
+      ['suivi', 'Suivi'], ['evaluation', 'Évaluation'], ['apprentissage', 'Apprentissage'],
+      ['communication', 'Communication et redevabilité']],
+    'action_status': [
+      ['prevu', 'Prévu'], ['en_cours', 'En cours'], ['fait', 'Fait'], ['abandonne', 'Abandonné']],
+  } -%}
+  {{ return(labels[name]) }}
+{%- endmacro %}
+
+{#- The order of the DAC criteria, as the OECD lists them. -#}
+{% macro criterion_order(expr) -%}
+  case {{ expr }} when 'pertinence' then 1 when 'coherence' then 2 when 'efficacite' then 3
+       when 'efficience' then 4 when 'impact' then 5 when 'viabilite' then 6 else 9 end
+{%- endmacro %}
+
+{#- The status of an action of the plan, from the free text of the sheet (normalised by the
+    loader) or, when blank or unknown, from its start and R: never assumed done, so an action
+    past its end without a status shows up as late. -#}
+{% macro action_status(status, start_date) -%}
+  case
+    when {{ status }} in ('termine', 'terminee', 'fait', 'faite', 'realise', 'realisee', 'acheve',
+                          'achevee', 'fini', 'finie') then 'fait'
+    when {{ status }} in ('en_cours', 'commence', 'commencee', 'demarre', 'demarree') then 'en_cours'
+    when {{ status }} in ('prevu', 'prevue', 'a_faire', 'a_venir', 'planifie', 'planifiee')
+      then 'prevu'
+    when {{ status }} in ('abandonne', 'abandonnee', 'annule', 'annulee') then 'abandonne'
+    when {{ start_date }} <= {{ as_of_date() }} then 'en_cours'
+    else 'prevu'
+  end
+{%- endmacro %}
+
+{#- Texts of a group joined in a given order (same syntax on both engines). -#}
+{% macro sea_string_agg(expr, separator, order_by) -%}
+  string_agg({{ expr }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{#- « sept. 2026 »: the short French name of a date's month, then its year. -#}
+{% macro month_label_fr(date_expr) -%}
+  concat(case cast(extract(month from {{ date_expr }}) as integer)
+    {%- for name in ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.',
+                     'oct.', 'nov.', 'déc.'] %}
+    when {{ loop.index }} then '{{ name }}'
+    {%- endfor %}
+  end, ' ', cast(cast(extract(year from {{ date_expr }}) as integer) as varchar))
+{%- endmacro %}

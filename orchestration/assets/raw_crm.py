@@ -1,7 +1,13 @@
 """Source → raw: the CRM extraction asset (incremental, idempotent, with erasure)."""
 
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
 
 from connectors.crm.client import CRMClient
 from connectors.crm.load import load_crm
@@ -50,6 +56,9 @@ def build_crm_asset(settings: Settings):
                     name: int(wh.scalar(f"select count(*) from raw.{name}"))
                     for name in CRM_TABLES
                 }
+                drift = wh.fetchall(
+                    "select resource, field, first_seen_at, versions_seen "
+                    "from raw.crm_schema_drift order by resource, field")
         finally:
             client.close()
         context.log.info(
@@ -66,6 +75,17 @@ def build_crm_asset(settings: Settings):
                 meta.update(new_versions=r.new_versions, received=r.received,
                             quarantined_versions=r.quarantined_versions,
                             watermark=str(r.watermark))
+            if name == "crm_schema_drift":
+                meta["rapport"] = MetadataValue.md(_drift_markdown(drift))
             yield MaterializeResult(asset_key=["raw", name], metadata=meta)
 
     return crm_extract
+
+
+def _drift_markdown(rows: list[tuple]) -> str:
+    """The schema-drift report as the UI shows it: fields the contract does not know."""
+    if not rows:
+        return "Aucun champ inconnu : le CRM respecte le contrat."
+    lines = ["| ressource | champ inconnu | vu depuis | versions |", "|---|---|---|---|"]
+    lines += [f"| {r} | `{f}` | {first:%Y-%m-%d} | {n} |" for r, f, first, n in rows]
+    return "\n".join(lines)

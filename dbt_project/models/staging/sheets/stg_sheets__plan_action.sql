@@ -7,6 +7,7 @@ with ranked as (
         a.*,
         {{ sheet_id_rank('a.id') }} as id_rank
     from {{ source('sheets', 'sheet_plan_action') }} as a
+    where a.fin >= a.debut
 )
 
 select
@@ -27,4 +28,3 @@ select
     k.file_modified_at
 from ranked as k
 where k.id_rank = 1
-  and k.fin >= k.debut

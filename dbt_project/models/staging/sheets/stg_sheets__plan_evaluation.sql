@@ -7,6 +7,7 @@ with ranked as (
         e.*,
         {{ sheet_id_rank('e.id') }} as id_rank
     from {{ source('sheets', 'sheet_plan_evaluation') }} as e
+    where e.fin_prevue >= e.debut_prevu
 )
 
 select
@@ -35,4 +36,3 @@ select
     k.file_modified_at
 from ranked as k
 where k.id_rank = 1
-  and k.fin_prevue >= k.debut_prevu

@@ -1,0 +1,106 @@
+{{ config(schema='intermediate') }}
+{%- set as_of = "cast('" ~ var('as_of') ~ "' as date)" %}
+{%- set timely_days = var('dq_timely_days', 30) %}
+-- Data-quality rules of each accompaniment event (CRM activities and attendance-sheet rows),
+-- one row per event: `R_applies` / `R_failed` for every rule R, plus the recording delay (CRM
+-- events only: a sheet row has no CRM version). Attribution follows indicators.md § hours: the
+-- named enrolment when it is staged, counts and belongs to the participant, else the
+-- participant's enrolment running on that date.
+with activities as (
+    select * from {{ ref('int_activities_unioned') }}
+),
+
+participants as (
+    select participant_key, antenna from {{ ref('stg_crm__participants') }}
+),
+
+counted as (   -- enrolments that count (indicators.md § which records count)
+    select e.enrolment_id, e.participant_key, e.antenna, e.start_date,
+           case when e.end_date is null or e.end_date > {{ as_of }} then {{ as_of }}
+                else e.end_date end as until
+    from {{ ref('stg_crm__enrolments') }} as e
+    join participants as p on p.participant_key = e.participant_key
+    where e.start_date <= {{ as_of }} and (e.end_date is null or e.end_date >= e.start_date)
+),
+
+named as (     -- the enrolment named on the event, when it fits
+    select a.activity_id, c.enrolment_id, c.antenna
+    from activities as a
+    join counted as c
+      on c.enrolment_id = a.enrolment_id and c.participant_key = a.participant_key
+),
+
+dated as (     -- else the participant's enrolment running that day: earliest start, then id
+    select activity_id, enrolment_id, antenna
+    from (
+        select a.activity_id, c.enrolment_id, c.antenna,
+               row_number() over (partition by a.activity_id
+                                  order by c.start_date, c.enrolment_id) as attribution_rank
+        from activities as a
+        join counted as c
+          on c.participant_key = a.participant_key
+         and c.start_date <= a.activity_date and a.activity_date <= c.until
+    ) as candidates
+    where attribution_rank = 1
+),
+
+employers as (
+    select employer_id, antenna from {{ ref('stg_crm__employers') }}
+),
+
+first_versions as (
+    select id, updated_at
+    from (
+        select id, updated_at,
+               row_number() over (partition by id order by _load_seq, _page, _position)
+                   as arrival_rank
+        from {{ source('crm', 'crm_activities') }}
+    ) as v
+    where arrival_rank = 1
+)
+
+select
+    a.activity_id as record_id,
+    a.source,
+    coalesce(n.enrolment_id, d.enrolment_id, a.enrolment_id) as related_enrolment_id,
+    coalesce(n.antenna, d.antenna, p.antenna, m.antenna, upper(trim(a.antenna_declared)),
+             'SANS_ANTENNE') as antenna,
+    cast(date_trunc('month', a.activity_date) as date) as month_start,
+    a.activity_date as event_date,
+    case when f.updated_at is not null
+         then greatest(0, cast(f.updated_at as date) - a.activity_date) end
+        as recorded_delay_days,
+    -- completeness
+    coalesce(a.attended and a.has_participant, false) as duration_filled_applies,
+    coalesce(a.attended and a.has_participant and a.duration_minutes is null, false)
+        as duration_filled_failed,
+    -- validity
+    a.duration_minutes is not null as duration_in_range_applies,
+    coalesce(a.duration_minutes < 1 or a.duration_minutes > 600, false)
+        as duration_in_range_failed,
+    true as date_not_after_as_of_applies,
+    coalesce(a.activity_date > {{ as_of }}, false) as date_not_after_as_of_failed,
+    -- consistency
+    coalesce(a.has_participant, false) as participant_exists_applies,
+    coalesce(a.has_participant, false) and p.participant_key is null
+        as participant_exists_failed,
+    a.enrolment_id is not null as enrolment_id_fits_applies,
+    a.enrolment_id is not null and n.activity_id is null as enrolment_id_fits_failed,
+    coalesce(p.participant_key is not null and a.attended
+             and a.activity_type <> 'followup_contact' and a.activity_date <= {{ as_of }}, false)
+        as attributable_to_enrolment_applies,
+    coalesce(p.participant_key is not null and a.attended
+             and a.activity_type <> 'followup_contact' and a.activity_date <= {{ as_of }}, false)
+        and n.activity_id is null and d.activity_id is null
+        as attributable_to_enrolment_failed,
+    -- timeliness
+    f.updated_at is not null and a.activity_date <= {{ as_of }} as recorded_in_time_applies,
+    coalesce(a.activity_date <= {{ as_of }}
+             and cast(f.updated_at as date) - a.activity_date > {{ timely_days }}, false)
+        as recorded_in_time_failed
+from activities as a
+left join participants as p on p.participant_key = a.participant_key
+left join named as n on n.activity_id = a.activity_id
+left join dated as d on d.activity_id = a.activity_id
+left join employers as m on m.employer_id = a.employer_id
+left join first_versions as f on f.id = a.activity_id and a.source = 'crm'

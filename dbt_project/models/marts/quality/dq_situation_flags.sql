@@ -1,0 +1,68 @@
+{{ config(schema='intermediate') }}
+{%- set as_of = "cast('" ~ var('as_of') ~ "' as date)" %}
+{%- set timely_days = var('dq_timely_days', 30) %}
+-- Data-quality rules of each staged CRM situation (employment, training, business creation),
+-- one row per situation: `R_applies` / `R_failed` for every rule R, plus the recording delay.
+-- The antenna is the enrolment's named on the situation, else the participant's.
+with situations as (
+    select * from {{ ref('stg_crm__situations') }}
+),
+
+participants as (
+    select participant_key, antenna from {{ ref('stg_crm__participants') }}
+),
+
+enrolments as (
+    select enrolment_id, participant_key, antenna from {{ ref('stg_crm__enrolments') }}
+),
+
+first_versions as (
+    select id, updated_at
+    from (
+        select id, updated_at,
+               row_number() over (partition by id order by _load_seq, _page, _position)
+                   as arrival_rank
+        from {{ source('crm', 'crm_situations') }}
+    ) as v
+    where arrival_rank = 1
+)
+
+select
+    s.situation_id as record_id,
+    coalesce(e.enrolment_id, s.enrolment_id) as related_enrolment_id,
+    coalesce(e.antenna, p.antenna, 'SANS_ANTENNE') as antenna,
+    cast(date_trunc('month', s.start_date) as date) as month_start,
+    s.start_date as event_date,
+    case when f.updated_at is not null
+         then greatest(0, cast(f.updated_at as date) - s.start_date) end as recorded_delay_days,
+    -- completeness
+    coalesce(s.kind = 'employment', false) as employment_has_contract_applies,
+    coalesce(s.kind = 'employment' and s.contract is null, false)
+        as employment_has_contract_failed,
+    coalesce(s.kind = 'training', false) as training_has_type_applies,
+    coalesce(s.kind = 'training' and s.training_type is null, false) as training_has_type_failed,
+    coalesce(s.contract in ('CDD', 'INTERIM', 'ALTERNANCE'), false)
+        as fixed_term_has_end_date_applies,
+    coalesce(s.contract in ('CDD', 'INTERIM', 'ALTERNANCE') and s.end_date is null, false)
+        as fixed_term_has_end_date_failed,
+    -- validity
+    true as start_not_after_as_of_applies,
+    coalesce(s.start_date > {{ as_of }}, false) as start_not_after_as_of_failed,
+    -- consistency
+    true as end_not_before_start_applies,
+    coalesce(s.end_date < s.start_date, false) as end_not_before_start_failed,
+    true as participant_exists_applies,
+    p.participant_key is null as participant_exists_failed,
+    s.enrolment_id is not null as enrolment_id_fits_applies,
+    s.enrolment_id is not null and (e.enrolment_id is null or e.participant_key <> s.participant_key
+                                    or s.participant_key is null)
+        as enrolment_id_fits_failed,
+    -- timeliness
+    f.updated_at is not null and s.start_date <= {{ as_of }} as recorded_in_time_applies,
+    coalesce(s.start_date <= {{ as_of }}
+             and cast(f.updated_at as date) - s.start_date > {{ timely_days }}, false)
+        as recorded_in_time_failed
+from situations as s
+left join participants as p on p.participant_key = s.participant_key
+left join enrolments as e on e.enrolment_id = s.enrolment_id
+left join first_versions as f on f.id = s.situation_id

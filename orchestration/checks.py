@@ -1,0 +1,228 @@
+"""The data-quality gate in Dagster: the suites as asset checks, and the quarterly gate asset.
+
+- `build_quality_checks` turns every table suite of `expectations/suites/*.yml` into asset checks
+  on the asset it guards (`["raw", "crm_enrolments"]`, `["staging", "stg_crm__enrolments"]`,
+  `["marts", "indicator_values"]`, …): one check per rule, severity `ERROR` or `WARN`, with the
+  table, the rule, the row count and a sample of ids in the UI and in the logs (French). One op
+  per guarded asset, so a table is queried once and GE runs once per table.
+  Only mart checks block by default: a quarantined CRM record must not stop the nightly refresh
+  (staff need the refreshed scorecard to fix it); it blocks the quarterly reports through the
+  gate asset below, which re-evaluates every suite.
+- `build_quality_gate_asset` is the asset the quarterly reporting assets depend on: it runs the
+  whole gate for its quarter (waivers honoured) and carries a *blocking* check `gate_passed`, so
+  when an `error` check fails the reporting assets do not run and the UI names the checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    Output,
+    PartitionsDefinition,
+    asset,
+    multi_asset_check,
+)
+
+from connectors.warehouse import connect
+from expectations.outcomes import SEVERITY_FR, CheckOutcome
+from expectations.runner import DEFAULT_SAMPLE_SIZE, SuiteRunner
+from expectations.suites import Suite, SuiteError, TableSuite, all_checks, default_suites
+from expectations.suites import tables_by_asset as group_tables
+from expectations.waivers import load_waivers
+from orchestration.gate import GateResult, evaluate_gate, quarter_of_partition
+from orchestration.settings import Settings
+
+GATE_CHECK = "gate_passed"
+DEFAULT_GATE_KEY = ("reports", "quality_gate")
+
+
+def _description(table: TableSuite, check_name: str) -> str:
+    check = next(c for c in table.checks if c.name == check_name)
+    text = f"[{SEVERITY_FR[check.severity]}] {check.rule}"
+    return f"{text}. {check.why.strip()}" if check.why else text
+
+
+def _metadata(outcome: CheckOutcome, waived_for: Sequence[str]) -> dict:
+    meta: dict = {
+        "table": outcome.check.table,
+        "règle": outcome.check.rule,
+        "sévérité": SEVERITY_FR[outcome.severity],
+        "clé du contrôle": outcome.key,
+        "lignes en échec": outcome.row_count,
+        "exemples (identifiants)": ", ".join(outcome.sample_ids) or "—",
+        "durée (s)": round(outcome.seconds, 3),
+    }
+    if outcome.checked_count is not None:
+        meta["lignes contrôlées"] = int(outcome.checked_count)
+    if outcome.error:
+        meta["contrôle impossible"] = outcome.error
+    if outcome.sample_details and any(outcome.sample_details):
+        rows = "\n".join(f"| {i} | {d or ''} |"
+                         for i, d in zip(outcome.sample_ids, outcome.sample_details, strict=False))
+        meta["exemples"] = MetadataValue.md(f"| identifiant | détail |\n|---|---|\n{rows}")
+    if waived_for:
+        meta["dérogations (trimestres)"] = ", ".join(waived_for)
+    return meta
+
+
+def _waived_quarters(suites: Sequence[Suite]) -> dict[str, list[str]]:
+    """Quarters each check is waived for, shown beside nightly results (never applied there)."""
+    try:
+        waivers = load_waivers(checks=all_checks(suites))
+    except SuiteError:
+        return {}
+    found: dict[str, list[str]] = {}
+    for waiver in waivers:
+        found.setdefault(waiver.check, []).append(waiver.quarter)
+    return found
+
+
+def _op_name(key: tuple[str, ...]) -> str:
+    return "quality_" + "__".join(key)
+
+
+def _build_one(settings: Settings, key: tuple[str, ...], tables: list[TableSuite],
+               suites: Sequence[Suite], blocking_layers: frozenset[str], pool: str | None):
+    asset_key = AssetKey(list(key))
+    specs, seen = [], set()
+    for table in tables:
+        for check in table.checks:
+            if check.name in seen:
+                raise SuiteError(f"deux contrôles {check.name} sur l'asset {'/'.join(key)}")
+            seen.add(check.name)
+            specs.append(AssetCheckSpec(
+                check.name, asset=asset_key, description=_description(table, check.name),
+                blocking=check.severity == "error" and check.layer in blocking_layers,
+                metadata={"sévérité": SEVERITY_FR[check.severity], "clé": check.key}))
+
+    @multi_asset_check(
+        name=_op_name(key), specs=specs, compute_kind="great_expectations", pool=pool,
+        description=f"Contrôles qualité (Great Expectations) de {'.'.join(key)}.")
+    def _quality(context) -> Iterator[AssetCheckResult]:  # annotated context is refused here
+        waived = _waived_quarters(suites)
+        with connect(settings.warehouse) as wh:
+            runner = SuiteRunner(wh, as_of=settings.as_of, pseudonym_key=settings.pseudonym_key,
+                                 sample_size=DEFAULT_SAMPLE_SIZE)
+            for table in tables:
+                for outcome in runner.run_table(table):
+                    if not outcome.passed:
+                        level = context.log.error if outcome.severity == "error" else \
+                            context.log.warning
+                        level(f"[{SEVERITY_FR[outcome.severity]}] [{outcome.key}] "
+                              f"{outcome.message()}")
+                    yield AssetCheckResult(
+                        asset_key=asset_key, check_name=outcome.check.name,
+                        passed=outcome.passed,
+                        severity=AssetCheckSeverity.ERROR if outcome.severity == "error"
+                        else AssetCheckSeverity.WARN,
+                        metadata=_metadata(outcome, waived.get(outcome.key, [])),
+                        description=outcome.message())
+
+    return _quality
+
+
+def build_quality_checks(
+    settings: Settings,
+    *,
+    asset_keys: Iterable[AssetKey | Sequence[str]] | None = None,
+    blocking_layers: Iterable[str] = ("marts",),
+    suites: Sequence[Suite] | None = None,
+    pool: str | None = None,
+) -> list:
+    """Asset checks for every guarded asset of the suites.
+
+    `asset_keys`: the assets present in the code location; checks of other assets are left out
+    (a suite may guard a model another engineer has not merged yet). `blocking_layers`: error
+    checks of these layers block downstream assets in the same run. `pool`: a Dagster
+    concurrency pool, to serialise warehouse access on DuckDB.
+    """
+    suites = tuple(suites) if suites is not None else default_suites()
+    present = None
+    if asset_keys is not None:
+        present = {tuple(k.path) if isinstance(k, AssetKey) else tuple(k) for k in asset_keys}
+    layers = frozenset(blocking_layers)
+    return [
+        _build_one(settings, key, tables, suites, layers, pool)
+        for key, tables in group_tables(suites).items()
+        if present is None or key in present
+    ]
+
+
+def reporting_quarter(as_of: date) -> str:
+    """The last quarter ended before `as_of`: the one a reporting run without partition reports."""
+    index = (as_of.year * 4 + (as_of.month - 1) // 3) - 1
+    return f"{index // 4}-Q{index % 4 + 1}"
+
+
+def _gate_check_result(result: GateResult) -> AssetCheckResult:
+    blocking = result.blocking
+    if blocking:
+        text = (f"Porte qualité bloquée pour {result.quarter} : "
+                + "; ".join(o.key for o in blocking))
+    else:
+        text = (f"Porte qualité franchie pour {result.quarter} "
+                f"({len(result.warnings)} avertissement(s), {len(result.waived)} dérogation(s))")
+    return AssetCheckResult(
+        check_name=GATE_CHECK, passed=result.passed, severity=AssetCheckSeverity.ERROR,
+        description=text,
+        metadata={
+            "contrôles bloquants": ", ".join(o.key for o in blocking) or "aucun",
+            "détail": MetadataValue.md("\n".join(f"- {line}" for line in
+                                                  result.summary_fr().splitlines())),
+            "dérogations utilisées": ", ".join(o.key for o in result.waived) or "aucune",
+            "avertissements": len(result.warnings),
+        })
+
+
+def build_quality_gate_asset(
+    settings: Settings,
+    *,
+    key: Sequence[str] = DEFAULT_GATE_KEY,
+    partitions_def: PartitionsDefinition | None = None,
+    deps: Iterable[AssetKey | Sequence[str]] = (),
+    group_name: str = "reports",
+    pool: str | None = None,
+):
+    """The asset quarterly reporting assets depend on (as a dep or as an input).
+
+    Its value is `GateResult.as_dict()` (for the report's data-quality section); its blocking
+    check `gate_passed` fails with ERROR when an unwaived `error` check fails, so the reporting
+    assets downstream are skipped and the UI says which checks blocked them. Partition keys may be
+    `2026-Q3` or a quarter's first day; unpartitioned, it judges the last ended quarter.
+    """
+    asset_key = AssetKey(list(key))
+
+    @asset(
+        key=asset_key, partitions_def=partitions_def, group_name=group_name, pool=pool,
+        deps=[AssetKey(list(d)) if not isinstance(d, AssetKey) else d for d in deps],
+        kinds={"great_expectations"},
+        check_specs=[AssetCheckSpec(
+            GATE_CHECK, asset=asset_key, blocking=True,
+            description="Aucun contrôle bloquant en échec sans dérogation pour ce trimestre.")],
+        description=("Porte qualité des livrables trimestriels : toutes les suites d'attentes "
+                     "(expectations/) rejouées sur l'entrepôt, dérogations du trimestre "
+                     "appliquées (expectations/waivers.yml)."),
+    )
+    def quality_gate(context):  # AssetExecutionContext (an annotation is refused here)
+        quarter = (quarter_of_partition(context.partition_key) if context.has_partition_key
+                   else reporting_quarter(settings.as_of))
+        result = evaluate_gate(settings, quarter)
+        for line in result.summary_fr().splitlines():
+            (context.log.info if result.passed else context.log.error)(line)
+        yield Output(result.as_dict(), metadata={
+            "trimestre": quarter,
+            "franchie": result.passed,
+            "bloquants": len(result.blocking),
+            "avertissements": len(result.warnings),
+            "dérogations": len(result.waived),
+        })
+        yield _gate_check_result(result)
+
+    return quality_gate

@@ -1,0 +1,179 @@
+"""The data-quality gate in front of the quarterly deliverables (outputs.md § data-quality gate).
+
+`evaluate_gate` runs every expectation suite on the warehouse as it is now and sorts the failures:
+*blocking* (`error`, not waived for the quarter), *waived* (`error` accepted by a data lead in
+`expectations/waivers.yml`) and *warnings* (`warn`). The quarterly reporting run calls it itself —
+not trusting the last nightly run — so a report is never built on data the gate has not seen, and
+`make report` exits non-zero with the blocking checks named. `GateResult.as_dict()` is what the
+reports library renders (warnings and waivers are printed in the report).
+
+No Dagster here: the reports library and the CLI import it without loading the code location.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.warehouse import connect
+from expectations.outcomes import CheckOutcome, summarise
+from expectations.runner import DEFAULT_SAMPLE_SIZE, SuiteRunner
+from expectations.suites import Suite, SuiteError, all_checks, default_suites
+from expectations.waivers import Waiver, check_quarter, load_waivers, waivers_for
+from orchestration.settings import Settings
+
+log = logging.getLogger("sea.gate")
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What the gate found for one quarter's reporting run."""
+
+    quarter: str
+    as_of: date
+    evaluated_at: datetime
+    outcomes: tuple[CheckOutcome, ...]
+    waivers: tuple[Waiver, ...] = field(default_factory=tuple)  # this quarter's, used or not
+
+    @property
+    def blocking(self) -> list[CheckOutcome]:
+        """`error` failures no waiver covers: the deliverables must not be produced."""
+        return [o for o in self.outcomes if o.blocking]
+
+    @property
+    def waived(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if not o.passed and o.waiver is not None]
+
+    @property
+    def warnings(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if not o.passed and o.severity == "warn"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+    def summary_fr(self) -> str:
+        """The gate's verdict for staff and logs, one check per line."""
+        counts = summarise(list(self.outcomes))
+        verdict = "franchie" if self.passed else "BLOQUÉE"
+        lines = [
+            f"Contrôle qualité des données pour {self.quarter} (date d'arrêté {self.as_of}) : "
+            f"porte {verdict} — {counts['checks']} contrôles, {len(self.blocking)} bloquant(s), "
+            f"{len(self.waived)} avec dérogation, {len(self.warnings)} avertissement(s)."
+        ]
+        for title, items in (("Contrôles bloquants", self.blocking),
+                             ("Contrôles en échec avec dérogation", self.waived),
+                             ("Avertissements", self.warnings)):
+            if items:
+                lines.append(f"{title} :")
+                lines += [f"  - [{o.key}] {o.message()}" for o in items]
+        for outcome in self.waived:
+            lines.append(f"  * {Waiver(**outcome.waiver).message()}")  # type: ignore[arg-type]
+        return "\n".join(lines)
+
+    def blocking_message(self) -> str:
+        """What `make report` prints when it refuses to produce the deliverables."""
+        if self.passed:
+            return ""
+        names = ", ".join(o.key for o in self.blocking)
+        return (f"Rapport {self.quarter} non produit : {len(self.blocking)} contrôle(s) "
+                f"bloquant(s) en échec ({names}).\n" + self.summary_fr())
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready structure for the reports library (data-quality section of the report)."""
+        return {
+            "quarter": self.quarter,
+            "as_of": self.as_of.isoformat(),
+            "evaluated_at": self.evaluated_at.isoformat(timespec="seconds"),
+            "passed": self.passed,
+            "counts": {**summarise(list(self.outcomes)), "blocking": len(self.blocking),
+                       "waived": len(self.waived)},
+            "blocking": [o.as_dict() for o in self.blocking],
+            "waived": [o.as_dict() for o in self.waived],
+            "warnings": [o.as_dict() for o in self.warnings],
+            "waivers": [w.as_dict() for w in self.waivers],
+            "summary_fr": self.summary_fr(),
+        }
+
+
+def quarter_of_partition(key: str) -> str:
+    """A quarterly partition key as `YYYY-Qn`: accepts `2026-Q3` or a date `2026-07-01`."""
+    try:
+        day = date.fromisoformat(key[:10])
+    except ValueError:
+        return check_quarter(key)
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def evaluate_gate(
+    settings: Settings,
+    quarter: str,
+    *,
+    suites: tuple[Suite, ...] | None = None,
+    waivers_path: Path | None = None,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+) -> GateResult:
+    """Run every suite on the current warehouse and judge it for `quarter` (`YYYY-Qn`).
+
+    Raises `SuiteError` (one French line) when a suite or the waivers file is malformed: a gate
+    that cannot read its rules must not say "passed".
+    """
+    quarter = check_quarter(quarter)
+    suites = suites if suites is not None else default_suites()
+    checks = all_checks(suites)
+    waivers = waivers_for(quarter, load_waivers(waivers_path, checks=checks))
+    started = datetime.now(UTC).replace(tzinfo=None)
+    with connect(settings.warehouse) as wh:
+        runner = SuiteRunner(wh, as_of=settings.as_of, pseudonym_key=settings.pseudonym_key,
+                             sample_size=sample_size)
+        outcomes = runner.run(suites)
+    judged = tuple(
+        o.with_waiver(waivers[o.key].as_dict())
+        if not o.passed and o.severity == "error" and o.key in waivers else o
+        for o in outcomes
+    )
+    result = GateResult(quarter=quarter, as_of=settings.as_of, evaluated_at=started,
+                        outcomes=judged, waivers=tuple(waivers.values()))
+    _log(result)
+    return result
+
+
+def _log(result: GateResult) -> None:
+    for outcome in result.blocking:
+        log.error("[%s] %s", outcome.key, outcome.message())
+    for outcome in result.waived:
+        log.warning("[%s] %s (dérogation : %s)", outcome.key, outcome.message(),
+                    outcome.waiver["reason"] if outcome.waiver else "")
+    for outcome in result.warnings:
+        log.warning("[%s] %s", outcome.key, outcome.message())
+    log.info("%s", result.summary_fr().splitlines()[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m orchestration.gate 2026-Q3`: print the verdict; exit 1 when it blocks."""
+    from orchestration.settings import SettingsError, load_settings
+
+    parser = argparse.ArgumentParser(prog="sea-gate", description=__doc__.splitlines()[0])
+    parser.add_argument("quarter", help="trimestre, par exemple 2026-Q3")
+    parser.add_argument("--demo", action="store_true", help="accepter la clé de démonstration")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(demo=args.demo or None)
+        result = evaluate_gate(settings, args.quarter)
+    except (SettingsError, SuiteError) as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 2
+    if result.passed:
+        print(result.summary_fr())
+        return 0
+    print(result.blocking_message(), file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

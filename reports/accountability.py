@@ -1,0 +1,415 @@
+"""The *rapport de redevabilité*: one Jinja2 template rendered to HTML, and to PDF by WeasyPrint.
+
+The report reads only from the `Publication` (figures already protected) and the optional
+quality/learning inputs. Sections that depend on the data loop over it: a programme or antenna
+code that appears in the marts gets its own section with no change here.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from reports import charts
+from reports.catalogue import Indicator
+from reports.disclosure import Suppressed, legend_fr
+from reports.formatting import NBSP, by_kind, number, percent
+from reports.learning import (
+    LearningInputs,
+    evaluation_status,
+    learning_entries,
+    recommendation_followup,
+)
+from reports.publication import (
+    ALL,
+    DIMENSION_LABELS_FR,
+    Figure,
+    Publication,
+    antenna_label,
+    category_label,
+    programme_label,
+)
+from reports.quality import QualitySummary
+from reports.quarters import Quarter, date_fr
+
+TEMPLATES = Path(__file__).with_name("templates")
+ORGANISATION = "Action Emploi Réfugiés (AERé)"
+
+# status thresholds of achievement (stated in the report)
+ON_TRACK = 0.9
+TYPE_FR = {"count": "effectif", "sum": "somme", "rate": "taux", "median": "médiane"}
+DIRECTION_FR = {"higher": "plus élevé = mieux", "lower": "plus bas = mieux"}
+LEVEL_FR = {"réalisation": "Réalisation", "resultat": "Résultat", "résultat": "Résultat"}
+
+
+@dataclass(frozen=True)
+class Badge:
+    css: str
+    label: str
+
+
+def achievement_badge(fig: Figure | None, quarter: Quarter) -> Badge | None:
+    """Atteint / en bonne voie / en retard. An annual target checked on a quarter row is judged
+    on the pace of the year: year-to-date achievement against the share of the year elapsed."""
+    if fig is None or fig.target is None:
+        return None
+    if isinstance(fig.achievement, Suppressed) or fig.achievement is None:
+        return Badge("na", "non publiable" if isinstance(fig.achievement, Suppressed)
+                     else "non calculable")
+    expected = quarter.number / 4 if fig.ytd else 1.0
+    pace = float(fig.achievement) / expected
+    if pace >= 1:
+        return Badge("ok", "atteint")
+    if pace >= ON_TRACK:
+        return Badge("watch", "en bonne voie")
+    return Badge("late", "en retard")
+
+
+def _cell(fig: Figure | None, unit: str | None = None) -> dict:
+    """A table cell: its text plus what the template and the tests need to know about it."""
+    if fig is None:
+        return {"text": "", "kind": "none", "status": "absent"}
+    status = fig.status if fig.status != "not_computable" else "nc"
+    return {"text": fig.display(unit), "kind": fig.kind, "status": status}
+
+
+def _value(fig: Figure | None) -> float | None:
+    """The plottable value: None for anything withheld or not computable."""
+    if fig is None or isinstance(fig.value, Suppressed) or fig.value is None:
+        return None
+    return float(fig.value)
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _target_text(fig: Figure | None, ind: Indicator) -> str:
+    if fig is None or fig.target is None:
+        return ""
+    text = by_kind(fig.target / 100, "rate") if ind.type == "rate" else by_kind(
+        fig.target, ind.type, ind.unit)
+    return text + (" (annuel)" if fig.ytd else "")
+
+
+def _variation(cur: Figure | None, prev: Figure | None, ind: Indicator) -> str:
+    a, b = _value(cur), _value(prev)
+    if a is None or b is None:
+        return ""
+    if ind.type == "rate":
+        diff = (a - b) * 100
+        return ("+" if diff > 0 else "−" if diff < 0 else "") + number(abs(diff), 1) + NBSP + "pt"
+    diff = a - b
+    sign = "+" if diff > 0 else "−" if diff < 0 else ""
+    return sign + number(abs(diff), 0 if float(round(diff, 6)).is_integer() else 1)
+
+
+class _ReportBuilder:
+    """Assembles the template context from the publication (records every figure it shows)."""
+
+    def __init__(self, pub: Publication, *, as_of: date, version: int, created_at: datetime,
+                 quality: QualitySummary | None, learning: LearningInputs | None,
+                 km: pd.DataFrame | None, mart_as_of: date | None, diff: dict | None) -> None:
+        self.pub, self.q = pub, pub.quarter
+        self.as_of, self.version, self.created_at = as_of, version, created_at
+        self.quality, self.learning, self.km = quality, learning, km
+        self.mart_as_of, self.diff = mart_as_of, diff
+        self.trend = [q for q in pub.quarters if q <= self.q][-8:]
+        self.indicators = pub.indicators()
+
+    def fig(self, code: str, programme: str = ALL, antenna: str = ALL, dimension: str = "total",
+            value: str = "total", quarter: Quarter | None = None) -> Figure | None:
+        return self.pub.figure(code, quarter or self.q, programme, antenna, dimension, value)
+
+    def by_type(self, *types: str, level: str | None = None) -> list[Indicator]:
+        return [i for i in self.indicators if i.type in types
+                and (level is None or (i.level or "").lower().startswith(level))]
+
+    # -- sections --------------------------------------------------------------------------------
+    def key_figures(self, programme: str = ALL, antenna: str = ALL) -> list[dict]:
+        rows = []
+        for ind in self.indicators:
+            cur = self.fig(ind.code, programme, antenna)
+            if cur is None:
+                continue
+            prev = self.fig(ind.code, programme, antenna, quarter=self.q.previous())
+            rows.append({
+                "code": ind.code, "label": ind.label_fr, "value": _cell(cur, ind.unit),
+                "previous": _cell(prev, ind.unit) if prev else _cell(None),
+                "variation": _variation(cur, prev, ind),
+                "target": _target_text(cur, ind),
+                "achievement": cur.achievement_display() if cur.target is not None else "",
+                "badge": achievement_badge(cur, self.q),
+            })
+        return rows
+
+    def trend_table(self, programme: str = ALL, antenna: str = ALL) -> dict:
+        rows = []
+        for ind in self.indicators:
+            cells = [_cell(self.fig(ind.code, programme, antenna, quarter=q), ind.unit)
+                     for q in self.trend]
+            if any(c["kind"] != "none" for c in cells):
+                rows.append({"label": ind.label_fr, "cells": cells})
+        return {"headers": [q.label_fr for q in self.trend], "rows": rows}
+
+    def trend_chart(self, indicators: Sequence[Indicator], programme: str = ALL,
+                    antenna: str = ALL, *, percent_axis: bool = False) -> str | None:
+        series = {}
+        for ind in indicators:
+            values = [_value(self.fig(ind.code, programme, antenna, quarter=q))
+                      for q in self.trend]
+            if any(v is not None for v in values):
+                series[ind.label_fr] = values
+        if not series:
+            return None
+        return _data_uri(charts.line_chart([q.label_fr for q in self.trend], series,
+                                           percent=percent_axis))
+
+    def volume_indicators(self) -> list[Indicator]:
+        """Enrolment counts (the disaggregated counts: entries, active caseload, exits)."""
+        return [i for i in self.by_type("count") if i.disaggregated]
+
+    def outcome_indicators(self) -> list[Indicator]:
+        return self.by_type("rate", level="r")
+
+    def headline_rates(self) -> list[Indicator]:
+        """The outcome rates reported to the ministry (PIC): few enough for a legible chart."""
+        return [i for i in self.outcome_indicators() if i.pic] or self.outcome_indicators()[:5]
+
+    def outcomes(self) -> dict:
+        """Outcome rates at exit and at 6 months, per programme and by sex / age band."""
+        rates = self.outcome_indicators()
+        exits = next((i for i in self.by_type("count", level="r")), None)
+        headers = ([exits.label_fr] if exits else []) + [i.label_fr for i in rates]
+        scopes = [ALL, *self.pub.programmes()]
+        rows = []
+        for p in scopes:
+            cells = ([_cell(self.fig(exits.code, p), exits.unit)] if exits else []) + [
+                _cell(self.fig(i.code, p)) for i in rates]
+            rows.append({"label": programme_label(p), "cells": cells})
+        chart_rates = [i for i in rates if i.code in ("SD_SORTIE", "EMP_SORTIE", "SD_6M")] \
+            or rates[:3]
+        chart = None
+        if chart_rates:
+            chart = _data_uri(charts.grouped_bars(
+                [programme_label(p) for p in scopes],
+                {i.label_fr: [_value(self.fig(i.code, p)) for p in scopes] for i in chart_rates}))
+        breakdowns = []
+        for dim, values in self.pub.categories.items():
+            brows = []
+            for v in values:
+                cells = ([_cell(self.fig(exits.code, ALL, ALL, dim, v), exits.unit)]
+                         if exits else []) + [_cell(self.fig(i.code, ALL, ALL, dim, v))
+                                              for i in rates]
+                brows.append({"label": category_label(dim, v), "cells": cells})
+            breakdowns.append({"title": DIMENSION_LABELS_FR.get(dim, dim), "rows": brows})
+        return {"headers": headers, "rows": rows, "chart": chart, "breakdowns": breakdowns}
+
+    def time_to_employment(self) -> dict:
+        medians = self.by_type("median")
+        rows = []
+        for ind in medians:
+            for p in [ALL, *self.pub.programmes()]:
+                f = self.fig(ind.code, p)
+                if f is not None:
+                    rows.append({"label": programme_label(p), "indicator": ind.label_fr,
+                                 "cell": _cell(f, ind.unit)})
+        km_chart, km_note = None, None
+        if self.km is None:
+            km_note = ("Les courbes de délai d'accès à l'emploi (Kaplan-Meier) ne sont pas "
+                       "disponibles : la table correspondante n'est pas encore produite.")
+        else:
+            curves = {}
+            for programme, df in self.km.groupby("programme", sort=True):
+                df = df.sort_values("day")
+                points = []
+                for r in df.itertuples(index=False):
+                    if r.at_risk < self.pub.k:
+                        break  # fewer than k people behind the next step: stop the curve
+                    points.append((float(r.day), float(r.survival)))
+                    self.pub.record_extra("KM_SURVIE", str(programme), "jour", str(int(r.day)),
+                                          "survival", round(float(r.survival), 4),
+                                          percent(float(r.survival)))
+                if points:
+                    curves[programme_label(str(programme))] = points
+            if curves:
+                order = sorted(curves, key=lambda c: (c != programme_label(ALL), c))
+                km_chart = _data_uri(charts.survival_chart({c: curves[c] for c in order}))
+            km_note = (f"Chaque courbe s'arrête dès que moins de {self.pub.k} personnes restent "
+                       "suivies (secret statistique).")
+        return {"rows": rows, "chart": km_chart, "note": km_note}
+
+    def scope_section(self, programme: str, antenna: str) -> dict:
+        """A programme's or an antenna's section: its key figures and its split by the other."""
+        columns = [i for i in self.indicators if i.pic and i.code != "ENT_P"] or self.indicators
+        if antenna == ALL:  # a programme: split by antenna
+            others = [(programme, a) for a in self.pub.antennas()]
+            split_label = "Antenne"
+            code, title = programme, f"Programme {programme}"
+        else:
+            others = [(p, antenna) for p in self.pub.programmes()]
+            split_label = "Programme"
+            code, title = antenna, f"Antenne {antenna_label(antenna)}"
+        split = []
+        for p, a in [(programme, antenna), *others]:
+            cells = [_cell(self.fig(i.code, p, a), i.unit) for i in columns]
+            if all(c["kind"] == "none" for c in cells):
+                continue
+            label = (antenna_label(a) if antenna == ALL else programme_label(p)) \
+                if (p, a) != (programme, antenna) else "Ensemble"
+            split.append({"label": label, "cells": cells})
+        volumes = self.volume_indicators()
+        return {
+            "id": f"{'programme' if antenna == ALL else 'antenne'}-{code.lower()}",
+            "title": title, "key_figures": self.key_figures(programme, antenna),
+            "split_label": split_label, "split_headers": [i.label_fr for i in columns],
+            "split": split, "chart": self.trend_chart(volumes, programme, antenna),
+        }
+
+    def quality_section(self) -> dict | None:
+        if self.quality is None:
+            return None
+        q = self.quality
+        return {
+            "total": len(q.checks), "passed": len(q.passed()),
+            "warnings": [{"name": c.name, "message": c.message_fr, "rows": number(c.failing_rows),
+                          "table": c.table or ""} for c in q.warnings()],
+            "waived": [{"name": c.name, "message": c.message_fr, "rows": number(c.failing_rows),
+                        "reason": w.reason, "who": w.who}
+                       for c, w in q.waived(self.q.code)],
+            "evaluated_at": q.evaluated_at.strftime("%d/%m/%Y %H:%M") if q.evaluated_at else "",
+        }
+
+    def methodology(self) -> list[dict]:
+        out = []
+        for ind in self.pub.catalogue:
+            baseline = ""
+            if ind.baseline_value is not None:
+                baseline = (by_kind(ind.baseline_value, ind.type, ind.unit)
+                            + (f" ({ind.baseline_year})" if ind.baseline_year else ""))
+            out.append({
+                "code": ind.code, "label": ind.label_fr,
+                "level": LEVEL_FR.get((ind.level or "").lower(), ind.level or ""),
+                "type": TYPE_FR.get(ind.type, ind.type), "unit": ind.unit or "",
+                "direction": DIRECTION_FR.get(ind.direction, ind.direction),
+                "description": ind.description_fr or "", "source": ind.source or "",
+                "frequency": ind.frequency or "", "pic": ind.pic, "baseline": baseline,
+                "breakdown": "sexe, tranche d'âge (et autres ventilations internes)"
+                             if ind.disaggregated else "non ventilé",
+            })
+        return out
+
+    def summary(self, key: list[dict]) -> list[str]:
+        """A few plain sentences for a reader in a hurry, generated from the figures."""
+        lines = []
+        badges = [r["badge"] for r in key if r["badge"] is not None]
+        if badges:
+            counts = {lab: sum(1 for b in badges if b.label == lab)
+                      for lab in ("atteint", "en bonne voie", "en retard")}
+            lines.append(
+                f"Sur {len(badges)} indicateur{'s' if len(badges) > 1 else ''} assorti"
+                f"{'s' if len(badges) > 1 else ''} d'un objectif : {counts['atteint']} atteint"
+                f"{'s' if counts['atteint'] > 1 else ''}, {counts['en bonne voie']} en bonne "
+                f"voie, {counts['en retard']} en retard.")
+        for r in key:
+            if r["code"] in ("ENT", "SOR", "SD_SORTIE", "SD_6M") and r["value"]["kind"] != "none":
+                sentence = f"{r['label']} : {r['value']['text']}"
+                if r["previous"]["text"] and r["variation"]:
+                    sentence += (f" ({r['variation']} par rapport au "
+                                 f"{self.q.previous().label_fr})")
+                if r["badge"]:
+                    sentence += f", objectif {r['badge'].label}"
+                lines.append(sentence + ".")
+        n_prog, n_ant = len(self.pub.programmes()), len(self.pub.antennas())
+        lines.append(f"Le rapport couvre {n_prog} programme{'s' if n_prog > 1 else ''} et "
+                     f"{n_ant} antenne{'s' if n_ant > 1 else ''}.")
+        if self.quality is not None:
+            w, v = len(self.quality.warnings()), len(self.quality.waived(self.q.code))
+            ok, n = len(self.quality.passed()), len(self.quality.checks)
+            lines.append(f"Qualité des données : {ok} contrôle{'s' if ok > 1 else ''} sur {n} "
+                         f"satisfait{'s' if ok > 1 else ''}, {w} avertissement"
+                         f"{'s' if w > 1 else ''}, {v} dérogation{'s' if v > 1 else ''}.")
+        return lines
+
+    def context(self) -> dict:
+        key = self.key_figures()
+        rates = self.outcome_indicators()
+        trend_charts = []
+        volumes = self.volume_indicators()
+        chart = self.trend_chart(volumes)
+        if chart:
+            trend_charts.append({"title": "Entrées, file active et sorties (nombre de parcours)",
+                                 "uri": chart})
+        chart = self.trend_chart(self.headline_rates(), percent_axis=True)
+        if chart:
+            trend_charts.append({"title": "Taux de sortie (à la sortie et à 6 mois)",
+                                 "uri": chart})
+        notes = list(self.pub.notes)
+        if self.mart_as_of and self.mart_as_of != self.as_of:
+            notes.append(f"Les indicateurs ont été calculés avec les données arrêtées au "
+                         f"{date_fr(self.mart_as_of)}.")
+        ctx = {
+            "organisation": ORGANISATION,
+            "quarter": self.q, "period": f"du {date_fr(self.q.start)} au {date_fr(self.q.end)}",
+            "as_of": date_fr(self.as_of), "version": self.version,
+            "created_at": self.created_at.strftime("%d/%m/%Y à %H:%M UTC"),
+            "k": self.pub.k, "legend": legend_fr(self.pub.k),
+            "on_track": number(ON_TRACK * 100) + NBSP + "%",
+            "key_figures": key, "trend_charts": trend_charts,
+            "trend_table": self.trend_table(),
+            "outcomes": self.outcomes(), "time_to_employment": self.time_to_employment(),
+            "programmes": [self.scope_section(p, ALL) for p in self.pub.programmes()],
+            "antennas": [self.scope_section(ALL, a) for a in self.pub.antennas()],
+            "quality": self.quality_section(),
+            "learning": learning_entries(self.learning.learning_log, self.q)
+            if self.learning else None,
+            "recommendations": recommendation_followup(self.learning.recommendations, self.q)
+            if self.learning else None,
+            "evaluations": evaluation_status(self.learning.evaluation_plan, self.q)
+            if self.learning else None,
+            "methodology": self.methodology(), "notes": notes, "diff": self.diff,
+        }
+        ctx["summary"] = self.summary(key)
+        return ctx
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["date_fr"] = lambda d: date_fr(d) if d else ""
+    return env
+
+
+def build_context(pub: Publication, *, as_of: date, version: int, created_at: datetime,
+                  quality: QualitySummary | None = None, learning: LearningInputs | None = None,
+                  km: pd.DataFrame | None = None, mart_as_of: date | None = None) -> dict:
+    """Everything the template shows (charts included); records every figure it uses, so the
+    published set is known before the HTML is rendered (the version diff goes in the HTML)."""
+    return _ReportBuilder(pub, as_of=as_of, version=version, created_at=created_at,
+                          quality=quality, learning=learning, km=km, mart_as_of=mart_as_of,
+                          diff=None).context()
+
+
+def render_html(context: dict) -> str:
+    """The report as one self-contained HTML document (styles and charts inline)."""
+    return _environment().get_template("rapport.html.j2").render(**context)
+
+
+def write_pdf(html: str, path: Path) -> int:
+    """The same HTML, paginated by WeasyPrint with the print rules of the stylesheet; returns
+    the number of pages (recorded in the manifest)."""
+    import weasyprint  # imported late: pango is only needed when a PDF is asked for
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render()
+    document.write_pdf(str(path))
+    return len(document.pages)

@@ -1,0 +1,166 @@
+"""Rendering an evidence pack: HTML (Jinja2), PDF (weasyprint, from that HTML) and xlsx.
+
+The three outputs are drawn from the same `EvidenceContent`, whose figures are already
+protected: a renderer never sees an exact withheld value, only its marker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from reports.charts import line_chart
+from reports.disclosure import Suppressed
+from reports.evidence.build import EvidenceContent
+from reports.evidence.figures import Series
+from reports.formatting import number
+from reports.plan_sea.labels import DAC_CRITERIA_FR, antenna_fr, programme_fr, role_fr, scope_fr
+from reports.quarters import date_fr
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def environment(*extra: Path) -> Environment:
+    """The Jinja2 environment of the learning documents (evidence packs, Plan SEA)."""
+    env = Environment(loader=FileSystemLoader([str(p) for p in (*extra, TEMPLATES)]),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.filters.update(
+        date_fr=lambda d: date_fr(d) if d else "",
+        short_date=lambda d: d.strftime("%d/%m/%Y") if d else "",
+        role_fr=role_fr, programme_fr=programme_fr, antenna_fr=antenna_fr,
+        number=lambda v, decimals=0: number(v, decimals) if v is not None else "–",
+    )
+    env.globals.update(scope_fr=scope_fr, dac=DAC_CRITERIA_FR)
+    return env
+
+
+def _chart(series: Series) -> str | None:
+    """A line of the published values with the targets, or None when nothing is shown."""
+    values = [p.value for p in series.points]
+    if all(v is None for v in values):
+        return None
+    lines = {"Valeur publiée": values}
+    if series.has_targets:
+        lines["Cible"] = series.targets()
+    labels = [f"T{q.number}\n{q.year}" for q in (p.quarter for p in series.points)]
+    return line_chart(labels, lines, percent=series.indicator.type == "rate")
+
+
+def write_html(content: EvidenceContent, path: Path) -> Path:
+    charts = {s.indicator.code: _chart(s) for s in content.series}
+    if content.delay is not None and content.delay.indicator.code not in charts:
+        charts[content.delay.indicator.code] = _chart(content.delay)
+    html = environment().get_template("evidence.html.j2").render(c=content, charts=charts)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def write_pdf(html_path: Path, path: Path) -> Path:
+    from weasyprint import HTML
+
+    HTML(filename=str(html_path), base_url=str(html_path.parent)).write_pdf(str(path))
+    return path
+
+
+# -- the workbook ------------------------------------------------------------------------------
+_HEADER = Font(bold=True, color="FFFFFF")
+_FILL = PatternFill("solid", fgColor="1F4E79")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[object]],
+           widths: list[int]) -> None:
+    sheet = book.create_sheet(title)
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font, cell.fill, cell.alignment = _HEADER, _FILL, _WRAP
+    for row in rows:
+        sheet.append(row)
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = _WRAP
+    sheet.freeze_panes = "A2"
+
+
+def _cell_value(series: Series, point) -> object:
+    """A number where the figure is published (rates as fractions), else its marker."""
+    fig = point.figure
+    if fig is None or fig.value is None:
+        return "–"
+    if isinstance(fig.value, Suppressed):
+        return fig.value.display()
+    return float(fig.value)
+
+
+def write_xlsx(content: EvidenceContent, path: Path) -> Path:
+    e = content.evaluation
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "Évaluation", ["Rubrique", "Contenu"], [
+        ["Évaluation", e.evaluation_id],
+        ["Périmètre", scope_fr(e.programme, e.antenna)],
+        ["Type", e.type_label], ["Mode", e.mode_label],
+        ["Fenêtre prévue", f"du {e.planned_start:%d/%m/%Y} au {e.planned_end:%d/%m/%Y}"],
+        ["Statut", e.status_label],
+        ["Date d'arrêté des données (R)", content.as_of.strftime("%d/%m/%Y")],
+        ["Période couverte", content.period_label],
+        ["Seuil du secret statistique (k)", content.k],
+        ["Critères (CAD de l'OCDE)", ", ".join(label for _, label in e.criteria)],
+        *[[f"Question {n}", q] for n, q in enumerate(e.questions, start=1)],
+    ], [32, 100])
+    rows = []
+    for s in content.series:
+        for p in s.points:
+            rows.append([s.indicator.code, s.indicator.label_fr, scope_fr(s.programme, s.antenna),
+                         p.quarter.label_fr, _cell_value(s, p), s.display(p),
+                         s.target_display(p), s.achievement_display(p)])
+    _sheet(book, "Indicateurs", ["Code", "Indicateur", "Périmètre", "Trimestre", "Valeur",
+                                 "Valeur affichée", "Cible", "Atteinte"], rows,
+           [12, 44, 30, 11, 12, 16, 12, 18])
+    cohorts = content.cohorts
+    _sheet(book, "Cohortes", ["Trimestre de sortie", *[h for _, h, _ in cohorts.columns]],
+           [[label, *[cohorts.display(c, key) for c, _, _ in cohorts.columns]]
+            for key, label in cohorts.rows], [24] + [16] * len(cohorts.columns))
+    delay_rows = []
+    if content.delay is not None:
+        delay_rows += [[p.quarter.label_fr, content.delay.display(p)]
+                       for p in content.delay.points]
+    delay_rows += [[y.label, number(y.value, 0) + " j" if y.shown else "s"]
+                   for y in content.delay_years]
+    _sheet(book, "Délai d'accès à l'emploi", ["Période", "Délai médian (jours)"], delay_rows,
+           [30, 22])
+    _sheet(book, "Précautions", ["Précaution de lecture"], [[n] for n in content.caveats], [120])
+    _sheet(book, "Enseignements", ["ID", "Date", "Type", "Périmètre", "Titre", "Contexte",
+                                   "Constats", "Enseignements", "Indicateurs"],
+           [[x["id"], x["date"], x["type"], scope_fr(x["programme"], x["antenna"]), x["title"],
+             x["context"], x["findings"], x["lessons"], ", ".join(x["indicators"])]
+            for x in content.learning.lessons], [10, 12, 22, 28, 36, 50, 50, 50, 22])
+    _sheet(book, "Recommandations", ["ID", "Source", "Recommandation", "Responsable", "Priorité",
+                                     "Échéance", "Statut", "En retard",
+                                     "Sans évolution depuis 90 jours", "Dernier changement"],
+           [[r["id"], r["source_id"], r["text"], role_fr(r["owner_role"]), r["priority"],
+             r["due_date"], r["status"], "oui" if r["is_overdue"] else "",
+             "oui" if r["is_stale"] else "", r["last_change"]]
+            for r in content.learning.recommendations],
+           [10, 22, 60, 28, 10, 12, 12, 10, 16, 16])
+    _sheet(book, "Légende", ["Symbole", "Signification"],
+           [[sym, text] for sym, text in content.legend], [10, 110])
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if hasattr(cell.value, "year") and not isinstance(cell.value, str):
+                    cell.number_format = "DD/MM/YYYY"
+    ind = book["Indicateurs"]
+    kinds = {s.indicator.code: s.indicator.type for s in content.series}
+    for row in ind.iter_rows(min_row=2):
+        if kinds.get(row[0].value) == "rate" and isinstance(row[4].value, float):
+            row[4].number_format = "0.0%"
+    book.save(path)
+    return path

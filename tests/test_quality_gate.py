@@ -1,0 +1,575 @@
+"""The data-quality gate (outputs.md § data-quality gate), end to end.
+
+The real nightly refresh runs against the fake CRM and the demo spreadsheets; the gate passes on
+that data (its defects are `warn` class). Then every class of bad record is injected — through
+the fake CRM's `inject_bad_record` where it can aim at the defect, as extra CRM versions written
+to raw where it cannot pick the record (a version the CRM served is exactly a raw row), and as
+bad files in the shared folder — the refresh runs again, and each matching check fails with
+exactly the injected records as its new offenders. The scorecard counts what the gate samples.
+With an `error` failure the reporting assets do not run and `python -m orchestration.gate`
+exits 1 naming the checks; a waiver lets the report through and says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dagster import (
+    AssetIn,
+    AssetKey,
+    AssetSelection,
+    DagsterInstance,
+    Definitions,
+    asset,
+    define_asset_job,
+)
+
+from connectors.crm.raw_tables import resource_columns
+from connectors.fake_crm import FakeCRMServer, World
+from connectors.pseudonyms import pseudonym
+from connectors.sheets.demo import write_demo_spreadsheets
+from connectors.warehouse import Warehouse, connect
+from expectations.outcomes import CheckOutcome
+from expectations.runner import SuiteRunner, _GE, _resolve_kwargs
+from expectations.suites import SuiteError, all_checks, default_suites, load_suite
+from expectations.waivers import load_waivers
+from orchestration.checks import GATE_CHECK, build_quality_checks, build_quality_gate_asset
+from orchestration.demo import demo_participants
+from orchestration.gate import evaluate_gate, main, quarter_of_partition
+from orchestration.runs import run_nightly
+from tests.conftest import TEST_KEY, make_settings
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+AS_OF = date(2026, 11, 20)
+QUARTER = "2026-Q3"
+ALL = 1_000_000  # sample size that shows every offending id
+INJECTED_AT = datetime(2026, 11, 22, 9, 0)  # later than anything the fake CRM served
+
+
+def _pk(crm_id: str) -> str:
+    return pseudonym(TEST_KEY, crm_id)
+
+
+def _by_key(outcomes) -> dict[str, CheckOutcome]:
+    return {o.key: o for o in outcomes}
+
+
+def _ids(outcome: CheckOutcome) -> set[str]:
+    return set(outcome.sample_ids)
+
+
+# -- injecting what the fake CRM cannot aim at: extra CRM versions, written as extraction does --
+def _raw_row(wh: Warehouse, resource: str, rid: str) -> dict:
+    frame = wh.fetch_df(
+        f"select * from raw.crm_{resource} where id = ? "
+        "order by updated_at desc, _load_seq desc limit 1", [rid])
+    return frame.iloc[0].to_dict()
+
+
+def _append_version(wh: Warehouse, resource: str, row: dict, **changes: object) -> None:
+    """A new version of a CRM record (or a new record): what extraction writes for it."""
+    names = [c for c, _ in resource_columns(resource)]
+    version = {**row, **changes, "updated_at": INJECTED_AT, "_load_seq": 10_000,
+               "_load_id": "test-injection", "_loaded_at": INJECTED_AT, "_page": 1,
+               "_position": 0, "_extra_fields": None}
+    version["_payload_hash"] = f"test-{resource}-{version['id']}-{len(changes)}"
+    clean = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in version.items()}
+    wh.insert_df(f"raw.crm_{resource}", pd.DataFrame([{n: clean.get(n) for n in names}]))
+
+
+@dataclass
+class Expected:
+    """A check that must fail, and the records that must be its new offenders."""
+
+    check: str
+    ids: set[str]
+    exact: bool = True  # the new offenders are exactly these (else: at least these)
+
+
+@dataclass
+class Pipeline:
+    settings: object
+    world: World
+    clean: list[CheckOutcome] = field(default_factory=list)  # default sample size
+    before: dict[str, CheckOutcome] = field(default_factory=dict)  # every id
+    after: dict[str, CheckOutcome] = field(default_factory=dict)
+    expected: list[Expected] = field(default_factory=list)
+    clean_scorecard: pd.DataFrame | None = None
+    clean_rules: pd.DataFrame | None = None
+
+
+def _people(world: World) -> dict[str, dict]:
+    """Participants with their enrolments and situations, from what the fake CRM serves."""
+    people = {p["id"]: {**p, "enrolments": [], "situations": []}
+              for p in world.records("participants")}
+    for e in world.records("enrolments"):
+        if e["participant_id"] in people:
+            people[e["participant_id"]]["enrolments"].append(e)
+    for s in world.records("situations"):
+        if s.get("participant_id") in people:
+            people[s["participant_id"]]["situations"].append(s)
+    return people
+
+
+def _inject_fake_crm(world: World) -> list[Expected]:
+    """The bad-record kinds of the fake CRM that reach the gate (the others fail extraction)."""
+    crm_employers = {world.inject_bad_record("null_required", "employers"),
+                     world.inject_bad_record("bad_open_code", "employers", value="PARIS 2")}
+    descriptor = world.inject_bad_record("bad_descriptor", "participants")
+    unreadable = world.inject_bad_record("impossible_date", "participants")
+    return [
+        Expected("raw.crm_employers.latest_version_not_quarantined", crm_employers),
+        Expected("raw.crm_activities.latest_version_not_quarantined",
+                 {world.inject_bad_record("bad_closed_code", "activities")}),
+        Expected("raw.crm_activities.no_duplicate_id",
+                 {world.inject_bad_record("duplicate_id", "activities")}),
+        Expected("raw.crm_schema_drift.no_unknown_field", {"participants.linkedin_url"}),
+        Expected("staging.stg_crm__situations.end_not_before_start",
+                 {world.inject_bad_record("end_before_start", "situations")}),
+        Expected("staging.stg_crm__situations.participant_exists",
+                 {world.inject_bad_record("orphan", "situations")}),
+        Expected("staging.stg_crm__activities.date_not_after_as_of",
+                 {world.inject_bad_record("future_date", "activities")}),
+        Expected("staging.stg_crm__participants.descriptors_in_list", {_pk(descriptor)}),
+        Expected("staging.stg_crm__participants.optional_values_readable", {_pk(unreadable)}),
+    ] + ([] if world.inject_bad_record("extra_field", "participants") else [])
+
+
+def _inject_raw(wh: Warehouse, world: World) -> list[Expected]:
+    """Classes the fake CRM cannot aim at: each a CRM version written to raw."""
+    bad = {r["id"] for r in world.state()["bad_records"]}
+    people = [p for pid, p in sorted(_people(world).items())
+              if pid not in bad and p["enrolments"] and p.get("birth_date")
+              and not any(e["id"] in bad for e in p["enrolments"])
+              and min(e["start_date"] for e in p["enrolments"]) <= "2026-06-30"]
+    first = {p["id"]: min(e["start_date"] for e in p["enrolments"]) for p in people}
+    active = [p for p in people if any(e["end_date"] is None for e in p["enrolments"])]
+    pb = active[0]
+    pa, pc, pd_, p_age, p_dup = [p for p in people if p is not pb][:5]
+    expected: list[Expected] = []
+
+    def day(pid: str, offset: int) -> str:
+        return (date.fromisoformat(first[pid]) + timedelta(days=offset)).isoformat()
+
+    template = _raw_row(wh, "enrolments", pa["enrolments"][0]["id"])
+    # Impossible dates (error) and an ended enrolment without exit reason (warn), for PA.
+    _append_version(wh, "enrolments", template, id="E900001", programme="TEST_INVERSE",
+                    start_date=day(pa["id"], 10), end_date=day(pa["id"], 5),
+                    exit_reason="completed", cohort=None)
+    expected.append(Expected("staging.stg_crm__enrolments.end_not_before_start", {"E900001"}))
+    _append_version(wh, "enrolments", template, id="E900002", programme="TEST_SANS_MOTIF",
+                    start_date=day(pa["id"], 1), end_date=day(pa["id"], 30), exit_reason=None)
+    expected.append(Expected("staging.stg_crm__enrolments.exit_reason_when_ended", {"E900002"}))
+    # Two overlapping enrolments in one programme (warn): a copy of PB's active enrolment.
+    twin = next(e for e in pb["enrolments"] if e["end_date"] is None)
+    _append_version(wh, "enrolments", _raw_row(wh, "enrolments", twin["id"]), id="E900003")
+    expected.append(Expected("staging.stg_crm__enrolments.no_overlap_in_programme",
+                             {"E900003", twin["id"]}))
+    # A `job_found` exit with no matching situation (warn), before PD's first entry.
+    start, end = day(pd_["id"], -100), day(pd_["id"], -60)
+    assert not [s for s in pd_["situations"] if start <= s["start_date"] <= day(pd_["id"], -30)]
+    _append_version(wh, "enrolments", template, id="E900004", participant_id=pd_["id"],
+                    programme="TEST_EMPLOI", start_date=start, end_date=end,
+                    exit_reason="job_found")
+    expected.append(Expected("staging.stg_crm__enrolments.found_exit_has_situation",
+                             {"E900004"}))
+    # An implausible age at entry (warn): P_age said born in 2015.
+    _append_version(wh, "participants", _raw_row(wh, "participants", p_age["id"]),
+                    birth_date="2015-06-01")
+    expected.append(Expected("staging.stg_crm__enrolments.plausible_age_at_entry",
+                             {e["id"] for e in p_age["enrolments"]}))
+    # A suspected duplicate person (warn): a second record with P_dup's name and birth date.
+    _append_version(wh, "participants", _raw_row(wh, "participants", p_dup["id"]),
+                    id="P9000001")
+    expected.append(Expected("raw.crm_participants.no_suspected_duplicate_person",
+                             {_pk(p_dup["id"]), _pk("P9000001")}))
+    # Situations: an employment without contract, an enrolment id of someone else (warn).
+    situations = [s for p in people[6:] for s in p["situations"] if s["id"] not in bad]
+    job = next(s for s in situations if s["kind"] == "employment" and s["contract"])
+    _append_version(wh, "situations", _raw_row(wh, "situations", job["id"]), contract=None)
+    expected.append(Expected("staging.stg_crm__situations.employment_has_contract",
+                             {job["id"]}))
+    named = next(s for s in situations if s["enrolment_id"] and s["id"] != job["id"])
+    _append_version(wh, "situations", _raw_row(wh, "situations", named["id"]),
+                    enrolment_id=pa["enrolments"][0]["id"])
+    expected.append(Expected("staging.stg_crm__situations.enrolment_id_fits", {named["id"]}))
+    # Activities: a duration out of range, an enrolment id that does not exist, one that no
+    # enrolment covers (warn).
+    acts = wh.fetch_df(
+        "select a.id, a.enrolment_id, a.date from raw.crm_activities a "
+        "join raw.crm_enrolments e on e.id = a.enrolment_id "
+        "where a.participant_id is not null and a.type = 'individual_meeting' "
+        "and a.attended = 'true' and a.duration_minutes is not null "
+        "and a.date >= e.start_date and (e.end_date is null or a.date <= e.end_date) "
+        "order by a.id")
+    acts = acts[~acts["id"].isin(bad) & ~acts["enrolment_id"].isin(bad)]
+    long_one, misnamed = acts["id"].iloc[0], acts["id"].iloc[1]
+    _append_version(wh, "activities", _raw_row(wh, "activities", long_one),
+                    duration_minutes="900")
+    expected.append(Expected("intermediate.int_activities_unioned.duration_in_range",
+                             {long_one}))
+    _append_version(wh, "activities", _raw_row(wh, "activities", misnamed),
+                    enrolment_id="E999999")
+    expected.append(Expected("staging.stg_crm__activities.enrolment_id_fits", {misnamed}))
+    _append_version(wh, "activities", _raw_row(wh, "activities", long_one), id="A9000001",
+                    participant_id=pc["id"], enrolment_id=None, date=day(pc["id"], -200),
+                    duration_minutes="60")
+    expected.append(Expected("intermediate.int_activities_unioned.attributable_to_enrolment",
+                             {"A9000001"}))
+    return expected
+
+
+def _inject_sheets(folder: Path) -> list[Expected]:
+    """A file now unreadable (stale), one never readable (rejected), two bad attendance rows."""
+    (folder / "recommandations.xlsx").unlink()
+    (folder / "recommandations.csv").write_text("ID;Recommandation\nREC-09;Texte\n",
+                                                encoding="utf-8")
+    (folder / "plan_action_bis.csv").write_text("id;action\nPA-99;x\n", encoding="utf-8")
+    (folder / "emargements_test.csv").write_text(
+        "Date;Antenne;Atelier;ID CRM;Nom;Présent;Durée (minutes)\n"
+        "31/02/2026;PARIS;Atelier CV;P000001;X;oui;120\n"
+        "03/03/2026;PARIS;Atelier CV;P0000000;Y;oui;120\n", encoding="utf-8")
+    return [
+        Expected("raw.sheet_files.no_rejected_file",
+                 {"plan_action_bis.csv", "recommandations.csv"}),
+        Expected("raw.sheet_quarantine.no_quarantined_row",
+                 {"emargements_test.csv / emargements_test / ligne 2",
+                  "emargements_test.csv / emargements_test / ligne 3"}),
+    ]
+
+
+def _inject_stale(folder: Path) -> Expected:
+    """A file that was loaded and is now rejected: its last good load is kept, flagged stale."""
+    path = folder / "capitalisation.xlsx"
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["ID", "Date", "Titre"])  # `type` is missing
+    book.save(path)
+    return Expected("raw.sheet_files.no_stale_file", {"capitalisation.xlsx"})
+
+
+@pytest.fixture(scope="module")
+def duck(tmp_path_factory) -> Pipeline:
+    tmp = tmp_path_factory.mktemp("gate")
+    world = World(seed=11, participants=160, now=NOW)
+    with FakeCRMServer(world, token="test-token") as server:
+        settings = make_settings(tmp, crm_url=server.base_url, as_of=AS_OF.isoformat())
+        write_demo_spreadsheets(settings.sheets_dir, demo_participants(world), as_of=AS_OF)
+        run_nightly(settings)
+        pipe = Pipeline(settings, world)
+        pipe.clean = list(evaluate_gate(settings, QUARTER).outcomes)
+        pipe.before = _by_key(evaluate_gate(settings, QUARTER, sample_size=ALL).outcomes)
+        with connect(settings.warehouse) as wh:
+            pipe.clean_scorecard = wh.fetch_df("select * from marts.data_quality_scorecard")
+            pipe.clean_rules = wh.fetch_df("select * from marts.dq_rule_results")
+        pipe.expected = _inject_fake_crm(world)
+        with connect(settings.warehouse) as wh:
+            pipe.expected += _inject_raw(wh, world)
+        pipe.expected += _inject_sheets(settings.sheets_dir)
+        pipe.expected.append(_inject_stale(settings.sheets_dir))
+        run_nightly(settings)
+    pipe.after = _by_key(evaluate_gate(settings, QUARTER, sample_size=ALL).outcomes)
+    return pipe
+
+
+# -- the suites and waivers as files ----------------------------------------------------------
+def test_every_suite_parses_and_names_real_ge_expectations():
+    suites = default_suites()
+    checks = all_checks(suites)
+    assert {s.name for s in suites} == {"raw_crm", "raw_sheets", "staging", "intermediate",
+                                        "marts"}
+    assert len(checks) > 60
+    assert {c.severity for c in checks.values()} == {"error", "warn"}
+    ge = _GE()
+    for check in checks.values():
+        assert ge.expectation(check, _resolve_kwargs(dict(check.kwargs))) is not None
+    assert load_waivers(checks=checks) == ()
+
+
+def test_malformed_suite_and_waivers_fail_in_one_french_line(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("suite: x\ntables:\n  - table: staging.t\n    record_id: id\n    checks:\n"
+                   "      - {name: a, severity: fatal, rule: r, offending: select 1}\n")
+    with pytest.raises(SuiteError, match="severity"):
+        load_suite(bad)
+    checks = all_checks(default_suites())
+    waivers = tmp_path / "waivers.yml"
+    for entry, message in [
+        ("{check: nope, quarter: 2026-Q3, reason: r, who: w}", "contrôle inconnu"),
+        ("{check: staging.stg_crm__enrolments.exit_reason_when_ended, quarter: 2026-Q3, "
+         "reason: r, who: w}", "avertissement"),
+        ("{check: staging.stg_crm__enrolments.end_not_before_start, quarter: 2026-T3, "
+         "reason: r, who: w}", "trimestre invalide"),
+        ("{check: staging.stg_crm__enrolments.end_not_before_start, quarter: 2026-Q3}",
+         "manquant"),
+    ]:
+        waivers.write_text(f"waivers:\n  - {entry}\n")
+        with pytest.raises(SuiteError, match=message):
+            load_waivers(waivers, checks=checks)
+
+
+def test_quarter_of_a_partition():
+    assert quarter_of_partition("2026-07-01") == "2026-Q3"
+    assert quarter_of_partition("2026-q4") == "2026-Q4"
+    with pytest.raises(SuiteError):
+        quarter_of_partition("T3 2026")
+
+
+# -- clean data -------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_clean_demo_data_passes_with_only_warnings(duck):
+    unrunnable = [o.message() for o in duck.clean if o.error]
+    assert not unrunnable
+    failed = [o for o in duck.clean if not o.passed]
+    assert not [o.message() for o in failed if o.severity == "error"]
+    # The demo's own defects are warn class, and the gate shows them.
+    keys = {o.key for o in failed}
+    assert "raw.sheet_quarantine.no_quarantined_row" in keys
+    quarantine = next(o for o in failed if o.key == "raw.sheet_quarantine.no_quarantined_row")
+    assert quarantine.row_count >= 3 and len(quarantine.sample_ids) == quarantine.row_count
+    assert "Aucune ligne de tableur" in quarantine.message()
+    # The indicator mart is checked for real, not skipped.
+    rollup = next(o for o in duck.clean if o.key == "marts.indicator_values.rollup_matches_records")
+    assert rollup.passed and rollup.error is None
+
+
+# -- each class of bad record -----------------------------------------------------------------
+@pytest.mark.slow
+def test_each_injected_bad_record_fails_its_check_with_its_ids(duck):
+    problems = []
+    for exp in duck.expected:
+        before, after = duck.before[exp.check], duck.after[exp.check]
+        assert after.error is None, after.message()
+        new = _ids(after) - _ids(before)
+        if not exp.ids <= _ids(after) or (exp.exact and new != exp.ids):
+            problems.append(f"{exp.check}: expected {sorted(exp.ids)}, new {sorted(new)}")
+        elif after.passed or after.row_count != before.row_count + len(new):
+            problems.append(f"{exp.check}: count {before.row_count} -> {after.row_count}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_error_failures_show_table_rule_count_and_pseudonymised_sample(duck):
+    clean = _by_key(duck.clean)
+    for exp in duck.expected:
+        check = duck.after[exp.check].check
+        if check.severity == "error":
+            assert clean[exp.check].passed, exp.check  # nothing there before
+            after = duck.after[exp.check]
+            assert after.row_count == len(exp.ids) and set(after.sample_ids) == exp.ids
+            assert check.table in after.message() and check.rule in after.message()
+            assert f"{len(exp.ids)} ligne(s) en échec" in after.message()
+    dup = duck.after["raw.crm_participants.no_suspected_duplicate_person"]
+    assert all(i.startswith("p_") for i in dup.sample_ids)  # never a CRM person id
+    assert "P9000001" not in dup.message()
+
+
+# -- the scorecard ----------------------------------------------------------------------------
+def _scorecard_agrees_with_gate(wh: Warehouse, outcomes: dict[str, CheckOutcome]) -> None:
+    rules = wh.fetch_df(
+        "select gate_check, sum(records_failed) as failed from marts.dq_rule_results "
+        "where gate_check is not null and gate_check not like '%key_descriptors_filled' "
+        "group by gate_check")
+    for gate_check, failed in rules.itertuples(index=False):
+        assert int(failed) == outcomes[gate_check].row_count, gate_check
+    totals = wh.fetch_df(
+        "select measure, sum(item_count) as n from marts.dq_quarantine group by measure")
+    totals = dict(zip(totals["measure"], totals["n"].astype(int), strict=True))
+    quarantined = sum(o.row_count for k, o in outcomes.items()
+                      if k.endswith("latest_version_not_quarantined"))
+    assert totals.get("crm_quarantined_records", 0) == quarantined
+    assert totals.get("sheet_quarantined_rows", 0) == outcomes[
+        "raw.sheet_quarantine.no_quarantined_row"].row_count
+    assert totals.get("stale_files", 0) == outcomes["raw.sheet_files.no_stale_file"].row_count
+
+
+@pytest.mark.slow
+def test_scorecard_per_antenna_and_month_shows_the_demo_defects(duck):
+    card, rules = duck.clean_scorecard, duck.clean_rules
+    assert {"PARIS", "BORDEAUX"} <= set(card["antenna"])
+    assert not card.duplicated(["antenna", "month_start"]).any()
+    assert card["month_start"].nunique() > 24  # months since 2019: a trend, not a snapshot
+    for dimension in ("completeness", "validity", "consistency", "timeliness"):
+        rate = card[f"{dimension}_rate"].dropna()
+        assert len(rate) and rate.between(0, 1).all()
+    assert card["completeness_failed"].sum() > 0  # the demo has missing descriptors
+    assert card["sheet_quarantined_rows"].sum() == _by_key(duck.clean)[
+        "raw.sheet_quarantine.no_quarantined_row"].row_count
+    assert card.loc[card["timeliness_events"] > 0, "delay_days_median"].notna().all()
+    assert set(rules["dimension"]) == {"completeness", "validity", "consistency", "timeliness"}
+
+
+@pytest.mark.slow
+def test_scorecard_counts_every_defect_the_gate_samples(duck):
+    with connect(duck.settings.warehouse) as wh:
+        _scorecard_agrees_with_gate(wh, duck.after)
+        issues = wh.fetch_df("select * from marts.dq_issues where record_id in "
+                             "('E900001', 'E900004', 'A9000001')")
+        card = wh.fetch_df("select sum(stale_files) s, sum(rejected_files) r, "
+                           "sum(crm_quarantined_records) q from marts.data_quality_scorecard")
+    assert set(issues["record_id"]) == {"E900001", "E900004", "A9000001"}
+    assert (issues["antenna"] != "SANS_ANTENNE").all()
+    assert card.iloc[0].tolist() == [1, 2, 4]
+
+
+# -- marts invariants -------------------------------------------------------------------------
+@pytest.mark.slow
+def test_mart_invariants(duck, tmp_path):
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(duck.settings.warehouse, path)
+    key = ("indicator_code || '|' || period_type || '|' || cast(period_start as varchar) || '|' "
+           "|| programme || '|' || antenna || '|' || dimension || '|' || dimension_value")
+    with connect(path) as wh:
+        def pick(where: str) -> str:
+            return wh.scalar(f"select min({key}) from marts.indicator_values where {where}")
+        over_one = pick("indicator_code = 'ABD' and denominator > 0")
+        above = pick("indicator_code = 'SD_SORTIE' and denominator > 0")
+        rollup = pick("indicator_code = 'ENT' and period_type = 'quarter' "
+                      "and programme = 'ALL' and antenna = 'ALL' and dimension = 'total'")
+        twice = pick("indicator_code = 'HRS'")
+        wh.execute(f"update marts.indicator_values set value = 1.5 where {key} = ?", [over_one])
+        wh.execute(f"update marts.indicator_values set numerator = denominator + 1 "
+                   f"where {key} = ?", [above])
+        wh.execute(f"update marts.indicator_values set value = value + 1 where {key} = ?",
+                   [rollup])
+        wh.execute(f"insert into marts.indicator_values select * from marts.indicator_values "
+                   f"where {key} = ?", [twice])
+        table = next(t for s in default_suites() for t in s.tables
+                     if t.table == "marts.indicator_values")
+        found = {o.check.name: o for o in SuiteRunner(
+            wh, as_of=AS_OF, pseudonym_key=TEST_KEY, sample_size=ALL).run_table(table)}
+    assert set(found["rate_within_0_1"].sample_ids) == {over_one}
+    assert set(found["numerator_not_above_denominator"].sample_ids) == {above}
+    assert set(found["rate_equals_ratio"].sample_ids) == {over_one, above}
+    assert set(found["rollup_matches_records"].sample_ids) == {rollup}
+    assert set(found["row_key_unique"].sample_ids) == {twice}
+    assert "attendu" in found["rollup_matches_records"].sample_details[0]
+
+
+# -- blocking the quarterly reports -----------------------------------------------------------
+def _report_run(settings, waivers_path: Path | None = None):
+    """The gate asset and a stand-in reporting asset downstream of it, in one quarterly run."""
+    gate = build_quality_gate_asset(settings, waivers_path=waivers_path)
+
+    @asset(key=["reports", "rapport_test"],
+           ins={"gate": AssetIn(key=AssetKey(["reports", "quality_gate"]))})
+    def rapport_test(gate: dict) -> dict:
+        return {"avertissements": [w["check"] for w in gate["warnings"]],
+                "dérogations": [w["check"] for w in gate["waived"]]}
+
+    defs = Definitions(assets=[gate, rapport_test],
+                       jobs=[define_asset_job("rapport", selection=AssetSelection.all())])
+    result = defs.resolve_job_def("rapport").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    ran = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()
+           if e.asset_key}
+    checks = [e.event_specific_data.asset_check_evaluation
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    output = (result.output_for_node("rapport_test") if "rapport_test" in ran else None)
+    return ran, checks, output
+
+
+@pytest.mark.slow
+def test_error_failure_blocks_the_reports_and_names_the_checks(duck, capsys, monkeypatch):
+    ran, checks, _ = _report_run(duck.settings)
+    assert "rapport_test" not in ran  # the reporting asset did not run
+    gate = next(c for c in checks if c.check_name == GATE_CHECK)
+    assert not gate.passed
+    assert "staging.stg_crm__enrolments.end_not_before_start" in gate.description
+    # `make report`'s gate step: exit 1 naming the failing checks.
+    monkeypatch.setenv("SEA_WAREHOUSE", duck.settings.warehouse)
+    monkeypatch.setenv("PSEUDONYM_KEY", TEST_KEY)
+    monkeypatch.setenv("SEA_AS_OF", AS_OF.isoformat())
+    assert main([QUARTER]) == 1
+    err = capsys.readouterr().err
+    assert "non produit" in err and "raw.crm_activities.no_duplicate_id" in err
+
+
+@pytest.mark.slow
+def test_warn_failures_let_the_reports_run_and_list_the_warnings(tmp_path):
+    world = World(seed=11, participants=60, now=NOW)
+    with FakeCRMServer(world, token="test-token") as server:
+        settings = make_settings(tmp_path, crm_url=server.base_url, as_of=AS_OF.isoformat())
+        write_demo_spreadsheets(settings.sheets_dir, demo_participants(world), as_of=AS_OF)
+        run_nightly(settings)
+    ran, checks, output = _report_run(settings)
+    assert "rapport_test" in ran
+    assert next(c for c in checks if c.check_name == GATE_CHECK).passed
+    assert "raw.sheet_quarantine.no_quarantined_row" in output["avertissements"]
+
+
+@pytest.mark.slow
+def test_a_waiver_lets_one_quarter_through_and_is_reported(duck, tmp_path):
+    blocking = [o.key for o in evaluate_gate(duck.settings, QUARTER).blocking]
+    assert blocking
+    waivers = tmp_path / "waivers.yml"
+    waivers.write_text("waivers:\n" + "".join(
+        f"  - {{check: {key}, quarter: {QUARTER}, reason: \"données de test\", "
+        f"who: \"Camille, responsable données\"}}\n" for key in blocking), encoding="utf-8")
+    waived = evaluate_gate(duck.settings, QUARTER, waivers_path=waivers)
+    assert waived.passed and {o.key for o in waived.waived} == set(blocking)
+    assert "Dérogation pour 2026-Q3" in waived.summary_fr()
+    assert not evaluate_gate(duck.settings, "2026-Q4", waivers_path=waivers).passed
+    ran, _, output = _report_run(duck.settings, waivers_path=waivers)
+    assert "rapport_test" in ran and set(output["dérogations"]) == set(blocking)
+
+
+# -- Dagster asset checks on the assets they guard --------------------------------------------
+@pytest.mark.slow
+def test_asset_checks_attach_to_the_pipeline_assets(duck):
+    from orchestration.definitions import build_definitions
+
+    base = build_definitions(duck.settings)
+    keys = set(base.resolve_asset_graph().get_all_asset_keys())
+    checks = build_quality_checks(duck.settings, asset_keys=keys)
+    guarded = {key for c in checks for key in c.keys_by_output_name.values()} if False else {
+        spec.asset_key for c in checks for spec in c.check_specs}
+    assert AssetKey(["raw", "crm_enrolments"]) in guarded
+    assert AssetKey(["staging", "stg_crm__enrolments"]) in guarded
+    assert AssetKey(["marts", "indicator_values"]) in guarded
+    assert AssetKey(["marts", "data_quality_scorecard"]) in guarded
+    defs = Definitions.merge(base, Definitions(
+        asset_checks=checks,
+        jobs=[define_asset_job("quality_only", selection=AssetSelection.all_asset_checks())]))
+    result = defs.resolve_job_def("quality_only").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e
+                   for e in (ev.event_specific_data.asset_check_evaluation
+                             for ev in result.all_events
+                             if ev.event_type_value == "ASSET_CHECK_EVALUATION")}
+    dup = evaluations[("raw/crm_activities", "no_duplicate_id")]
+    assert not dup.passed and dup.severity.value == "ERROR"
+    assert dup.metadata["lignes en échec"].value == 1
+    assert "Un même identifiant" in dup.metadata["règle"].value
+    warn = evaluations[("staging/stg_crm__activities", "date_not_after_as_of")]
+    assert not warn.passed and warn.severity.value == "WARN"
+
+
+# -- PostgreSQL: the same SQL, the same verdicts ----------------------------------------------
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_gate_and_scorecard_on_postgres(pg_url, tmp_path):
+    world = World(seed=11, participants=80, now=NOW)
+    with FakeCRMServer(world, token="test-token") as server:
+        settings = make_settings(tmp_path, warehouse=pg_url, crm_url=server.base_url,
+                                 as_of=AS_OF.isoformat())
+        write_demo_spreadsheets(settings.sheets_dir, demo_participants(world), as_of=AS_OF)
+        expected = _inject_fake_crm(world) + _inject_sheets(settings.sheets_dir)
+        run_nightly(settings)
+    result = evaluate_gate(settings, QUARTER, sample_size=ALL)
+    found = _by_key(result.outcomes)
+    assert not [o.message() for o in result.outcomes if o.error]
+    for exp in expected:
+        assert exp.ids <= _ids(found[exp.check]), exp.check
+        if found[exp.check].severity == "error":
+            assert _ids(found[exp.check]) == exp.ids, exp.check
+    assert not result.passed
+    with connect(settings.warehouse) as wh:
+        _scorecard_agrees_with_gate(wh, found)
+        assert wh.scalar("select count(*) from marts.data_quality_scorecard") > 24
