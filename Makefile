@@ -39,6 +39,16 @@ test: setup
 refresh: setup
 	$(PY) -m orchestration.cli refresh
 
+## report: that quarter's deliverables behind the data-quality gate (QUARTER=2026-Q3)
+report: setup
+	@test -n "$(QUARTER)" || { echo "usage : make report QUARTER=AAAA-Tn (ex. 2026-Q3)"; exit 2; }
+	$(PY) -m orchestration.cli report --quarter "$(QUARTER)"
+
+## evidence: the evidence pack of one evaluation of the plan (EVALUATION=<id>)
+evidence: setup
+	@test -n "$(EVALUATION)" || { echo "usage : make evidence EVALUATION=<identifiant>"; exit 2; }
+	$(PY) -m orchestration.cli evidence --evaluation "$(EVALUATION)"
+
 ## ui: the Dagster UI on 127.0.0.1 (SEA_DEMO=1 make ui also serves the fake CRM)
 ui: setup
 	$(PY) -m orchestration.cli ui

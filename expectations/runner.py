@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -33,7 +34,11 @@ _CODE_LIST = re.compile(r"\{code_list:([a-z_]+)\}")
 
 
 class _GE:
-    """One ephemeral GE context with a pandas data source: cheap, created once per runner."""
+    """One ephemeral GE context with a pandas data source, shared by the runs of a process.
+
+    Suites and validation definitions are registered per validation and deleted after it, so
+    the context does not grow over a long-lived Dagster process.
+    """
 
     def __init__(self) -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -60,21 +65,40 @@ class _GE:
                  index_column: str | None) -> Any:
         """Validate `frame` against `expectations` with a registered ValidationDefinition."""
         self._count += 1
-        suite = self.context.suites.add(self.gx.ExpectationSuite(
-            name=f"sea_suite_{self._count}", expectations=list(expectations)))
-        definition = self.context.validation_definitions.add(
-            self.gx.ValidationDefinition(name=f"sea_validation_{self._count}", data=self.batch,
-                                         suite=suite))
+        name = f"sea_{self._count}"
         result_format: dict[str, Any] = {"result_format": "SUMMARY",
                                          "partial_unexpected_count": sample_size}
         if index_column is not None:
             result_format["unexpected_index_column_names"] = [index_column]
+        suite = self.context.suites.add(
+            self.gx.ExpectationSuite(name=name, expectations=list(expectations)))
         try:
-            return definition.run(batch_parameters={"dataframe": frame},
-                                  result_format=result_format)
+            definition = self.context.validation_definitions.add(
+                self.gx.ValidationDefinition(name=name, data=self.batch, suite=suite))
+            try:
+                return definition.run(batch_parameters={"dataframe": frame},
+                                      result_format=result_format)
+            finally:
+                self.context.validation_definitions.delete(name)
         finally:
-            self.context.validation_definitions.delete(definition.name)
-            self.context.suites.delete(suite.name)
+            self.context.suites.delete(name)
+
+
+@cache
+def _shared_ge() -> _GE:
+    return _GE()
+
+
+def expectation_problems(suites: Iterable[Suite]) -> list[str]:
+    """Checks whose expectation GE does not know or whose kwargs it refuses (for tests and CI)."""
+    ge, problems = _shared_ge(), []
+    for suite in suites:
+        for check in suite.checks:
+            try:
+                ge.expectation(check, _resolve_kwargs(dict(check.kwargs)))
+            except Exception as exc:  # noqa: BLE001 - every problem is listed
+                problems.append(f"{check.key}: {_first_line(exc)}")
+    return problems
 
 
 def render_sql(sql: str, as_of: date) -> str:
@@ -116,7 +140,7 @@ class SuiteRunner:
                  sample_size: int = DEFAULT_SAMPLE_SIZE) -> None:
         self.wh, self.as_of, self.sample_size = wh, as_of, sample_size
         self._key = pseudonym_key
-        self._ge = _GE()
+        self._ge = _shared_ge()
 
     # -- public ------------------------------------------------------------------------------
     def run(self, suites: Iterable[Suite]) -> list[CheckOutcome]:

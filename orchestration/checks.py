@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -107,23 +108,22 @@ def _build_one(settings: Settings, key: tuple[str, ...], tables: list[TableSuite
         description=f"Contrôles qualité (Great Expectations) de {'.'.join(key)}.")
     def _quality(context) -> Iterator[AssetCheckResult]:  # annotated context is refused here
         waived = _waived_quarters(suites)
-        with connect(settings.warehouse) as wh:
+        with connect(settings.warehouse) as wh:  # closed before yielding: short DuckDB lock
             runner = SuiteRunner(wh, as_of=settings.as_of, pseudonym_key=settings.pseudonym_key,
                                  sample_size=DEFAULT_SAMPLE_SIZE)
-            for table in tables:
-                for outcome in runner.run_table(table):
-                    if not outcome.passed:
-                        level = context.log.error if outcome.severity == "error" else \
-                            context.log.warning
-                        level(f"[{SEVERITY_FR[outcome.severity]}] [{outcome.key}] "
-                              f"{outcome.message()}")
-                    yield AssetCheckResult(
-                        asset_key=asset_key, check_name=outcome.check.name,
-                        passed=outcome.passed,
-                        severity=AssetCheckSeverity.ERROR if outcome.severity == "error"
-                        else AssetCheckSeverity.WARN,
-                        metadata=_metadata(outcome, waived.get(outcome.key, [])),
-                        description=outcome.message())
+            outcomes = [o for table in tables for o in runner.run_table(table)]
+        for outcome in outcomes:
+            if not outcome.passed:
+                level = context.log.error if outcome.severity == "error" else context.log.warning
+                level(f"[{SEVERITY_FR[outcome.severity]}] [{outcome.key}] {outcome.message()}")
+            yield AssetCheckResult(
+                asset_key=asset_key, check_name=outcome.check.name, passed=outcome.passed,
+                severity=AssetCheckSeverity.ERROR if outcome.severity == "error"
+                else AssetCheckSeverity.WARN,
+                metadata=_metadata(outcome, waived.get(outcome.key, [])),
+                description=outcome.message())
+        failed = sum(not o.passed for o in outcomes)
+        context.log.info(f"{'.'.join(key)} : {len(outcomes)} contrôle(s), {failed} en échec")
 
     return _quality
 
@@ -189,6 +189,7 @@ def build_quality_gate_asset(
     deps: Iterable[AssetKey | Sequence[str]] = (),
     group_name: str = "reports",
     pool: str | None = None,
+    waivers_path: Path | None = None,
 ):
     """The asset quarterly reporting assets depend on (as a dep or as an input).
 
@@ -196,6 +197,7 @@ def build_quality_gate_asset(
     check `gate_passed` fails with ERROR when an unwaived `error` check fails, so the reporting
     assets downstream are skipped and the UI says which checks blocked them. Partition keys may be
     `2026-Q3` or a quarter's first day; unpartitioned, it judges the last ended quarter.
+    `waivers_path` replaces `expectations/waivers.yml` (tests).
     """
     asset_key = AssetKey(list(key))
 
@@ -213,7 +215,7 @@ def build_quality_gate_asset(
     def quality_gate(context):  # AssetExecutionContext (an annotation is refused here)
         quarter = (quarter_of_partition(context.partition_key) if context.has_partition_key
                    else reporting_quarter(settings.as_of))
-        result = evaluate_gate(settings, quarter)
+        result = evaluate_gate(settings, quarter, waivers_path=waivers_path)
         for line in result.summary_fr().splitlines():
             (context.log.info if result.passed else context.log.error)(line)
         yield Output(result.as_dict(), metadata={

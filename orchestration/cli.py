@@ -47,6 +47,50 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """`make report QUARTER=2026-Q3`: gate, then deliverables; non-zero when the gate blocks."""
+    from orchestration.reporting import GateBlocked, run_quarterly_report
+    from reports.quarters import Quarter
+
+    settings = _settings(args.demo)
+    try:
+        quarter = Quarter.parse(args.quarter).code
+    except ValueError as exc:
+        print(f"sea: trimestre invalide : {exc}", file=sys.stderr)
+        return 2
+    try:
+        run = run_quarterly_report(settings, quarter)
+    except GateBlocked as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 1
+    for line in run.gate.summary_fr().splitlines():
+        print(line)
+    print(run.delivery.message)
+    for name, path in sorted(run.delivery.files.items()):
+        print(f"  {name} : {path}")
+    return 0
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    """`make evidence EVALUATION=<id>`: one evaluation's evidence pack."""
+    from reports.evidence.build import build_evidence_pack
+    from reports.evidence.data import EvaluationNotFound
+
+    settings = _settings(args.demo)
+    try:
+        pack = build_evidence_pack(settings.warehouse, args.evaluation, as_of=settings.as_of,
+                                   output_dir=settings.output_dir / "evidence",
+                                   k=settings.disclosure_k)
+    except EvaluationNotFound as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 1
+    print(f"Dossier de preuves {args.evaluation} (données arrêtées au {pack.as_of:%d/%m/%Y}) :")
+    for path in (pack.xlsx, pack.html, pack.pdf):
+        if path:
+            print(f"  {path}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.demo import run_demo
 
@@ -108,6 +152,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "refresh": cmd_refresh,
     "demo": cmd_demo,
     "ui": cmd_ui,
+    "report": cmd_report,
+    "evidence": cmd_evidence,
 }
 
 
@@ -117,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="allow the demo pseudonym key")
     parser.add_argument("--participants", type=int, default=3000)
     parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--quarter", help="report: the quarter, e.g. 2026-Q3")
+    parser.add_argument("--evaluation", help="evidence: the evaluation id of plan_evaluation")
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args)
 

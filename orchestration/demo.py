@@ -13,8 +13,12 @@ from pathlib import Path
 
 from connectors.fake_crm import FakeCRMServer, World
 from connectors.sheets.demo import write_demo_spreadsheets
+from orchestration.reporting import GateBlocked, run_quarterly_report
 from orchestration.runs import RunFailed, run_nightly
 from orchestration.settings import DEMO_CRM_PORT, PROJECT_ROOT, Settings
+from reports.evidence.build import build_evidence_pack, due_evaluations
+from reports.plan_sea.build import build_plan_sea
+from reports.quarters import last_complete_quarter
 
 DEFAULT_CRM_URL = f"http://127.0.0.1:{DEMO_CRM_PORT}"
 DEFAULT_SHEETS_DIR = PROJECT_ROOT / "data" / "demo_sheets"
@@ -71,8 +75,33 @@ def run_demo(settings: Settings, participants: int = 3000) -> int:
     finally:
         if server is not None:
             server.stop()
+    status = _deliverables(settings)
     print(f"Entrepôt : {settings.warehouse_display}")
     print(f"Historique Dagster : {settings.dagster_home} (make ui pour l'explorer)")
+    return status
+
+
+def _deliverables(settings: Settings) -> int:
+    """The last complete quarter's deliverables, the Plan SEA and one evidence pack."""
+    quarter = last_complete_quarter(settings.as_of).code
+    try:
+        run = run_quarterly_report(settings, quarter)
+    except GateBlocked as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 1
+    print(f"Livrables {quarter} ({run.delivery.message}) : {_relative(run.delivery.directory)}")
+    warnings = run.gate.warnings
+    if warnings:
+        print(f"  {len(warnings)} avertissement(s) qualité, listés dans le rapport")
+    plan = build_plan_sea(settings.warehouse, output_dir=settings.output_dir / "plan_sea",
+                          k=settings.disclosure_k)
+    print(f"Plan SEA : {_relative(plan.pdf or plan.html)}")
+    due = due_evaluations(settings.warehouse)
+    if due:
+        pack = build_evidence_pack(settings.warehouse, due[0], as_of=settings.as_of,
+                                   output_dir=settings.output_dir / "evidence",
+                                   k=settings.disclosure_k)
+        print(f"Dossier de preuves {due[0]} : {_relative(pack.pdf or pack.html)}")
     return 0
 
 

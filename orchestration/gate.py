@@ -84,6 +84,19 @@ class GateResult:
         return (f"Rapport {self.quarter} non produit : {len(self.blocking)} contrôle(s) "
                 f"bloquant(s) en échec ({names}).\n" + self.summary_fr())
 
+    def quality_summary(self):  # -> reports.quality.QualitySummary (imported lazily)
+        """The structure the reports library prints (reports/quality.py), every check included."""
+        from reports.quality import QualityCheck, QualitySummary
+        from reports.quality import Waiver as ReportWaiver
+
+        checks = [QualityCheck(name=o.key, severity=o.severity,  # type: ignore[arg-type]
+                               status="passed" if o.passed else "failed",
+                               message_fr=o.message(), failing_rows=o.row_count,
+                               table=o.check.table) for o in self.outcomes]
+        waivers = [ReportWaiver(check=w.check, quarter=w.quarter, reason=w.reason, who=w.who)
+                   for w in self.waivers]
+        return QualitySummary(checks=checks, waivers=waivers, evaluated_at=self.evaluated_at)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready structure for the reports library (data-quality section of the report)."""
         return {

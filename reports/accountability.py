@@ -8,6 +8,7 @@ code that appears in the marts gets its own section with no change here.
 from __future__ import annotations
 
 import base64
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -45,7 +46,13 @@ ORGANISATION = "Action Emploi Réfugiés (AERé)"
 ON_TRACK = 0.9
 TYPE_FR = {"count": "effectif", "sum": "somme", "rate": "taux", "median": "médiane"}
 DIRECTION_FR = {"higher": "plus élevé = mieux", "lower": "plus bas = mieux"}
-LEVEL_FR = {"réalisation": "Réalisation", "resultat": "Résultat", "résultat": "Résultat"}
+LEVEL_FR = {"realisation": "Réalisation", "resultat": "Résultat"}
+
+
+def _plain(text: str | None) -> str:
+    """`Résultat` -> `resultat`: levels are data, spelled with or without accents."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
 
 
 @dataclass(frozen=True)
@@ -128,8 +135,10 @@ class _ReportBuilder:
         return self.pub.figure(code, quarter or self.q, programme, antenna, dimension, value)
 
     def by_type(self, *types: str, level: str | None = None) -> list[Indicator]:
+        """Indicators of these types, optionally of one logframe level (`resultat`,
+        `realisation`: compared without accents or case)."""
         return [i for i in self.indicators if i.type in types
-                and (level is None or (i.level or "").lower().startswith(level))]
+                and (level is None or _plain(i.level) == level)]
 
     # -- sections --------------------------------------------------------------------------------
     def key_figures(self, programme: str = ALL, antenna: str = ALL) -> list[dict]:
@@ -176,7 +185,7 @@ class _ReportBuilder:
         return [i for i in self.by_type("count") if i.disaggregated]
 
     def outcome_indicators(self) -> list[Indicator]:
-        return self.by_type("rate", level="r")
+        return self.by_type("rate", level="resultat")
 
     def headline_rates(self) -> list[Indicator]:
         """The outcome rates reported to the ministry (PIC): few enough for a legible chart."""
@@ -185,7 +194,7 @@ class _ReportBuilder:
     def outcomes(self) -> dict:
         """Outcome rates at exit and at 6 months, per programme and by sex / age band."""
         rates = self.outcome_indicators()
-        exits = next((i for i in self.by_type("count", level="r")), None)
+        exits = next((i for i in self.by_type("count", level="resultat")), None)
         headers = ([exits.label_fr] if exits else []) + [i.label_fr for i in rates]
         scopes = [ALL, *self.pub.programmes()]
         rows = []
@@ -295,7 +304,7 @@ class _ReportBuilder:
                             + (f" ({ind.baseline_year})" if ind.baseline_year else ""))
             out.append({
                 "code": ind.code, "label": ind.label_fr,
-                "level": LEVEL_FR.get((ind.level or "").lower(), ind.level or ""),
+                "level": LEVEL_FR.get(_plain(ind.level), ind.level or ""),
                 "type": TYPE_FR.get(ind.type, ind.type), "unit": ind.unit or "",
                 "direction": DIRECTION_FR.get(ind.direction, ind.direction),
                 "description": ind.description_fr or "", "source": ind.source or "",
@@ -339,7 +348,6 @@ class _ReportBuilder:
 
     def context(self) -> dict:
         key = self.key_figures()
-        rates = self.outcome_indicators()
         trend_charts = []
         volumes = self.volume_indicators()
         chart = self.trend_chart(volumes)

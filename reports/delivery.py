@@ -175,7 +175,7 @@ def _write_diff(diff: pd.DataFrame, folder: Path, old: int, new: int, old_as_of:
                            for x in lines])
     md = [f"# Modifications de la version {old} à la version {new}", "",
           f"Données arrêtées au {old_as_of} (v{old}) puis au {date_fr(new_as_of)} (v{new}).", "",
-          summary.summary_fr, "", "| Chiffre publié | v%d | v%d | Écart |" % (old, new),
+          summary.summary_fr, "", f"| Chiffre publié | v{old} | v{new} | Écart |",
           "| --- | ---: | ---: | ---: |"]
     md += [f"| {x['label']} | {x['before']} | {x['after']} | {x['change']} |" for x in lines]
     md_path.write_text("\n".join(md) + "\n", encoding="utf-8")

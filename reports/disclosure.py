@@ -36,13 +36,11 @@ Rules applied (the reading of the spec is spelled out because it is ambiguous in
 from __future__ import annotations
 
 import math
-import os
 from collections import deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
-
 
 DEFAULT_K = 5
 SECRET_MARK = "s"
@@ -53,20 +51,6 @@ Status = Literal["published", "primary", "secondary", "hidden", "not_computable"
 
 _INF = math.inf
 _EPS = 1e-9
-
-
-def k_from_env(env: Mapping[str, str] | None = None) -> int:
-    """`DISCLOSURE_K` (default 5): the same validation as the settings module, readable alone."""
-    raw = (os.environ if env is None else env).get("DISCLOSURE_K")
-    if raw is None or raw.strip() == "":
-        return DEFAULT_K
-    try:
-        k = int(raw)
-    except ValueError:
-        raise ValueError(f"DISCLOSURE_K={raw!r} is not valid: expected a whole number >= 2") from None
-    if k < 2:
-        raise ValueError(f"DISCLOSURE_K={raw!r} is not valid: expected a whole number >= 2")
-    return k
 
 
 # -- what a reader sees -----------------------------------------------------------------------
@@ -366,8 +350,9 @@ class _Engine:
                 self.status[j] = "secondary"
                 fixes = not self.interval_leak(i, gi)
                 self.status[j] = "published"
+            # a hidden difference that is not sensitive protects nothing: it does not count
             lone = sum(1 for g in self.groups_of[j]
-                       if not any(self.unknown(m) for m in self.members[g]))
+                       if not any(self.needs_protection(m) for m in self.members[g]))
             both_layers = all(layer[j] > 0 for layer in self.layers)
             # innermost cells first (totals of no group): withholding a total cascades into
             # every table it sums up, and totals are what readers need most

@@ -30,6 +30,10 @@ LEARNING_TYPE_FR = {"fiche_capitalisation": "Fiche de capitalisation", "retex": 
                     "atelier_reflexion": "Atelier de réflexion", "evaluation": "Évaluation"}
 EVAL_TYPE_FR = {"intermediaire": "Intermédiaire", "finale": "Finale",
                 "thematique": "Thématique"}
+ROLE_FR = {"direction": "Direction", "responsable_antenne": "Responsable d'antenne",
+           "charge_suivi_evaluation": "Chargé·e de suivi-évaluation",
+           "responsable_programme": "Responsable de programme",
+           "charge_accompagnement": "Chargé·e d'accompagnement"}
 PRIORITY_FR = {"haute": "Haute", "moyenne": "Moyenne", "basse": "Basse"}
 _OPEN = ("a_faire", "en_cours")
 
@@ -105,7 +109,8 @@ def recommendation_followup(df: pd.DataFrame | None, quarter: Quarter) -> dict |
         due = _date(r.get("echeance"))
         rows.append({
             "id": _text(r.get("id")), "source": _text(r.get("source_id")),
-            "texte": _text(r.get("recommandation")), "responsable": _text(r.get("responsable")),
+            "texte": _text(r.get("recommandation")),
+            "responsable": ROLE_FR.get(_text(r.get("responsable")), _text(r.get("responsable"))),
             "priorite": PRIORITY_FR.get(_text(r.get("priorite")), _text(r.get("priorite"))),
             "echeance": due, "statut": STATUS_REC_FR.get(status, status),
             "overdue": bool(due and due <= quarter.end and status in _OPEN),

@@ -274,6 +274,7 @@ class _Builder:
         cells = {key: replace(c, priority=_priority(key)) for key, c in cells.items()}
         if kind == "rate":
             cells = self._inherit_denominator_pattern(q, cells)
+            cells = self._inherit_numerator_pattern(q, cells)
         groups: list[Group] = []
         if kind != "median":
             groups = self._groups(ind, q, scopes, dims, dimcells, cells)
@@ -346,6 +347,32 @@ class _Builder:
                               if key in cube and cube[key].status in ("primary", "secondary")
                               else c)
                         for key, c in cells.items()}
+        return cells
+
+    def _inherit_numerator_pattern(self, q: Quarter, cells: dict[CellKey, Cell]
+                                   ) -> dict[CellKey, Cell]:
+        """A rate whose numerator is a cell of a published count table (the share of women
+        among entries: its numerator is the entries of women) gives that count back with its
+        denominator: withhold the rate wherever that count is withheld. The link is found by
+        the values, on every scope's total row, so the catalogue needs no extra column."""
+        totals = {key: _nz(c.numerator) for key, c in cells.items() if key[2] == "total"}
+        if sum(1 for v in totals.values() if v) < 2:
+            return cells
+        for (code, qq), truth in self.truth.items():
+            if qq != q.code or self.pub.catalogue[code].type != "count":
+                continue
+            for dim, values in self.pub.categories.items():
+                for value in values:
+                    if all(_nz(truth[(p, a, dim, value)].value) == n
+                           if (p, a, dim, value) in truth else n == 0
+                           for (p, a, _d, _v), n in totals.items()):
+                        cube = self.pub.cubes[(code, qq)]
+                        withheld = {(p, a) for (p, a, d, v), f in cube.items()
+                                    if d == dim and v == value
+                                    and f.status in ("primary", "secondary")}
+                        return {key: (replace(c, force=True)
+                                      if key[2] == "total" and key[:2] in withheld else c)
+                                for key, c in cells.items()}
         return cells
 
     def _achievement(self, ind: Indicator, q: Quarter, key: CellKey, status: Status,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +19,6 @@ from reports.disclosure import (
     Group,
     Suppressed,
     is_primary,
-    k_from_env,
     protect,
     publish,
 )
@@ -196,7 +194,8 @@ def row_by_column(grid: list[list[int]]) -> tuple[dict, list[Group]]:
 
 ks = st.sampled_from([2, 3, 5, 10])
 # SEA_HYPOTHESIS_EXAMPLES raises the effort for a deeper local run (default keeps CI fast)
-fast = settings(max_examples=int(os.environ.get("SEA_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+fast = settings(max_examples=int(os.environ.get("SEA_HYPOTHESIS_EXAMPLES", "150")),
+                deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @fast
@@ -207,12 +206,10 @@ def test_total_with_two_breakdowns(grid, k):
 
 
 @fast
-@given(st.integers(2, 4).flatmap(
-    lambda nr: st.lists(st.lists(small_counts, min_size=2, max_size=5).map(tuple),
-                        min_size=nr, max_size=nr).filter(lambda rs: len({len(r) for r in rs}) == 1)),
-    ks)
-def test_row_by_column_table(grid, k):
-    cells, groups = row_by_column([list(r) for r in grid])
+@given(st.integers(2, 4), st.integers(2, 5), st.data(), ks)
+def test_row_by_column_table(nr, nc, data, k):
+    grid = [[data.draw(small_counts) for _ in range(nc)] for _ in range(nr)]
+    cells, groups = row_by_column(grid)
     assert_protected("count", cells, groups, k)
 
 
@@ -307,8 +304,3 @@ def test_markers():
     assert Suppressed("primary", "rate", 5).display() == "s"
 
 
-def test_k_from_env():
-    assert k_from_env({}) == 5
-    assert k_from_env({"DISCLOSURE_K": "10"}) == 10
-    with pytest.raises(ValueError, match="DISCLOSURE_K"):
-        k_from_env({"DISCLOSURE_K": "1"})

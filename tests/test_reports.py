@@ -13,7 +13,6 @@ import random
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html import unescape
@@ -23,7 +22,6 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-import yaml
 
 from connectors.warehouse import connect
 from reports import (

@@ -31,11 +31,12 @@ from connectors.sheets.values import (
     parse_open_code,
 )
 from connectors.warehouse import Warehouse, connect
+from orchestration.catalogue import indicator_codes
 
 PG_URL = os.environ.get("SEA_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 T0 = datetime(2026, 3, 10, 7, 0)
 KNOWN = {"P1", "P2", "P3", "P4", "P5"}
-INDICATORS = {"ENT", "ENT_P", "ACT", "SOR", "HRS", "SD_SORTIE", "ED_SORTIE", "SD_6M"}
+INDICATORS = indicator_codes()
 ATTENDANCE_HEADERS = ["Date", "Antenne", "Atelier", "ID CRM", "Nom", "Présent", "Durée (minutes)"]
 TARGET_HEADERS = ["Indicateur", "Programme", "Antenne", "Année", "Trimestre", "Cible"]
 

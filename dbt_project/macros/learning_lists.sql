@@ -145,3 +145,14 @@
     {%- endfor %}
   end, ' ', cast(cast(extract(year from {{ date_expr }}) as integer) as varchar))
 {%- endmacro %}
+
+{#- True when two (programme, antenna) scopes overlap: programmes equal, either ALL, or one
+    covering the other (int_programme_ancestry: SOCLE covers SOCLE_FEMMES, transitively); and
+    antennas equal or either ALL. -#}
+{% macro scopes_compatible(p1, a1, p2, a2) -%}
+  (({{ p1 }} = 'ALL' or {{ p2 }} = 'ALL' or {{ p1 }} = {{ p2 }}
+    or exists (select 1 from {{ ref('int_programme_ancestry') }} as anc
+               where (anc.programme = {{ p1 }} and anc.ancestor_programme = {{ p2 }})
+                  or (anc.programme = {{ p2 }} and anc.ancestor_programme = {{ p1 }})))
+   and ({{ a1 }} = 'ALL' or {{ a2 }} = 'ALL' or {{ a1 }} = {{ a2 }}))
+{%- endmacro %}

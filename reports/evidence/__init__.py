@@ -5,7 +5,13 @@ recommendations an external evaluator needs, as xlsx and French HTML/PDF.
 `make evidence EVALUATION=<id>` and the Dagster asset call it.
 """
 
-from reports.evidence.build import EvidenceContent, EvidencePack, build_evidence_pack, collect
+from reports.evidence.build import (
+    EvidenceContent,
+    EvidencePack,
+    build_evidence_pack,
+    collect,
+    due_evaluations,
+)
 from reports.evidence.data import EvaluationNotFound, evidence_quarters
 
 __all__ = [
@@ -14,5 +20,6 @@ __all__ = [
     "EvidencePack",
     "build_evidence_pack",
     "collect",
+    "due_evaluations",
     "evidence_quarters",
 ]

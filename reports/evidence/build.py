@@ -23,6 +23,7 @@ from reports.evidence.data import (
     Evaluation,
     LearningItems,
     QualityFacts,
+    evaluations_needing_packs,
     evidence_quarters,
     read_evaluation,
     read_learning,
@@ -124,7 +125,15 @@ def _year_medians(wh: Warehouse, evaluation: Evaluation, quarters: list[Quarter]
     return out
 
 
-def _caveats(content: EvidenceContent, pub: Publication) -> list[str]:
+def _kind_label(kind: str) -> str:
+    from connectors.sheets.kinds import KINDS_BY_NAME
+
+    found = KINDS_BY_NAME.get(kind)
+    return found.label if found else kind
+
+
+def _caveats(content: EvidenceContent, pub: Publication,
+             report_only_notes: list[str]) -> list[str]:
     """Reading precautions in French: method, coverage, data quality."""
     e, quality = content.evaluation, content.quality
     notes = [
@@ -146,14 +155,16 @@ def _caveats(content: EvidenceContent, pub: Publication) -> list[str]:
     if e.programme != "ALL" and e.programme != "SOCLE_FEMMES":
         notes.append("Un programme comprend ses sous-programmes (le SOCLE inclut le SOCLE "
                      "Femmes).")
-    for rule in quality.rules[:6]:
-        if rule["rate"] is not None and rule["checked"] >= content.k:
-            notes.append(f"Qualité des données — « {rule['label']} » : "
-                         f"{percent(rule['rate'])} des enregistrements contrôlés sur la "
-                         "période sont en anomalie.")
+    worst = next((r for r in quality.rules if r["rate"] is not None and r["checked"] >= content.k
+                  and r["rate"] >= 0.05), None)
+    if worst is not None:
+        notes.append(f"Qualité des données : la règle « {worst['label']} » est en anomalie pour "
+                     f"{percent(worst['rate'])} des enregistrements contrôlés sur la période "
+                     "(détail par règle ci-dessous).")
     quarantined = sum(int(r["rows"]) for r in quality.sheet_quarantine)
     if quarantined:
-        kinds = ", ".join(f"{r['kind']} ({int(r['rows'])})" for r in quality.sheet_quarantine)
+        kinds = ", ".join(f"{_kind_label(r['kind'])} ({int(r['rows'])})"
+                          for r in quality.sheet_quarantine)
         notes.append(f"{quarantined} ligne(s) de tableurs sont en quarantaine à la date "
                      f"d'arrêté et ne comptent nulle part tant qu'elles ne sont pas corrigées : "
                      f"{kinds}.")
@@ -166,7 +177,7 @@ def _caveats(content: EvidenceContent, pub: Publication) -> list[str]:
     if quality.missing:
         notes.append("Le tableau de bord qualité n'est pas disponible dans l'entrepôt : les "
                      "anomalies par règle ne sont pas détaillées.")
-    notes.extend(pub.notes)
+    notes.extend(n for n in pub.notes if n not in report_only_notes)
     if pub.unresolved:
         notes.append("Certaines valeurs n'ont pu être protégées qu'en masquant l'ensemble de "
                      "leur ligne.")
@@ -179,7 +190,8 @@ def collect(target: str, evaluation_id: str, *, k: int = DEFAULT_K,
     with _open(target) as wh:
         evaluation = read_evaluation(wh, evaluation_id)
         quarters = evidence_quarters(evaluation, window_quarters)
-        learning = read_learning(wh, evaluation_id)
+        learning = read_learning(wh, evaluation_id,
+                                 until=min(evaluation.as_of, evaluation.planned_end))
         quality = read_quality(wh, evaluation, quarters) if quarters else QualityFacts()
         delay_years = _year_medians(wh, evaluation, quarters, k, evaluation.as_of)
     as_of = evaluation.as_of
@@ -202,7 +214,8 @@ def collect(target: str, evaluation_id: str, *, k: int = DEFAULT_K,
         quarters=quarters, series=series, cohorts=cohorts, delay=delay,
         delay_years=delay_years, learning=learning, quality=quality, legend=legend_fr(k))
     unknown = [c for c in evaluation.indicator_codes if c not in catalogue]
-    content.caveats = _caveats(content, pub)
+    # notes about sections of the quarterly report this pack does not have are left out
+    content.caveats = _caveats(content, pub, inputs.notes)
     if unknown:
         content.caveats.append("Indicateurs du plan absents du catalogue (ignorés) : "
                                + ", ".join(unknown) + ".")
@@ -230,3 +243,9 @@ def build_evidence_pack(warehouse_target: str, evaluation_id: str, *, as_of: dat
     pdf_path = write_pdf(html, folder / f"{stem}.pdf") if pdf else None
     log.info("dossier de preuves %s écrit dans %s", evaluation_id, folder)
     return EvidencePack(evaluation_id, content.as_of, xlsx, html, pdf_path)
+
+
+def due_evaluations(warehouse_target: str) -> list[str]:
+    """Ids of the evaluations that need a pack now (see `evaluations_needing_packs`)."""
+    with _open(str(warehouse_target)) as wh:
+        return evaluations_needing_packs(wh)

@@ -134,9 +134,11 @@ def evidence_quarters(evaluation: Evaluation, count: int = 12) -> list[Quarter]:
 
 
 # -- lessons and recommendations ---------------------------------------------------------------
-def read_learning(wh: Warehouse, evaluation_id: str) -> LearningItems:
-    """Lessons linked to the evaluation (scope or shared indicator) and the recommendations that
-    came out of them or out of the evaluation itself, most recent first."""
+def read_learning(wh: Warehouse, evaluation_id: str, until: date | None = None) -> LearningItems:
+    """Lessons linked to the evaluation (scope or shared indicator) dated up to `until` (the
+    end of its window, for an evaluation already done), most recent first, and the
+    recommendations linked to it (marts.evaluation_recommendations) with their current
+    follow-up, open and overdue first."""
     items = LearningItems()
     if not wh.table_exists("marts.evaluation_lessons"):
         return items
@@ -144,8 +146,8 @@ def read_learning(wh: Warehouse, evaluation_id: str) -> LearningItems:
             select l.*, e.matches_scope, e.shared_indicator_codes
             from marts.evaluation_lessons as e
             inner join marts.learning_log as l on l.lesson_id = e.lesson_id
-            where e.evaluation_id = ?
-            order by l.lesson_date desc, l.lesson_id""", [evaluation_id]):
+            where e.evaluation_id = ? and l.lesson_date <= ?
+            order by l.lesson_date desc, l.lesson_id""", [evaluation_id, until or date.max]):
         items.lessons.append({
             "id": r["lesson_id"], "date": _date(r["lesson_date"]),
             "type": _text(r["lesson_type_label_fr"]),
@@ -155,11 +157,21 @@ def read_learning(wh: Warehouse, evaluation_id: str) -> LearningItems:
             "indicators": _codes(r["indicator_codes"]),
             "matches_scope": bool(r["matches_scope"]),
         })
-    sources = [evaluation_id, *(lesson["id"] for lesson in items.lessons)]
-    marks = ", ".join("?" for _ in sources)
-    for r in _records(wh, f"""
-            select * from marts.recommendations where source_id in ({marks})
-            order by is_open desc, is_overdue desc, due_date, recommendation_id""", sources):
+    if wh.table_exists("marts.evaluation_recommendations"):
+        sql = """
+            select r.* from marts.recommendations as r
+            inner join marts.evaluation_recommendations as e
+                on e.recommendation_id = r.recommendation_id
+            where e.evaluation_id = ?
+            order by r.is_open desc, r.is_overdue desc, r.due_date, r.recommendation_id"""
+        params = [evaluation_id]
+    else:  # older warehouse: the evaluation's own and its lessons' recommendations
+        params = [evaluation_id, *(lesson["id"] for lesson in items.lessons)]
+        sql = f"""
+            select * from marts.recommendations
+            where source_id in ({", ".join("?" for _ in params)})
+            order by is_open desc, is_overdue desc, due_date, recommendation_id"""
+    for r in _records(wh, sql, params):
         items.recommendations.append({
             "id": r["recommendation_id"], "source_id": _text(r["source_id"]),
             "text": _text(r["recommendation"]), "owner_role": _text(r["owner_role"]),
@@ -215,3 +227,16 @@ def read_quality(wh: Warehouse, evaluation: Evaluation, quarters: list[Quarter])
     if wh.table_exists("marts.learning_sheet_issues"):
         facts.learning_issues = int(wh.scalar("select count(*) from marts.learning_sheet_issues"))
     return facts
+
+
+def evaluations_needing_packs(wh: Warehouse) -> list[str]:
+    """Evaluations an evidence pack is due for: running, or starting or ending within 90 days
+    of R; external ones first (their evaluators are the readers packs are made for), then by
+    planned start."""
+    if not wh.table_exists("marts.evaluation_plan"):
+        return []
+    return [r[0] for r in wh.fetchall("""
+        select evaluation_id from marts.evaluation_plan
+        where is_due_within_90_days or status = 'en_cours'
+        order by case when evaluation_mode = 'externe' then 0 else 1 end, planned_start,
+                 evaluation_id""")]

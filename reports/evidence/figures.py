@@ -96,6 +96,13 @@ class Series:
         return any(p.figure is not None and p.figure.ytd and p.figure.target is not None
                    for p in self.points)
 
+    @property
+    def mostly_withheld(self) -> bool:
+        """More than half of the quarters withheld: worth a word to the reader."""
+        withheld = sum(1 for p in self.points
+                       if p.figure is not None and isinstance(p.figure.value, Suppressed))
+        return withheld * 2 > len(self.points)
+
     def targets(self) -> list[float | None]:
         """Targets on the value's scale, for the chart (rates as fractions)."""
         out = []
@@ -149,6 +156,12 @@ class CohortTable:
     rows: list[tuple[str, str]]  # (row key, French label)
     cells: dict[tuple[str, str], PublishedValue] = field(default_factory=dict)
 
+    def exit_columns(self) -> list[tuple[str, str, str]]:
+        return [c for c in self.columns if c[0] not in SIX_MONTH_RATES]
+
+    def six_month_columns(self) -> list[tuple[str, str, str]]:
+        return [c for c in self.columns if c[0] in SIX_MONTH_RATES]
+
     def display(self, column: str, row: str) -> str:
         kind = next(k for c, _, k in self.columns if c == column)
         value = self.cells.get((column, row))
@@ -200,9 +213,9 @@ def cohort_table(pub: Publication, indicators: pd.DataFrame, catalogue: Catalogu
                  quarters: Sequence[Quarter], programme: str, antenna: str, k: int) -> CohortTable:
     codes = [c for c in (EXITS, *EXIT_RATES, *SIX_MONTH_RATES) if c in catalogue]
     headers = {EXITS: "Sorties", "SD_SORTIE": "Sorties dynamiques",
-               "ED_SORTIE": "Emploi durable", "EMP_SORTIE": "Emploi (durable ou transition)",
-               "SP_SORTIE": "Sorties positives", "SD_6M": "Sorties dynamiques à 6 mois",
-               "SUIVI_6M": "Situation connue à 6 mois"}
+               "ED_SORTIE": "Emploi durable", "EMP_SORTIE": "Emploi durable ou de transition",
+               "SP_SORTIE": "Sorties positives (formation, SIAE)",
+               "SD_6M": "Sorties dynamiques à 6 mois", "SUIVI_6M": "Situation connue à 6 mois"}
     table = CohortTable(
         columns=[(c, headers.get(c, catalogue[c].label_fr), catalogue[c].type) for c in codes],
         rows=[(q.code, q.label_fr) for q in quarters] + [(POOLED, "Ensemble de la période")],

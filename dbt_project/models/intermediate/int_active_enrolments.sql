@@ -20,8 +20,8 @@ scoped as (
         greatest(m.month_start, b.first_month) as month_start,
         m.dimension,
         m.dimension_value,
-        sum(m.ent) as entries,
-        sum(m.sor) as exits
+        cast(sum(m.ent) as bigint) as entries,
+        cast(sum(m.sor) as bigint) as exits
     from {{ ref('int_indicator_monthly') }} as m
     cross join bounds as b
     inner join {{ ref('int_scope_map') }} as sm
@@ -86,7 +86,7 @@ select
     p.period_end,
     e.dimension,
     e.dimension_value,
-    e.entries_to_date - coalesce(b.exits_to_date, 0) as act
+    cast(e.entries_to_date - coalesce(b.exits_to_date, 0) as bigint) as act
 from periods as p
 inner join running as e
     on e.month_start = {{ month_start('least(p.period_end, ' ~ as_of_date() ~ ')') }}

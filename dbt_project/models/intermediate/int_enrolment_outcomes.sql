@@ -133,7 +133,7 @@ select
         else 'unknown'
     end as known_6m_via,
     f.first_job_date,
-    f.first_job_date - f.start_date as days_to_first_job,
+    cast(f.first_job_date - f.start_date as integer) as days_to_first_job,
     f.is_ended and not f.is_neutral_exit as is_in_exit_rates,
     f.is_mature_6m and not f.is_neutral_exit as is_in_6m_cohort,
     f.is_ended and not f.is_neutral_exit and f.first_job_date is not null as is_in_delay_population

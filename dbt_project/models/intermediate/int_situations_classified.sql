@@ -33,7 +33,7 @@ matches as (
        and (r.contract = '*' or r.contract = s.contract)
        and (r.training_type = '*' or r.training_type = s.training_type)
        and (
-            r.min_contract_months is null
+            coalesce(r.min_contract_months, 0) = 0
             or (s.end_date is not null
                 and s.start_date is not null
                 and s.end_date >= {{ add_months('s.start_date', 'r.min_contract_months') }} - 1)

@@ -13,10 +13,6 @@ lessons as (
     where lesson_date <= {{ as_of_date() }}
 ),
 
-ancestry as (
-    select programme, ancestor_programme from {{ ref('int_programme_ancestry') }}
-),
-
 shared as (
     select
         ei.evaluation_id,
@@ -34,11 +30,8 @@ pairs as (
     select
         p.evaluation_id,
         l.lesson_id,
-        (p.programme = 'ALL' or l.programme = 'ALL' or p.programme = l.programme
-         or exists (select 1 from ancestry as a
-                    where (a.programme = l.programme and a.ancestor_programme = p.programme)
-                       or (a.programme = p.programme and a.ancestor_programme = l.programme)))
-        and (p.antenna = 'ALL' or l.antenna = 'ALL' or p.antenna = l.antenna) as matches_scope
+        {{ scopes_compatible('p.programme', 'p.antenna', 'l.programme', 'l.antenna') }}
+            as matches_scope
     from plan as p
     cross join lessons as l
 )

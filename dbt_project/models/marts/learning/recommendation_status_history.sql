@@ -3,8 +3,8 @@
 -- held, in order. `status_from` is when it took that status: the sheet's `date_statut` when it
 -- is plausible (not after the refresh that first saw the status, and after the refresh that saw
 -- the previous one), else the as-of date of the refresh that first saw it. `status_to` is the
--- next status's `status_from` (null while current). A recommendation removed from the sheet
--- keeps its history, with `is_current` false on every row.
+-- next status's `status_from` (null while current). `is_current` marks the status held now; a
+-- recommendation removed from the sheet keeps its history, with `is_current` false everywhere.
 with snap as (
     select
         s.recommendation_id,

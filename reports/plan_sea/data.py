@@ -1,0 +1,149 @@
+"""What the Plan SEA reads: the versioned reference data (logframe, indicator catalogue), the
+targets, and the plans kept in the shared spreadsheets (evaluation plan, action plan), through
+the warehouse so the document shows exactly what the marts hold.
+
+Every frame is plain data; `fingerprint()` hashes the part of it the document shows, so the
+document is rewritten only when the plan changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from connectors.warehouse import Warehouse
+
+TOOLS_FILE = Path(__file__).resolve().parent / "learning_tools.yml"
+# columns that move with R every day without the plan changing: left out of the fingerprint
+_VOLATILE = {"as_of", "days_to_start", "days_to_end", "days_since_status_change", "days_overdue"}
+
+
+@dataclass
+class PlanInputs:
+    """Everything the document shows, as read from the warehouse."""
+
+    as_of: date
+    logframe: pd.DataFrame
+    catalogue: pd.DataFrame
+    baselines: pd.DataFrame  # indicator_code, value, numerator, denominator, population
+    targets: pd.DataFrame  # indicator_code, programme, antenna, year, target
+    evaluations: pd.DataFrame
+    criteria: pd.DataFrame
+    questions: pd.DataFrame
+    evaluation_indicators: pd.DataFrame
+    actions: pd.DataFrame
+    lessons: pd.DataFrame
+    recommendations: pd.DataFrame
+    recommendations_by_quarter: pd.DataFrame
+    programmes: list[str] = field(default_factory=list)
+    tools: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _frame(wh: Warehouse, table: str, sql: str | None = None, params: list | None = None,
+           missing: list[str] | None = None) -> pd.DataFrame:
+    if not wh.table_exists(table):
+        if missing is not None:
+            missing.append(table)
+        return pd.DataFrame()
+    return wh.fetch_df(sql or f"select * from {table}", params)
+
+
+def read_tools(path: Path = TOOLS_FILE) -> list[dict]:
+    """The learning tools of the plan, texts trimmed (YAML folded blocks end with a newline)."""
+    with path.open(encoding="utf-8") as handle:
+        tools = yaml.safe_load(handle).get("tools", [])
+    return [{k: v.strip() if isinstance(v, str) else v for k, v in tool.items()}
+            for tool in tools]
+
+
+def read_inputs(wh: Warehouse) -> PlanInputs:
+    missing: list[str] = []
+    as_of = None
+    for table in ("marts.evaluation_plan", "marts.action_plan", "marts.indicator_values"):
+        if wh.table_exists(table):
+            as_of = wh.scalar(f"select max(as_of) from {table}")
+            if as_of is not None:
+                break
+    if as_of is None:
+        raise LookupError("les marts du plan (marts.evaluation_plan, marts.action_plan) ne sont "
+                          "pas construits : lancer une actualisation d'abord")
+    as_of = pd.Timestamp(as_of).date()
+    baselines = _frame(wh, "marts.indicator_values", """
+        select indicator_code, value, numerator, denominator, population
+        from marts.indicator_values
+        where period_type = 'year' and period_start = ? and programme = 'ALL'
+          and antenna = 'ALL' and dimension = 'total'""", [date(2020, 1, 1)], missing)
+    targets = _frame(wh, "marts.indicator_values", """
+        select indicator_code, programme, antenna, period_start, target
+        from marts.indicator_values
+        where period_type = 'year' and dimension = 'total' and target is not null
+        order by indicator_code, period_start, programme, antenna""", None, missing)
+    if not targets.empty:
+        targets["year"] = [pd.Timestamp(d).year for d in targets["period_start"]]
+    return PlanInputs(
+        as_of=as_of,
+        logframe=_frame(wh, "reference.logframe",
+                        "select * from reference.logframe order by sort_order", None, missing),
+        catalogue=_frame(wh, "reference.indicator_catalogue",
+                         "select * from reference.indicator_catalogue order by display_order",
+                         None, missing),
+        baselines=baselines, targets=targets,
+        evaluations=_frame(wh, "marts.evaluation_plan", "select * from marts.evaluation_plan "
+                           "order by planned_start, evaluation_id", None, missing),
+        criteria=_frame(wh, "marts.evaluation_plan_criteria", None, None, missing),
+        questions=_frame(wh, "marts.evaluation_plan_questions", "select * from "
+                         "marts.evaluation_plan_questions order by evaluation_id, "
+                         "question_number", None, missing),
+        evaluation_indicators=_frame(wh, "marts.evaluation_plan_indicators", None, None, missing),
+        actions=_frame(wh, "marts.action_plan", "select * from marts.action_plan "
+                       "order by start_date, action_id", None, missing),
+        lessons=_frame(wh, "marts.learning_log", None, None, missing),
+        recommendations=_frame(wh, "marts.recommendations", None, None, missing),
+        recommendations_by_quarter=_frame(wh, "marts.recommendations_by_quarter", None, None,
+                                          missing),
+        programmes=[r[0] for r in wh.fetchall(
+            "select programme from reference.programme_reference order by programme")]
+        if wh.table_exists("reference.programme_reference") else [],
+        tools=read_tools(),
+        missing=missing,
+    )
+
+
+# -- the fingerprint ---------------------------------------------------------------------------
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (pd.Timestamp, date)):
+        return str(value)[:10]
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _frame_rows(df: pd.DataFrame) -> list[list[object]]:
+    if df.empty:
+        return []
+    cols = sorted(c for c in df.columns if c not in _VOLATILE)
+    rows = [[_plain(v) for v in row] for row in df[cols].itertuples(index=False)]
+    return [cols, *sorted(rows, key=lambda r: json.dumps(r, default=str))]
+
+
+def fingerprint(inputs: PlanInputs, *extra: str) -> str:
+    """SHA-256 of what the document shows (R-dependent counters left out) and of `extra`
+    (the templates), so an unchanged plan is not rewritten every night."""
+    payload = {name: _frame_rows(getattr(inputs, name)) for name in (
+        "logframe", "catalogue", "baselines", "targets", "evaluations", "criteria", "questions",
+        "evaluation_indicators", "actions", "lessons", "recommendations")}
+    payload["tools"] = inputs.tools
+    payload["programmes"] = inputs.programmes
+    payload["extra"] = list(extra)
+    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
