@@ -42,7 +42,8 @@ SELECTION = [
 #                education_level, qpv, rqth, antenna)
 PARTICIPANTS = [
     ("P1", "F", "1990-04-10", "AFG", "refugie", "A2", "4", "true", "false", "PARIS"),
-    ("P2", "M", "2001-05-20", "SDN", "protection_subsidiaire", "B1", "infra3", "false", "false", "PARIS"),
+    ("P2", "M", "2001-05-20", "SDN", "protection_subsidiaire", "B1", "infra3", "false", "false",
+     "PARIS"),
     ("P3", "F", "1980-01-01", "ERI", "refugie", "A1", "3", "false", "true", "BORDEAUX"),
     ("P4", "M", "1975-07-07", "SYR", "refugie", "B2", "6", "false", "false", "BORDEAUX"),
     ("P5", None, None, None, None, None, None, None, None, "PARIS"),
@@ -57,10 +58,12 @@ ENROLMENTS = [
     ("E02", "P1", "AVEC", "PARIS", "2026-04-01", None, None),
     ("E03", "P2", "SOCLE", "PARIS", "2026-02-10", "2026-04-15", "dropout"),
     ("E04", "P3", "SOCLE", "BORDEAUX", "2025-06-01", "2025-09-30", "completed"),
-    ("E05", "P4", "AVEC", "BORDEAUX", "2025-11-03", "2026-06-30", "completed"),  # exit after R
+    # E05 exits after R: still active.
+    ("E05", "P4", "AVEC", "BORDEAUX", "2025-11-03", "2026-06-30", "completed"),
     ("E06", "P5", "AVEC", "PARIS", "2026-05-25", None, None),  # starts after R
     ("E07", "P6", "AVEC", "LILLE", "2026-03-01", "2026-02-01", "other"),  # ends before it starts
-    ("E08", "P6", " avec ", "lille ", "2026-02-20", "2026-05-05", "completed"),  # new antenna
+    # E08: codes as typed in the CRM; LILLE is a new antenna.
+    ("E08", "P6", " avec ", "lille ", "2026-02-20", "2026-05-05", "completed"),
     ("E09", "P99", "SOCLE", "PARIS", "2026-01-10", None, None),  # orphan participant
     ("E10", "P5", "SOCLE", "PARIS", "2025-12-01", "2026-01-20", None),  # no exit reason
     ("E11", "P7", "AVEC", "PARIS", "2019-04-15", "2019-06-30", "completed"),  # before project start
@@ -69,9 +72,9 @@ ENROLMENTS = [
 
 # Situations: (id, participant, kind, contract, training_type, start, end)
 SITUATIONS = [
-    ("S01", "P1", "employment", "CDI", None, "2026-04-20", None),  # E01: durable, 20 days after exit
+    ("S01", "P1", "employment", "CDI", None, "2026-04-20", None),  # E01: durable, exit + 20
     ("S02", "P2", "employment", "CDD", None, "2026-05-10", "2026-08-09"),  # E03: 3-month CDD
-    ("S03", "P3", "training", None, "qualifying", "2025-10-15", "2026-06-30"),  # E04 exit and 6 months
+    ("S03", "P3", "training", None, "qualifying", "2025-10-15", "2026-06-30"),  # E04 exit, M
     ("S04", "P6", "employment", "IAE", None, "2026-05-06", None),  # E08: SIAE → positive
     ("S05", "P5", "employment", "CDD", None, "2026-02-25", "2026-12-31"),  # E10: day 36 → too late
     ("S06", "P8", "employment", "CDI", None, "2025-11-10", "2025-11-14"),  # E12: ended before exit
@@ -81,7 +84,8 @@ SITUATIONS = [
 # Activities: (id, participant, enrolment, employer, type, date, duration, attended, reached)
 ACTIVITIES = [
     ("A01", "P1", "E01", None, "individual_meeting", "2026-02-01", "60", "true", None),
-    ("A02", "P1", "E01", None, "workshop", "2026-04-10", "90", "true", None),  # own enrolment, after it
+    # A02 names its own enrolment although dated after it.
+    ("A02", "P1", "E01", None, "workshop", "2026-04-10", "90", "true", None),
     ("A03", "P1", None, None, "mentoring", "2026-04-15", "45", "true", None),  # by dates → E02
     ("A04", "P2", "E03", None, "french_course", "2026-03-05", "700", "true", None),  # > 600
     ("A05", "P2", "E03", None, "individual_meeting", "2026-03-06", None, "true", None),  # 0 min
@@ -437,8 +441,8 @@ def test_other_marts(duckdb_path: Path) -> None:
             "select * from marts.cohorts where programme = 'ALL' and antenna = 'ALL' "
             "and cohort_quarter_start = date '2026-01-01'").df()
         km = con.execute(
-            "select count(*) from marts.time_to_employment where programme = 'ALL' "
-            "and antenna = 'ALL'").fetchone()[0]
+            "select count(*) from marts.time_to_employment where programme = 'ALL'"
+        ).fetchone()[0]
     assert sorted(journeys.enrolment_id) == ["E01", "E02", "E03", "E04", "E05", "E08", "E10",
                                              "E11", "E12"]
     assert not journeys.participant_key.str.startswith("P").any()
@@ -490,3 +494,306 @@ def test_postgres_gives_the_same_rows(values: pd.DataFrame, pg_url: str,
             same = (duck[column].astype(str) == pg[column].astype(str))
         assert same.all(), (column, duck[~same].head(3).to_dict("records"),
                             pg[~same].head(3).to_dict("records"))
+
+
+# --------------------------------------------------------------- independent re-implementation
+# A second, deliberately naive implementation of indicators.md in plain Python (loops over
+# records and periods, no shared SQL), run on a synthetic population of the fake CRM with a few
+# bad records injected and an as-of date in the past (so exits, entries, situations and
+# activities after R exist). Every row of marts.indicator_values (targets aside) must agree.
+REFERENCE_AS_OF = date(2025, 6, 15)
+DIMS = ["sex", "age_band", "protection_status", "french_level_band", "education_band", "qpv",
+        "rqth", "nationality"]
+
+
+def _months_later(d: date, n: int) -> date:
+    import calendar
+
+    index = d.month - 1 + n
+    year, month = d.year + index // 12, index % 12 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def _seed(name: str) -> list[dict]:
+    import csv
+
+    with (DBT_DIR / "seeds" / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def reference_values(con: duckdb.DuckDBPyConnection, as_of: date) -> dict:
+    """(indicator, (period_type, start, end), (programme, antenna), (dimension, value)) →
+    (numerator, denominator, value), computed from the staged inputs only."""
+    from collections import defaultdict
+    from datetime import timedelta
+    from statistics import median
+
+    def rows(sql: str) -> list[dict]:
+        cur = con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    start_of_project = date(2019, 5, 1)
+    participants = {p["participant_key"]: p
+                    for p in rows("select * from staging.stg_crm__participants")}
+    parent = {r["programme"]: r["parent_programme"] for r in _seed("programme_reference")
+              if r["parent_programme"]}
+    neutral = {r["exit_reason"] for r in _seed("neutral_exit_reasons")}
+    listed: dict[str, set] = defaultdict(set)
+    for r in _seed("code_lists"):
+        listed[r["list_name"]].add(r["code"])
+    french = {"A0": "A0-A1", "A1": "A0-A1", "A2": "A2-B1", "B1": "A2-B1", "B2": "B2+",
+              "C1": "B2+", "C2": "B2+"}
+    education = {"infra3": "infra3-3", "3": "infra3-3", "4": "4-5", "5": "4-5", "6": "6+",
+                 "7": "6+", "8": "6+"}
+
+    def flag(v: object) -> str:
+        return "unknown" if v is None else ("true" if v else "false")
+
+    def age_band(birth: date | None, day: date) -> str:
+        if birth is None:
+            return "unknown"
+        age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+        if not 16 <= age <= 99:
+            return "unknown"
+        return "<26" if age < 26 else ("26-44" if age <= 44 else "45+")
+
+    enrolments = []
+    for e in rows("select * from staging.stg_crm__enrolments"):
+        p = participants.get(e["participant_key"])
+        if p is None or e["start_date"] > as_of:
+            continue
+        if e["end_date"] is not None and e["end_date"] < e["start_date"]:
+            continue
+        end = e["end_date"] if e["end_date"] is not None and e["end_date"] <= as_of else None
+        programmes, code = [e["programme"]], e["programme"]
+        while code in parent:
+            code = parent[code]
+            programmes.append(code)
+        enrolments.append({
+            "id": e["enrolment_id"], "pk": e["participant_key"], "start": e["start_date"],
+            "end": end, "reason": e["exit_reason"], "antenna": e["antenna"],
+            "scopes": [(pr, an) for pr in [*programmes, "ALL"] for an in (e["antenna"], "ALL")],
+            "dims": {
+                "sex": p["sex"] if p["sex"] in listed["sex"] else "unknown",
+                "age_band": age_band(p["birth_date"], e["start_date"]),
+                "protection_status": p["protection_status"]
+                if p["protection_status"] in listed["protection_status"] else "unknown",
+                "french_level_band": french.get(p["french_level"], "unknown"),
+                "education_band": education.get(p["education_level"], "unknown"),
+                "qpv": flag(p["qpv"]), "rqth": flag(p["rqth"]),
+                "nationality": p["nationality"]
+                if p["nationality"] in listed["nationality"] else "unknown",
+            },
+        })
+    by_id = {e["id"]: e for e in enrolments}
+    by_person: dict[str, list] = defaultdict(list)
+    for e in enrolments:
+        by_person[e["pk"]].append(e)
+
+    def situation_rank(s: dict) -> int:  # durable 3 > transition 2 > positive 1 > none 0
+        kind, contract = s["kind"], s["contract"]
+        if kind == "business_creation" or (kind == "employment" and contract == "CDI"):
+            return 3
+        if kind == "employment":
+            if contract in ("CDD", "INTERIM", "ALTERNANCE") and s["end_date"] is not None and \
+                    s["end_date"] >= _months_later(s["start_date"], 6) - timedelta(days=1):
+                return 3
+            return 1 if contract == "IAE" else 2
+        if kind == "training" and s["training_type"] in ("qualifying", "certifying",
+                                                         "pre_qualifying"):
+            return 1
+        return 0
+
+    situations: dict[str, list] = defaultdict(list)
+    for s in rows("select * from intermediate.int_situations_unioned"):
+        if s["participant_key"] in participants and s["start_date"] <= as_of and (
+                s["end_date"] is None or s["end_date"] >= s["start_date"]):
+            s["rank"] = situation_rank(s)
+            situations[s["participant_key"]].append(s)
+    contacts: dict[str, list] = defaultdict(list)
+    for c in rows("select * from intermediate.int_followup_contacts"):
+        if c["participant_key"] in participants and c["contact_date"] <= as_of:
+            contacts[c["participant_key"]].append(c["contact_date"])
+
+    window, six_window = timedelta(days=30), timedelta(days=45)
+    for e in enrolments:
+        if e["end"] is None:
+            continue
+        e["neutral"] = e["reason"] in neutral
+        mine = situations[e["pk"]]
+        at_exit = [s["rank"] for s in mine if e["start"] <= s["start_date"] <= e["end"] + window
+                   and (s["end_date"] is None or s["end_date"] >= e["end"])]
+        e["exit"] = max(at_exit, default=0)
+        m6 = _months_later(e["end"], 6)
+        at_m6 = [s["rank"] for s in mine if e["start"] <= s["start_date"] <= m6
+                 and (s["end_date"] is None or s["end_date"] >= m6)]
+        e["m6"], e["mature"] = m6, m6 + six_window <= as_of
+        e["dynamic6"] = max(at_m6, default=0) > 0
+        e["known6"] = bool(at_m6) or any(m6 - six_window <= d <= m6 + six_window
+                                         for d in contacts[e["pk"]])
+        jobs = [s["start_date"] for s in mine if s["kind"] in ("employment", "business_creation")
+                and e["start"] <= s["start_date"] <= e["end"] + window]
+        e["delay"] = (min(jobs) - e["start"]).days if jobs else None
+
+    periods = []
+    month = date(2019, 5, 1)
+    while month <= as_of:
+        periods.append(("month", month, _months_later(month, 1) - timedelta(days=1)))
+        month = _months_later(month, 1)
+    quarter = date(2019, 4, 1)
+    while quarter <= as_of:
+        periods.append(("quarter", quarter, _months_later(quarter, 3) - timedelta(days=1)))
+        quarter = _months_later(quarter, 3)
+    periods += [("year", date(y, 1, 1), date(y, 12, 31)) for y in range(2019, as_of.year + 1)]
+    periods.append(("cumulative", start_of_project, as_of))
+
+    def containing(d: date) -> list:
+        return [p for p in periods if p[1] <= d <= p[2]]
+
+    def keys(e: dict):
+        for scope in e["scopes"]:
+            yield scope, ("total", "total")
+            for dim in DIMS:
+                yield scope, (dim, e["dims"][dim])
+
+    count: dict = defaultdict(float)
+    num: dict = defaultdict(float)
+    den: dict = defaultdict(float)
+    distinct: dict = defaultdict(set)
+    delays: dict = defaultdict(list)
+    for e in enrolments:
+        for p in containing(e["start"]):
+            for scope, dv in keys(e):
+                count["ENT", p, scope, dv] += 1
+                den["ENT_F", p, scope, dv] += 1
+                num["ENT_F", p, scope, dv] += e["dims"]["sex"] == "F"
+            for scope in e["scopes"]:
+                distinct["ENT_P", p, scope, ("total", "total")].add(e["pk"])
+        for p in periods:
+            if e["start"] <= p[2] and (e["end"] is None or e["end"] >= p[1]):
+                for scope, dv in keys(e):
+                    count["ACT", p, scope, dv] += 1
+        if e["end"] is None:
+            continue
+        for p in containing(e["end"]):
+            for scope, dv in keys(e):
+                count["SOR", p, scope, dv] += 1
+                den["ABD", p, scope, dv] += 1
+                num["ABD", p, scope, dv] += e["reason"] == "dropout"
+                if e["neutral"]:
+                    continue
+                for code, hit in (("SD_SORTIE", e["exit"] > 0), ("ED_SORTIE", e["exit"] == 3),
+                                  ("EMP_SORTIE", e["exit"] >= 2), ("SP_SORTIE", e["exit"] == 1)):
+                    den[code, p, scope, dv] += 1
+                    num[code, p, scope, dv] += hit
+                if e["delay"] is not None:
+                    delays["DELAI_EMPLOI", p, scope, dv].append(e["delay"])
+        if e["mature"] and not e["neutral"]:
+            for p in containing(e["m6"]):
+                for scope, dv in keys(e):
+                    for code, hit in (("SD_6M", e["dynamic6"]), ("SUIVI_6M", e["known6"])):
+                        den[code, p, scope, dv] += 1
+                        num[code, p, scope, dv] += hit
+
+    for a in rows("select * from intermediate.int_activities_unioned"):
+        if not a["has_participant"] or a["participant_key"] not in participants \
+                or a["activity_date"] > as_of or a["activity_type"] == "followup_contact" \
+                or not a["attended"]:
+            continue
+        minutes = a["duration_minutes"]
+        if minutes is not None and not 1 <= minutes <= 600:
+            continue
+        own = by_id.get(a["enrolment_id"])
+        if own is None or own["pk"] != a["participant_key"]:
+            running = [e for e in by_person[a["participant_key"]]
+                       if e["start"] <= a["activity_date"] <= (e["end"] or as_of)]
+            own = min(running, key=lambda e: (e["start"], e["id"].encode()), default=None)
+        if own is not None:
+            for p in containing(a["activity_date"]):
+                for scope in own["scopes"]:
+                    count["HRS", p, scope, ("total", "total")] += (minutes or 0) / 60.0
+
+    employers = {c["employer_id"]: c["antenna"]
+                 for c in rows("select * from staging.stg_crm__employers")}
+    for a in rows("select * from intermediate.int_activities_unioned"):
+        if a["activity_type"] in ("job_dating", "company_visit", "employer_awareness") \
+                and a["attended"] and a["employer_id"] in employers \
+                and a["activity_date"] <= as_of \
+                and (not a["has_participant"] or a["participant_key"] in participants):
+            for p in containing(a["activity_date"]):
+                for scope in (("ALL", employers[a["employer_id"]]), ("ALL", "ALL")):
+                    distinct["EMP_ENG", p, scope, ("total", "total")].add(a["employer_id"])
+
+    scopes = {scope for e in enrolments for scope in e["scopes"]}
+    employer_scopes = {("ALL", antenna) for antenna in employers.values()} | {("ALL", "ALL")}
+    expected = {}
+    for c in _seed("indicator_catalogue"):
+        code, kind = c["indicator_code"], c["indicator_type"]
+        for p in periods:
+            for scope in employer_scopes if code == "EMP_ENG" else scopes:
+                k = (code, p, scope, ("total", "total"))
+                if code in ("ENT_P", "EMP_ENG"):
+                    expected[k] = (None, None, len(distinct[k]))
+                elif kind in ("count", "sum"):
+                    expected[k] = (None, None, count[k])
+                elif kind == "rate":
+                    expected[k] = (num[k], den[k], num[k] / den[k] if den[k] else None)
+                else:
+                    expected[k] = (None, None, median(delays[k]) if delays[k] else None)
+    for k, v in count.items():
+        if k[3][0] != "total" and v > 0:
+            expected[k] = (None, None, v)
+    for k, v in den.items():
+        if k[3][0] != "total" and v > 0:
+            expected[k] = (num[k], v, num[k] / v)
+    for k, v in delays.items():
+        if k[3][0] != "total":
+            expected[k] = (None, None, median(v))
+    return expected
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    a = None if a is None or (isinstance(a, float) and math.isnan(a)) else a
+    b = None if b is None or (isinstance(b, float) and math.isnan(b)) else b
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a))
+
+
+def test_independent_reimplementation_agrees(tmp_path: Path) -> None:
+    from connectors.crm.schema import RESOURCES
+    from connectors.fake_crm.world import World
+
+    world = World(seed=11, participants=400)
+    for kind, resource in [("end_before_start", "enrolments"), ("end_before_start", "situations"),
+                           ("orphan", "enrolments"), ("orphan", "situations"),
+                           ("orphan", "activities"), ("bad_descriptor", "participants")]:
+        world.inject_bad_record(kind, resource)
+    path = tmp_path / "warehouse.duckdb"
+    with connect(path) as wh:
+        ensure_raw_crm_tables(wh)
+        ensure_tables(wh, "raw")
+        for resource in RESOURCES:
+            records = []
+            for record in world.records(resource):
+                records.append({k: (None if v is None else str(v).lower() if isinstance(v, bool)
+                                    else str(v)) for k, v in record.items()})
+            wh.insert_df(f"raw.crm_{resource}", _frame(resource, records))
+        rebuild_pseudonyms(wh, KEY)
+    run_dbt({"SEA_DBT_TARGET": "duckdb", "SEA_DUCKDB_PATH": str(path),
+             "SEA_AS_OF": REFERENCE_AS_OF.isoformat()}, tmp_path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        expected = reference_values(con, REFERENCE_AS_OF)
+        actual = {
+            (r[0], (r[1], r[2], r[3]), (r[4], r[5]), (r[6], r[7])): (r[8], r[9], r[10])
+            for r in con.execute(
+                "select indicator_code, period_type, period_start, period_end, programme, "
+                "antenna, dimension, dimension_value, numerator, denominator, value "
+                "from marts.indicator_values").fetchall()
+        }
+    assert set(expected) == set(actual), (
+        sorted(set(expected) - set(actual))[:5], sorted(set(actual) - set(expected))[:5])
+    differences = [(k, expected[k], actual[k]) for k in expected
+                   if not all(_same(x, y) for x, y in zip(expected[k], actual[k], strict=True))]
+    assert not differences, differences[:5]

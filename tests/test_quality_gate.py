@@ -556,7 +556,7 @@ def test_a_waiver_lets_one_quarter_through_and_is_reported(duck, tmp_path):
 def test_asset_checks_attach_to_the_pipeline_assets(duck):
     from orchestration.definitions import build_definitions
 
-    base = build_definitions(duck.settings)
+    base = build_definitions(duck.settings)  # the code location, checks wired in
     keys = set(base.resolve_asset_graph().get_all_asset_keys())
     checks = build_quality_checks(duck.settings, asset_keys=keys)
     guarded = {spec.asset_key for c in checks for spec in c.check_specs}
@@ -564,9 +564,10 @@ def test_asset_checks_attach_to_the_pipeline_assets(duck):
     assert AssetKey(["staging", "stg_crm__enrolments"]) in guarded
     assert AssetKey(["marts", "indicator_values"]) in guarded
     assert AssetKey(["marts", "data_quality_scorecard"]) in guarded
+    check_keys = [key for c in checks for key in c.check_keys]
+    assert set(check_keys) <= set(base.resolve_asset_graph().asset_check_keys)
     defs = Definitions.merge(base, Definitions(
-        asset_checks=checks,
-        jobs=[define_asset_job("quality_only", selection=AssetSelection.checks(*checks))]))
+        jobs=[define_asset_job("quality_only", selection=AssetSelection.checks(*check_keys))]))
     result = defs.resolve_job_def("quality_only").execute_in_process(
         instance=DagsterInstance.ephemeral(), raise_on_error=False)
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e

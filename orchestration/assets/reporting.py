@@ -115,7 +115,7 @@ def build_reporting_assets(settings: Settings) -> list:
 REPORTING_SELECTION = AssetSelection.assets(GATE_KEY, DELIVERABLES_KEY)
 
 quarterly_reporting_job = define_asset_job(
-    "quarterly_reporting", selection=REPORTING_SELECTION, partitions_def=QUARTERS,
+    "quarterly_reporting", selection=REPORTING_SELECTION,
     description=("Livrables trimestriels (porte qualité puis export collecteur et rapport) ; "
                  "relançable pour tout trimestre passé (backfill)."))
 

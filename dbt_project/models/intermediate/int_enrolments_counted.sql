@@ -49,7 +49,7 @@ select
     a.recorded_end_date,
     a.end_date is not null as is_ended,
     a.exit_reason,
-    coalesce(a.exit_reason = 'dropout', false) as is_dropout,
+    a.end_date is not null and coalesce(a.exit_reason = 'dropout', false) as is_dropout,
     a.end_date is not null and n.exit_reason is not null as is_neutral_exit,
     a.is_missing_exit_reason,
     a.birth_date,

@@ -1,5 +1,6 @@
--- Kaplan–Meier estimate of the time from entry to a first job, per scope (programme with its
--- rollups × antenna and ALL), on steps of `km_step_days` days (30 by default). Step k covers
+-- Kaplan–Meier estimate of the time from entry to a first job, per programme (with its rollups:
+-- a parent programme covers its sub-programmes, ALL covers everything; all antennas together),
+-- on steps of `km_step_days` days (30 by default). Step k covers
 -- days [(k − 1) × 30, k × 30 − 1] after entry. At risk = enrolments still followed and without a
 -- job at the start of the step; within a step, jobs are counted before censorings (product-limit
 -- on grouped times): survival(k) = survival(k − 1) × (1 − events / at risk).
@@ -20,6 +21,7 @@ records as (
     inner join {{ ref('int_scope_map') }} as sm
         on sm.programme = s.programme
        and sm.antenna = s.antenna
+       and sm.scope_antenna = 'ALL'
     where s.time_days >= 0
 ),
 
@@ -100,10 +102,10 @@ km as (
 
 select
     t.programme,
-    t.antenna,
     t.step_no,
     (t.step_no - 1) * p.step_days as day_from,
     t.step_no * p.step_days - 1 as day_to,
+    t.step_no * p.step_days as day,
     cast(t.at_risk as bigint) as at_risk,
     t.events,
     t.censored,
