@@ -53,5 +53,9 @@ evidence: setup
 ui: setup
 	$(PY) -m orchestration.cli ui
 
+## bench: full / nightly (0.5 % changed) / unchanged refresh timings (BENCH_PARTICIPANTS=10000)
+bench: setup
+	SEA_DEMO=1 $(PY) -m orchestration.benchmark
+
 lint: setup
 	$(VENV)/bin/ruff check .

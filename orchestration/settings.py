@@ -49,6 +49,7 @@ class Settings:
     nightly_cron: str
     quarterly_delay_days: int
     demo: bool
+    bench_participants: int = 10_000
 
     @property
     def warehouse_is_postgres(self) -> bool:
@@ -230,4 +231,6 @@ def load_settings(
         nightly_cron=_cron(env),
         quarterly_delay_days=_int(env, "QUARTERLY_DELAY_DAYS", 15, 0, "a whole number >= 0"),
         demo=demo,
+        bench_participants=_int(env, "BENCH_PARTICIPANTS", 10_000, 1,
+                                "a whole number of participants >= 1"),
     )

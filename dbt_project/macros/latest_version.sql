@@ -1,6 +1,14 @@
 {#- The latest version of each CRM record (crm-api.md): by updated_at, then load order, page,
     position in page. A latest version that is quarantined hides the record until a later
-    version fixes it: quarantine is per version. -#}
+    version fixes it: quarantine is per version.
+
+    The CRM staging models are incremental (a night's cost follows what changed, not the
+    history): on an incremental run only the records with a raw version loaded after the last
+    one staging saw (`_load_seq` above staging's maximum) are re-ranked — over all their
+    versions, so the result is the full rebuild's — and replace their rows (delete+insert on the
+    model's key). `crm_staging_prune` (pre-hook) first removes the rows of those records and of
+    records that left raw (erasure), so a record whose new latest version is quarantined, or
+    that was erased, disappears from staging as it would in a full rebuild. -#}
 {% macro latest_crm_version(resource) %}
     select v.*
     from (
@@ -10,6 +18,12 @@
                    order by r.updated_at desc, r._load_seq desc, r._page desc, r._position desc
                ) as version_rank
         from {{ source('crm', 'crm_' ~ resource) }} as r
+        {%- if is_incremental() %}
+        where r.id in (
+            select c.id from {{ source('crm', 'crm_' ~ resource) }} as c
+            where c._load_seq > {{ crm_staging_watermark() }}
+        )
+        {%- endif %}
     ) as v
     where v.version_rank = 1
       and not exists (
@@ -17,4 +31,56 @@
           where q.resource = '{{ resource }}' and q.id = v.id
             and q.updated_at = v.updated_at and q._payload_hash = v._payload_hash
       )
+{% endmacro %}
+
+{#- The last raw load staging has seen: the largest `_load_seq` of its rows (0 when the table
+    predates the column, so the first incremental run restages everything). -#}
+{% macro crm_staging_watermark() -%}
+  {%- set seen = [] -%}
+  {%- if execute -%}
+    {%- for column in adapter.get_columns_in_relation(this) -%}
+      {%- if column.name | lower == '_load_seq' -%}{%- do seen.append(1) -%}{%- endif -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- if seen -%}
+    (select coalesce(max(t._load_seq), 0) from {{ this }} as t)
+  {%- else -%}
+    0
+  {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of the incremental CRM staging models: delete the rows of records changed since
+    the last run (they are restaged, or stay out when their latest version is quarantined) and
+    of records no longer in raw (erased). `key` is the model's key column; participants are
+    keyed by pseudonym, matched to raw through the pseudonym map. -#}
+{% macro crm_staging_prune(resource, key) %}
+  {%- if is_incremental() -%}
+    {%- set raw = source('crm', 'crm_' ~ resource) -%}
+    {%- if resource == 'participants' -%}
+    delete from {{ this }}
+    where {{ key }} in (
+            select ps.participant_key
+            from {{ raw }} as c
+            inner join {{ source('crm', 'participant_pseudonyms') }} as ps
+                on ps.participant_id = c.id
+            where c._load_seq > {{ crm_staging_watermark() }}
+        )
+       or not exists (
+            select 1
+            from {{ source('crm', 'participant_pseudonyms') }} as ps
+            inner join {{ raw }} as c
+                on c.id = ps.participant_id
+            where ps.participant_key = {{ this.identifier }}.{{ key }}
+        )
+    {%- else -%}
+    delete from {{ this }}
+    where {{ key }} in (
+            select c.id from {{ raw }} as c
+            where c._load_seq > {{ crm_staging_watermark() }}
+        )
+       or not exists (select 1 from {{ raw }} as c where c.id = {{ this.identifier }}.{{ key }})
+    {%- endif -%}
+  {%- else -%}
+    select 1
+  {%- endif -%}
 {% endmacro %}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from connectors.sheets.kinds import KINDS
-from connectors.sheets.loader import load_spreadsheets
-from connectors.warehouse import connect
+from connectors.sheets.loader import SheetsLoadReport, load_spreadsheets
+from connectors.warehouse import Warehouse, connect
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.catalogue import indicator_codes
 from orchestration.settings import Settings
@@ -41,13 +41,7 @@ def build_sheets_asset(settings: Settings):
     )
     def sheets_load(context: AssetExecutionContext):
         with connect(settings.warehouse) as wh:
-            known = {r[0] for r in wh.fetchall("select distinct id from raw.crm_participants")}
-            erased = {r[0] for r in wh.fetchall(
-                "select id from raw.deletion_log where resource = 'participants'")}
-            report = load_spreadsheets(
-                wh, settings.sheets_dir, known_participant_ids=known,
-                erased_participant_ids=erased, known_indicator_codes=indicator_codes(),
-                loaded_at=datetime.now(UTC).replace(tzinfo=None))
+            report = load_sheets(wh, settings)
             counts = {name: int(wh.scalar(f"select count(*) from raw.{name}"))
                       if wh.table_exists(f"raw.{name}") else 0 for name in SHEET_TABLES}
         context.log.info(report.summary())
@@ -56,3 +50,15 @@ def build_sheets_asset(settings: Settings):
                                     metadata={"dagster/row_count": counts[name]})
 
     return sheets_load
+
+
+def load_sheets(wh: Warehouse, settings: Settings) -> SheetsLoadReport:
+    """One read of the shared folder into raw: what the asset runs, and what `make bench`
+    times (the benchmark calls the stages without Dagster, so it shares this body)."""
+    known = {r[0] for r in wh.fetchall("select distinct id from raw.crm_participants")}
+    erased = {r[0] for r in wh.fetchall(
+        "select id from raw.deletion_log where resource = 'participants'")}
+    return load_spreadsheets(
+        wh, settings.sheets_dir, known_participant_ids=known, erased_participant_ids=erased,
+        known_indicator_codes=indicator_codes(),
+        loaded_at=datetime.now(UTC).replace(tzinfo=None))

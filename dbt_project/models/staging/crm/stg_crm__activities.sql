@@ -1,3 +1,5 @@
+{{ config(unique_key='activity_id', pre_hook="{{ crm_staging_prune('activities', 'activity_id') }}") }}
+
 with latest as (
     {{ latest_crm_version('activities') }}
 )
@@ -14,6 +16,7 @@ select
     {{ to_boolean('latest.attended') }} as attended,
     {{ to_boolean('latest.reached') }} as reached,
     latest.updated_at,
+    latest._load_seq,
     {{ nulled_fields([
         ('duration_minutes', 'latest.duration_minutes', to_integer('latest.duration_minutes')),
         ('reached', 'latest.reached', to_boolean('latest.reached')),

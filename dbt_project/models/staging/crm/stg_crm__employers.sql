@@ -1,3 +1,5 @@
+{{ config(unique_key='employer_id', pre_hook="{{ crm_staging_prune('employers', 'employer_id') }}") }}
+
 with latest as (
     {{ latest_crm_version('employers') }}
 )
@@ -9,6 +11,7 @@ select
     {{ in_list('latest.size_band', 'size_band') }} as size_band,
     {{ open_code('latest.antenna') }} as antenna,
     latest.updated_at,
+    latest._load_seq,
     {{ nulled_fields([('size_band', 'latest.size_band', in_list('latest.size_band', 'size_band'))]) }}
         as nulled_fields
 from latest

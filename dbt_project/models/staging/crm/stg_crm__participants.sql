@@ -1,3 +1,5 @@
+{{ config(unique_key='participant_key', pre_hook="{{ crm_staging_prune('participants', 'participant_key') }}") }}
+
 with latest as (
     {{ latest_crm_version('participants') }}
 ),
@@ -6,6 +8,7 @@ typed as (
     select
         ps.participant_key,
         latest.updated_at,
+        latest._load_seq,
         latest.birth_date as birth_date_raw,
         {{ to_date('latest.birth_date') }} as birth_date,
         latest.sex as sex_raw,
@@ -37,6 +40,7 @@ typed as (
 select
     participant_key,
     updated_at,
+    _load_seq,
     birth_date,
     sex,
     nationality,

@@ -1,3 +1,5 @@
+{{ config(unique_key='situation_id', pre_hook="{{ crm_staging_prune('situations', 'situation_id') }}") }}
+
 with latest as (
     {{ latest_crm_version('situations') }}
 )
@@ -15,6 +17,7 @@ select
     latest.rome_code,
     latest.employer_id,
     latest.updated_at,
+    latest._load_seq,
     {{ nulled_fields([
         ('end_date', 'latest.end_date', to_date('latest.end_date')),
         ('hours_per_week', 'latest.hours_per_week', to_number('latest.hours_per_week')),
