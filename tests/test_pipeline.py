@@ -133,3 +133,26 @@ def test_no_personal_data_beyond_raw(pipeline):
         assert wh.scalar("select count(*) from staging.stg_crm__participants "
                          "where participant_key like 'p_%'") == len(
             server.world.records("participants"))
+
+
+@pytest.mark.slow
+def test_a_new_pseudonym_key_rekeys_every_layer(tmp_path):
+    """Staging is incremental: a new PSEUDONYM_KEY must still reach every staged row."""
+    world = World(seed=8, participants=60, now=NOW)
+    with FakeCRMServer(world, token="test-token") as server:
+        first = make_settings(tmp_path, crm_url=server.base_url)
+        run_nightly(first)
+        second = make_settings(tmp_path, crm_url=server.base_url,
+                               PSEUDONYM_KEY="another-key-of-sufficient-length")
+        run_nightly(second)
+    with connect(second.warehouse) as wh:
+        expected = {pseudonym("another-key-of-sufficient-length", r["id"])
+                    for r in world.records("participants")}
+        staged = {r[0] for r in wh.fetchall(
+            "select participant_key from staging.stg_crm__participants")}
+        in_enrolments = {r[0] for r in wh.fetchall(
+            "select participant_key from staging.stg_crm__enrolments")}
+        in_marts = {r[0] for r in wh.fetchall(
+            "select participant_key from marts.participant_journeys")}
+    assert staged == expected
+    assert in_enrolments <= expected and in_marts <= expected

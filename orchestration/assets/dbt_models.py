@@ -19,8 +19,14 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from connectors.warehouse import connect
 from orchestration.dbt_project import manifest_path, sea_dbt_project
 from orchestration.settings import Settings
+from orchestration.staging_state import (
+    needs_full_refresh,
+    record_fingerprint,
+    staging_fingerprint,
+)
 
 OWNERS = ["team:mel"]
 
@@ -55,7 +61,16 @@ def build_dbt_assets(settings: Settings):
     def sea_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         # dbt reads the warehouse connection and the as-of date from its environment.
         os.environ.update(settings.dbt_env())
-        yield from dbt.cli(["build"], context=context).stream()
+        fingerprint = staging_fingerprint(settings)
+        with connect(settings.warehouse) as wh:
+            rebuild = needs_full_refresh(wh, fingerprint)
+        args = ["build", "--full-refresh"] if rebuild else ["build"]
+        if rebuild:
+            context.log.info("Entrées du staging modifiées (clé, listes, SQL) ou premier "
+                             "passage : reconstruction complète du staging.")
+        yield from dbt.cli(args, context=context).stream()
+        with connect(settings.warehouse) as wh:
+            record_fingerprint(wh, fingerprint)
 
     return sea_dbt_models
 

@@ -1,0 +1,60 @@
+"""When the incremental staging models must be rebuilt from scratch.
+
+Staging only restages records whose raw versions are new. That is exact as long as what turns a
+raw version into a staged row is unchanged: the pseudonym key, the code lists, the staging SQL.
+When any of them changes, every staged row is stale, so the next dbt build runs with
+`--full-refresh`. The fingerprint is stored in `raw.pipeline_state`; the key enters it only as a
+keyed hash of a constant, so it reveals nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from connectors.warehouse import Warehouse
+from orchestration.dbt_project import DBT_PROJECT_DIR
+from orchestration.settings import Settings
+
+STATE_TABLE = "raw.pipeline_state"
+STATE_NAME = "staging_inputs_fingerprint"
+STAGING_INPUTS = (
+    "seeds/code_lists.csv",
+    "macros/latest_version.sql",
+    "macros/typing.sql",
+    "models/staging/crm",
+)
+
+
+def staging_fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    digest.update(hmac.new(settings.pseudonym_key.encode("utf-8"), b"sea-staging-inputs",
+                           hashlib.sha256).digest())
+    for relative in STAGING_INPUTS:
+        path = DBT_PROJECT_DIR / relative
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                digest.update(str(file.relative_to(DBT_PROJECT_DIR)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _ensure(wh: Warehouse) -> None:
+    wh.ensure_schema("raw")
+    wh.execute(f"create table if not exists {STATE_TABLE} (name text, value text)")
+
+
+def needs_full_refresh(wh: Warehouse, fingerprint: str) -> bool:
+    """True when staging was built from other inputs (or never built)."""
+    _ensure(wh)
+    stored = wh.scalar(f"select value from {STATE_TABLE} where name = ?", [STATE_NAME])
+    return stored != fingerprint
+
+
+def record_fingerprint(wh: Warehouse, fingerprint: str) -> None:
+    """After a successful build: staging now reflects these inputs."""
+    _ensure(wh)
+    with wh.transaction():
+        wh.execute(f"delete from {STATE_TABLE} where name = ?", [STATE_NAME])
+        wh.execute(f"insert into {STATE_TABLE} values (?, ?)", [STATE_NAME, fingerprint])
