@@ -136,13 +136,16 @@ def test_no_personal_data_beyond_raw(pipeline):
 
 
 @pytest.mark.slow
-def test_a_new_pseudonym_key_rekeys_every_layer(tmp_path):
-    """Staging is incremental: a new PSEUDONYM_KEY must still reach every staged row."""
+def test_new_key_and_new_antenna_reach_every_layer(tmp_path):
+    """Staging is incremental: a new PSEUDONYM_KEY must still reach every staged row; and a new
+    antenna code in the CRM shows up in the marts with no code change."""
     world = World(seed=8, participants=60, now=NOW)
     with FakeCRMServer(world, token="test-token") as server:
         first = make_settings(tmp_path, crm_url=server.base_url)
         run_nightly(first)
-        second = make_settings(tmp_path, crm_url=server.base_url,
+        world.add_antenna("NANTES")
+        world.advance(10)
+        second = make_settings(tmp_path, crm_url=server.base_url, as_of="2026-11-30",
                                PSEUDONYM_KEY="another-key-of-sufficient-length")
         run_nightly(second)
     with connect(second.warehouse) as wh:
@@ -154,5 +157,10 @@ def test_a_new_pseudonym_key_rekeys_every_layer(tmp_path):
             "select participant_key from staging.stg_crm__enrolments")}
         in_marts = {r[0] for r in wh.fetchall(
             "select participant_key from marts.participant_journeys")}
+        nantes = dict(wh.fetchall(
+            "select indicator_code, value from marts.indicator_values "
+            "where antenna = 'NANTES' and programme = 'ALL' and period_type = 'cumulative' "
+            "and dimension = 'total'"))
     assert staged == expected
     assert in_enrolments <= expected and in_marts <= expected
+    assert nantes["ENT"] >= 1 and nantes["ACT"] >= 1
