@@ -602,3 +602,57 @@ def test_gate_and_scorecard_on_postgres(pg_url, tmp_path):
     with connect(settings.warehouse) as wh:
         _scorecard_agrees_with_gate(wh, found)
         assert wh.scalar("select count(*) from marts.data_quality_scorecard") > 24
+
+
+# -- the real wiring: the quarterly_reporting job and `make report` ---------------------------
+def _quarterly_job_run(settings):
+    from orchestration.assets.reporting import DELIVERABLES_KEY, partition_key_of
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions(settings)
+    result = defs.resolve_job_def("quarterly_reporting").execute_in_process(
+        instance=DagsterInstance.ephemeral(), partition_key=partition_key_of(QUARTER),
+        raise_on_error=False)
+    ran = {e.asset_key for e in result.get_asset_materialization_events()}
+    return DELIVERABLES_KEY in ran, result
+
+
+def _cli_report(settings, monkeypatch, capsys) -> tuple[int, str, str]:
+    from orchestration.cli import main as cli_main
+
+    for name, value in (("SEA_WAREHOUSE", settings.warehouse), ("PSEUDONYM_KEY", TEST_KEY),
+                        ("SEA_AS_OF", AS_OF.isoformat()),
+                        ("SEA_OUTPUT_DIR", str(settings.output_dir))):
+        monkeypatch.setenv(name, value)
+    code = cli_main(["report", "--quarter", QUARTER])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.slow
+def test_quarterly_job_and_make_report_are_blocked_by_an_error(duck, capsys, monkeypatch):
+    produced, result = _quarterly_job_run(duck.settings)
+    assert not produced
+    gate = next(c for c in result.get_asset_check_evaluations() if c.check_name == GATE_CHECK)
+    assert not gate.passed and "end_not_before_start" in gate.description
+    code, _, err = _cli_report(duck.settings, monkeypatch, capsys)
+    assert code == 1
+    assert "non produit" in err and "staging.stg_crm__enrolments.end_not_before_start" in err
+    assert not (duck.settings.output_dir / QUARTER).exists()
+
+
+@pytest.mark.slow
+def test_quarterly_job_and_make_report_deliver_on_warnings_only(duck, tmp_path, capsys,
+                                                                monkeypatch):
+    settings = make_settings(tmp_path, warehouse=str(duck.clean_warehouse),
+                             as_of=AS_OF.isoformat())
+    produced, _ = _quarterly_job_run(settings)
+    assert produced
+    folder = settings.output_dir / QUARTER / "v1"
+    assert {p.suffix for p in folder.iterdir()} >= {".xlsx", ".html", ".pdf"}
+    html = next(folder.glob("*.html")).read_text(encoding="utf-8")
+    assert "no_quarantined_row" in html or "quarantaine" in html.lower()
+    # `make report` on the same data: the delivered version stays, nothing is rewritten.
+    code, out, _ = _cli_report(settings, monkeypatch, capsys)
+    assert code == 0 and "rien n'a changé depuis la version 1" in out
+    assert sorted(p.name for p in (settings.output_dir / QUARTER).iterdir()) == ["v1"]
