@@ -109,7 +109,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
         if line.startswith("export "):
             line = line[len("export "):]
         if "=" not in line:
-            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {line!r}")
+            raise SettingsError(f"{path}:{number} : attendu CLE=valeur, lu {line!r}")
         key, value = line.split("=", 1)
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
@@ -137,9 +137,9 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int, expected
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not valid: expected {expected}") from None
+        raise SettingsError(f"{name}={raw!r} invalide : attendu {expected}") from None
     if value < minimum:
-        raise SettingsError(f"{name}={raw!r} is not valid: expected {expected}")
+        raise SettingsError(f"{name}={raw!r} invalide : attendu {expected}")
     return value
 
 
@@ -151,7 +151,7 @@ def _as_of(env: Mapping[str, str]) -> tuple[date, bool]:
         return date.fromisoformat(raw), True
     except ValueError:
         raise SettingsError(
-            f"SEA_AS_OF={raw!r} is not valid: expected a date YYYY-MM-DD"
+            f"SEA_AS_OF={raw!r} invalide : attendu une date AAAA-MM-JJ"
         ) from None
 
 
@@ -161,13 +161,13 @@ def _warehouse(env: Mapping[str, str]) -> str:
         parts = urlsplit(raw)
         if not parts.hostname or not parts.path.strip("/"):
             raise SettingsError(
-                "SEA_WAREHOUSE is not valid: expected postgresql://user[:password]@host[:port]/db"
+                "SEA_WAREHOUSE invalide : attendu postgresql://utilisateur[:mot_de_passe]@hote[:port]/base"
             )
         return raw
     if "://" in raw:
         raise SettingsError(
-            f"SEA_WAREHOUSE={raw!r} is not valid: expected a DuckDB file path or a "
-            "postgresql:// URL"
+            f"SEA_WAREHOUSE={raw!r} invalide : attendu un chemin de fichier DuckDB ou une "
+            "URL postgresql://"
         )
     path = Path(raw)
     return str(path if path.is_absolute() else PROJECT_ROOT / path)
@@ -177,7 +177,7 @@ def _crm_base_url(env: Mapping[str, str]) -> str:
     raw = env.get("CRM_BASE_URL", f"http://127.0.0.1:{DEMO_CRM_PORT}")
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"CRM_BASE_URL={raw!r} is not valid: expected an http(s):// URL")
+        raise SettingsError(f"CRM_BASE_URL={raw!r} invalide : attendu une URL http(s)://")
     return raw.rstrip("/")
 
 
@@ -186,8 +186,8 @@ def _cron(env: Mapping[str, str]) -> str:
     fields = raw.split()
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
         raise SettingsError(
-            f"NIGHTLY_CRON={raw!r} is not valid: expected a 5-field cron expression like "
-            "'0 2 * * *'"
+            f"NIGHTLY_CRON={raw!r} invalide : attendu une expression cron à 5 champs, "
+            "par exemple '0 2 * * *'"
         )
     return raw
 
@@ -207,15 +207,15 @@ def load_settings(
     if key is None:
         if not demo:
             raise SettingsError(
-                "PSEUDONYM_KEY is missing: expected a secret of at least 16 characters "
-                "(only `make demo` and `make test` fall back to a demo key)"
+                "PSEUDONYM_KEY manquant : attendu un secret d'au moins 16 caractères "
+                "(seuls `make demo` et `make test` utilisent une clé de démonstration)"
             )
         warnings.warn("PSEUDONYM_KEY not set: using the demo key (demo data only)", stacklevel=2)
         key = DEMO_PSEUDONYM_KEY
     if len(key) < 16:
-        raise SettingsError("PSEUDONYM_KEY is too short: expected at least 16 characters")
+        raise SettingsError("PSEUDONYM_KEY trop court : attendu au moins 16 caractères")
     as_of, pinned = _as_of(env)
-    overlap = _int(env, "CRM_OVERLAP_MINUTES", 60, 0, "a whole number of minutes >= 0")
+    overlap = _int(env, "CRM_OVERLAP_MINUTES", 60, 0, "un nombre entier de minutes >= 0")
     return Settings(
         crm_base_url=_crm_base_url(env),
         crm_api_token=env.get("CRM_API_TOKEN", DEMO_CRM_TOKEN),
@@ -227,10 +227,10 @@ def load_settings(
         as_of=as_of,
         as_of_is_pinned=pinned,
         crm_overlap=timedelta(minutes=overlap),
-        disclosure_k=_int(env, "DISCLOSURE_K", 5, 2, "a whole number >= 2"),
+        disclosure_k=_int(env, "DISCLOSURE_K", 5, 2, "un nombre entier >= 2"),
         nightly_cron=_cron(env),
-        quarterly_delay_days=_int(env, "QUARTERLY_DELAY_DAYS", 15, 0, "a whole number >= 0"),
+        quarterly_delay_days=_int(env, "QUARTERLY_DELAY_DAYS", 15, 0, "un nombre entier >= 0"),
         demo=demo,
         bench_participants=_int(env, "BENCH_PARTICIPANTS", 10_000, 1,
-                                "a whole number of participants >= 1"),
+                                "un nombre entier de participants >= 1"),
     )
