@@ -656,3 +656,21 @@ def test_quarterly_job_and_make_report_deliver_on_warnings_only(duck, tmp_path, 
     code, out, _ = _cli_report(settings, monkeypatch, capsys)
     assert code == 0 and "rien n'a changé depuis la version 1" in out
     assert sorted(p.name for p in (settings.output_dir / QUARTER).iterdir()) == ["v1"]
+
+
+@pytest.mark.slow
+def test_attendance_sheet_antenna_differing_from_its_enrolment_is_flagged(duck, tmp_path):
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(duck.clean_warehouse, path)
+    with connect(path) as wh:
+        row = wh.scalar("select min(activity_id) from intermediate.int_activity_hours "
+                        "where source = 'emargement' and antenna is not null")
+        wh.execute("update intermediate.int_activity_hours set antenna_declared = 'LILLE' "
+                   "where activity_id = ?", [row])
+        runner = SuiteRunner(wh, as_of=AS_OF, pseudonym_key=TEST_KEY)
+        found = {o.key: o for s in default_suites() for t in s.tables
+                 if t.table == "intermediate.int_activity_hours" for o in runner.run_table(t)}
+    outcome = found["intermediate.int_activity_hours.attendance_antenna_matches_enrolment"]
+    assert not outcome.passed and outcome.severity == "warn"
+    assert outcome.row_count == 1 and outcome.sample_ids == (row,)
+    assert "LILLE au lieu de" in outcome.sample_details[0]
