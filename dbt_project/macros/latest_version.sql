@@ -13,10 +13,7 @@
     select v.*
     from (
         select r.*,
-               row_number() over (
-                   partition by r.id
-                   order by r.updated_at desc, r._load_seq desc, r._page desc, r._position desc
-               ) as version_rank
+               {{ crm_version_rank('r') }} as version_rank
         from {{ source('crm', 'crm_' ~ resource) }} as r
         {%- if is_incremental() %}
         where r.id in (
@@ -84,3 +81,14 @@
     select 1
   {%- endif -%}
 {% endmacro %}
+
+{#- Rank 1 = the latest version of a CRM record (crm-api.md): updated_at as a UTC instant, then
+    load order, page, position in page. The one definition of "latest", used by staging and by
+    the quality models. -#}
+{% macro crm_version_rank(alias) -%}
+    row_number() over (
+        partition by {{ alias }}.id
+        order by {{ alias }}.updated_at desc, {{ alias }}._load_seq desc, {{ alias }}._page desc,
+                 {{ alias }}._position desc
+    )
+{%- endmacro %}

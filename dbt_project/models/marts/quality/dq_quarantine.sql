@@ -32,10 +32,7 @@ latest as (
                    as event_date,
                {% if spec.participant %}{{ spec.participant }}{% else %}cast(null as varchar){% endif %}
                    as participant_id,
-               row_number() over (
-                   partition by r.id
-                   order by r.updated_at desc, r._load_seq desc, r._page desc, r._position desc
-               ) as version_rank
+               {{ crm_version_rank('r') }} as version_rank
         from {{ source('crm', 'crm_' ~ resource) }} as r
     ) as v
     where v.version_rank = 1
