@@ -6,8 +6,10 @@ appear as asset checks. Asset keys are `<schema>/<model>` so the UI reads like t
 
 
 import os
+import shutil
 import sys
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,11 @@ from dagster_dbt import (
     DbtCliResource,
     dbt_assets,
 )
+from dbt.version import __version__ as dbt_core_version
+from packaging import version
 
 from connectors.warehouse import connect
-from orchestration.dbt_project import manifest_path, sea_dbt_project
+from orchestration.dbt_project import DBT_PROJECT_DIR, manifest_path, sea_dbt_project
 from orchestration.settings import Settings
 from orchestration.staging_state import (
     needs_full_refresh,
@@ -29,6 +33,12 @@ from orchestration.staging_state import (
 )
 
 OWNERS = ["team:mel"]
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+# What a refresh runs: every model, seed, snapshot and data test. dbt unit tests check the SQL's
+# logic on fixed rows, not the data: they belong to CI (`make test` runs them on both warehouses,
+# tests/test_marts.py) and would add seconds to every night for nothing.
+PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
 class SeaDbtTranslator(DagsterDbtTranslator):
@@ -64,19 +74,52 @@ def build_dbt_assets(settings: Settings):
         fingerprint = staging_fingerprint(settings)
         with connect(settings.warehouse) as wh:
             rebuild = needs_full_refresh(wh, fingerprint)
-        args = ["build", "--full-refresh"] if rebuild else ["build"]
+        args = [*PRODUCTION_BUILD, "--full-refresh"] if rebuild else PRODUCTION_BUILD
         if rebuild:
             context.log.info("Entrées du staging modifiées (clé, listes, SQL) ou premier "
                              "passage : reconstruction complète du staging.")
-        yield from dbt.cli(args, context=context).stream()
+        invocation = dbt.cli(args, context=context)
+        yield from invocation.stream()
         with connect(settings.warehouse) as wh:
             record_fingerprint(wh, fingerprint)
+        keep_partial_parse(invocation.target_path)
 
     return sea_dbt_models
+
+
+def keep_partial_parse(run_target: Path) -> None:
+    """Make this run's parse state the one the next run starts from.
+
+    dagster-dbt gives each run a fresh target folder seeded with `target/partial_parse.msgpack`.
+    The one `make setup` wrote was parsed with another warehouse path than the pipeline's, so
+    dbt would re-parse the whole project every night (seconds); the state of the last run matches
+    the next one. dbt checks the state itself and re-parses when anything differs, so an
+    out-of-date copy costs time, never correctness. Replaced atomically: runs may overlap.
+    """
+    produced = run_target / PARTIAL_PARSE
+    if not produced.exists():
+        return
+    kept = DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    scratch = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+    shutil.copyfile(produced, scratch)
+    os.replace(scratch, kept)
+
+
+class SeaDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without its `dbt --version` subprocess before every invocation.
+
+    That call costs about two seconds and asks PyPI for the latest release (no network at night);
+    the dbt it would query is this virtualenv's, whose version the installed dbt-core gives.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(dbt_core_version)
 
 
 def dbt_resource(settings: Settings) -> DbtCliResource:
     # The dbt of this virtualenv, whether or not the venv is on PATH.
     executable = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(project_dir=sea_dbt_project(settings.dbt_target),
+    return SeaDbtCliResource(project_dir=sea_dbt_project(settings.dbt_target),
                           dbt_executable=str(executable) if executable.exists() else "dbt")

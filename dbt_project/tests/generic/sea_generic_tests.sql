@@ -29,3 +29,20 @@ select *
 from {{ model }}
 where not ({{ expression }})
 {% endtest %}
+
+{#- None of these columns is null. One scan for all of a model's required columns instead of one
+    `not_null` test per column: each dbt test is a node with its own start-up cost, paid every
+    night. A failing row shows which of its columns are empty (`empty_columns`). -#}
+{% test not_null_columns(model, column_names) %}
+select *
+from (
+    select
+        concat_ws(', '
+        {%- for column in column_names %},
+            case when {{ column }} is null then '{{ column }}' end
+        {%- endfor %}
+        ) as empty_columns
+    from {{ model }}
+) as checked
+where empty_columns <> ''
+{% endtest %}

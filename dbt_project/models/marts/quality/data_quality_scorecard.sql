@@ -93,7 +93,7 @@ select
     case when w.all_checked > 0
          then 1.0 - cast(w.all_failed as double precision) / w.all_checked
     end as quality_score,
-    cast('{{ var("as_of") }}' as date) as as_of
+    {{ as_of_date() }} as as_of
 from wide as w
 left join delay_stats as d on d.antenna = w.antenna and d.month_start = w.month_start
 left join quarantine as q on q.antenna = w.antenna and q.month_start = w.month_start

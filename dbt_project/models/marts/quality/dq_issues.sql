@@ -11,6 +11,6 @@ select
     gate_check,
     record_id,
     related_enrolment_id,
-    cast('{{ var("as_of") }}' as date) as as_of
+    {{ as_of_date() }} as as_of
 from {{ ref('dq_record_rules') }}
 where failed

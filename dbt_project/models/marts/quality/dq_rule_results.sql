@@ -13,6 +13,6 @@ select
     cast(sum(case when failed then 1 else 0 end) as bigint) as records_failed,
     1.0 - cast(sum(case when failed then 1 else 0 end) as double precision) / count(*)
         as pass_rate,
-    cast('{{ var("as_of") }}' as date) as as_of
+    {{ as_of_date() }} as as_of
 from {{ ref('dq_record_rules') }}
 group by antenna, month_start, table_name, dimension, rule, rule_label_fr, gate_check
