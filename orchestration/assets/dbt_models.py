@@ -34,6 +34,7 @@ from orchestration.staging_state import (
 
 OWNERS = ["team:mel"]
 PARTIAL_PARSE = "partial_parse.msgpack"
+KEPT_RUN_FOLDERS = 20  # dbt's own record of the last runs (logs, compiled SQL), for inspection
 
 # What a refresh runs: every model, seed, snapshot and data test. dbt unit tests check the SQL's
 # logic on fixed rows, not the data: they belong to CI (`make test` runs them on both warehouses,
@@ -83,6 +84,7 @@ def build_dbt_assets(settings: Settings):
         with connect(settings.warehouse) as wh:
             record_fingerprint(wh, fingerprint)
         keep_partial_parse(invocation.target_path)
+        prune_run_folders(invocation.target_path.parent)
 
     return sea_dbt_models
 
@@ -104,6 +106,18 @@ def keep_partial_parse(run_target: Path) -> None:
     scratch = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
     shutil.copyfile(produced, scratch)
     os.replace(scratch, kept)
+
+
+def prune_run_folders(parent: Path, keep: int = KEPT_RUN_FOLDERS) -> None:
+    """Delete all but the `keep` newest run folders dagster-dbt left in `parent`.
+
+    Each run writes its own folder (manifest, compiled SQL, run_results.json, dbt.log): useful to
+    look into a recent night, a disk that fills up when kept for a year of nights.
+    """
+    runs = sorted((p for p in parent.glob("sea_dbt_models-*") if p.is_dir()),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class SeaDbtCliResource(DbtCliResource):
