@@ -23,6 +23,7 @@ import pytest
 from connectors.fake_crm import FakeCRMServer, World
 from connectors.sheets.demo import write_demo_spreadsheets
 from connectors.warehouse import connect
+from orchestration.assets.dbt_models import PRODUCTION_BUILD
 from orchestration.dbt_project import DBT_PROJECT_DIR
 from orchestration.demo import demo_participants
 from orchestration.runs import run_nightly
@@ -39,8 +40,9 @@ def _full_rebuild(settings, folder: Path) -> str:
     dbt = Path(sys.executable).parent / "dbt"
     env = {**os.environ, **settings.dbt_env(), "SEA_DUCKDB_PATH": str(copy)}
     done = subprocess.run(
-        [str(dbt), "build", "--full-refresh", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target", "duckdb",
+        [str(dbt), *PRODUCTION_BUILD, "--full-refresh", "--quiet",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target", "duckdb",
          "--target-path", str(folder / "target"), "--log-path", str(folder / "logs")],
         env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date, datetime
@@ -815,3 +816,34 @@ def test_independent_reimplementation_agrees(tmp_path: Path) -> None:
     differences = [(k, expected[k], actual[k]) for k in expected
                    if not all(_same(x, y) for x, y in zip(expected[k], actual[k], strict=True))]
     assert not differences, differences[:5]
+
+
+def test_required_columns_test_names_the_empty_columns(duckdb_path: Path, tmp_path: Path):
+    """`not_null_columns` (one test for all of a model's required columns) fails on a null and
+    says which column is empty; it passes on the built marts."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(duckdb_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update intermediate.int_periods set period_end = null "
+                    "where period_type = 'year' and period_start = date '2020-01-01'")
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "SEA_AS_OF": AS_OF,
+           "SEA_DBT_TARGET": "duckdb", "SEA_DUCKDB_PATH": str(copy)}
+    done = subprocess.run(
+        [str(DBT), "--no-use-colors", "test", "--profiles-dir", str(DBT_DIR),
+         "--project-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path / "logs"),
+         "--select", "test_name:not_null_columns,int_periods",
+         "test_name:not_null_columns,int_enrolments_counted",
+         "--store-failures"],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "FAIL 1 not_null_columns_int_periods_" in done.stdout, done.stdout[-3000:]
+    assert "PASS not_null_columns_int_enrolments_counted_" in done.stdout, done.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        failures = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_name like 'not_null_columns_int_periods%'").fetchall()
+        assert len(failures) == 1
+        schema, table = failures[0]
+        assert con.execute(f'select empty_columns from "{schema}"."{table}"').fetchall() == [
+            ("period_end",)]
