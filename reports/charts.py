@@ -35,7 +35,9 @@ _RC = {
     "axes.grid": True,
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
-    "svg.fonttype": "path",
+    # Labels stay SVG text (DejaVu Sans): selectable, and WeasyPrint draws a chart of text in a
+    # fraction of the time it takes for one whose every glyph is a path (Plan SEA: 5.4 s → 4.0 s).
+    "svg.fonttype": "none",
     "svg.hashsalt": "sea-reports",
 }
 WIDTH_IN = 6.3  # 16 cm: the text width of an A4 page with 2 cm margins

@@ -24,7 +24,8 @@ from reports.charts import PALETTE  # noqa: E402
 
 MONTHS_SHORT_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
                    "oct.", "nov.", "déc.")
-_RC = {"font.family": "DejaVu Sans", "font.size": 8, "svg.fonttype": "path",
+# Text as SVG text, not glyph paths: see reports/charts.py.
+_RC = {"font.family": "DejaVu Sans", "font.size": 8, "svg.fonttype": "none",
        "svg.hashsalt": "sea-plan"}
 
 
