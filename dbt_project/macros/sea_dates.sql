@@ -1,21 +1,19 @@
 {#- Dates and parameters of the indicator rules (indicators.md § conventions). Portable SQL:
     the same text runs on DuckDB and PostgreSQL. -#}
 
-{#- The run's as-of date R, as a date literal. -#}
+{#- The run's as-of date R, as a date literal. R is run data, not configuration: it is read from
+    SEA_AS_OF (set by the pipeline) only when dbt executes. Were it a project var or an env var
+    read while parsing, every new date — every night — would make dbt re-parse the whole project
+    (seconds). Unit tests set it with `overrides: {vars: {as_of: …}}`. While parsing, a
+    placeholder. -#}
 {% macro as_of_date() -%}
-  cast('{{ as_of_value() }}' as date)
-{%- endmacro %}
-
-{#- R as text (AAAA-MM-JJ). R is run data, not configuration: it is read from SEA_AS_OF (set by
-    the pipeline) only when dbt executes. Were it a project var or an env var read while parsing,
-    every new date — every night — would make dbt re-parse the whole project (seconds). Unit
-    tests set it with `overrides: {vars: {as_of: …}}`. While parsing, a placeholder. -#}
-{% macro as_of_value() -%}
   {%- set pinned = var('as_of', none) -%}
+  cast('
   {%- if pinned -%}{{ pinned }}
   {%- elif execute -%}{{ env_var('SEA_AS_OF') }}
   {%- else -%}1900-01-01
   {%- endif -%}
+  ' as date)
 {%- endmacro %}
 
 {#- One value of the `sea_parameters` seed, cast to `type` (a scalar subquery). -#}
@@ -74,4 +72,10 @@
 
 {% macro as_int(bool_expr) -%}
   case when {{ bool_expr }} then 1 else 0 end
+{%- endmacro %}
+
+{#- numerator / denominator as a double; null when there is nothing to divide by (0 or null). -#}
+{% macro ratio(numerator, denominator) -%}
+  case when {{ denominator }} > 0
+       then cast({{ numerator }} as double precision) / {{ denominator }} end
 {%- endmacro %}

@@ -95,26 +95,18 @@ select
     c.still_active,
     c.exited,
     c.dropouts,
-    case when c.exited > 0 then cast(c.dropouts as double precision) / c.exited end as dropout_rate,
+    {{ ratio('c.dropouts', 'c.exited') }} as dropout_rate,
     c.exits_in_outcome_rates,
     c.dynamic_at_exit,
     c.durable_at_exit,
     c.employment_at_exit,
-    case when c.exits_in_outcome_rates > 0
-         then cast(c.dynamic_at_exit as double precision) / c.exits_in_outcome_rates end
-        as dynamic_at_exit_rate,
-    case when c.exits_in_outcome_rates > 0
-         then cast(c.durable_at_exit as double precision) / c.exits_in_outcome_rates end
-        as durable_at_exit_rate,
+    {{ ratio('c.dynamic_at_exit', 'c.exits_in_outcome_rates') }} as dynamic_at_exit_rate,
+    {{ ratio('c.durable_at_exit', 'c.exits_in_outcome_rates') }} as durable_at_exit_rate,
     c.mature_at_6_months,
     c.dynamic_at_6_months,
     c.known_at_6_months,
-    case when c.mature_at_6_months > 0
-         then cast(c.dynamic_at_6_months as double precision) / c.mature_at_6_months end
-        as dynamic_at_6_months_rate,
-    case when c.mature_at_6_months > 0
-         then cast(c.known_at_6_months as double precision) / c.mature_at_6_months end
-        as known_at_6_months_rate,
+    {{ ratio('c.dynamic_at_6_months', 'c.mature_at_6_months') }} as dynamic_at_6_months_rate,
+    {{ ratio('c.known_at_6_months', 'c.mature_at_6_months') }} as known_at_6_months_rate,
     coalesce(d.delay_population, 0) as delay_population,
     d.median_days_to_first_job,
     {{ as_of_date() }} as as_of

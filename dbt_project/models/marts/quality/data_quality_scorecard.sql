@@ -75,24 +75,19 @@ select
     {%- for dimension in ['completeness', 'validity', 'consistency'] %}
     w.{{ dimension }}_checked,
     w.{{ dimension }}_failed,
-    case when w.{{ dimension }}_checked > 0
-         then 1.0 - cast(w.{{ dimension }}_failed as double precision) / w.{{ dimension }}_checked
-    end as {{ dimension }}_rate,
+    1.0 - {{ ratio('w.' ~ dimension ~ '_failed', 'w.' ~ dimension ~ '_checked') }}
+        as {{ dimension }}_rate,
     {%- endfor %}
     w.timeliness_checked as timeliness_events,
     w.timeliness_failed as timeliness_late,
-    case when w.timeliness_checked > 0
-         then 1.0 - cast(w.timeliness_failed as double precision) / w.timeliness_checked
-    end as timeliness_rate,
+    1.0 - {{ ratio('w.timeliness_failed', 'w.timeliness_checked') }} as timeliness_rate,
     d.delay_days_median,
     d.delay_days_mean,
     cast(coalesce(q.crm_quarantined_records, 0) as bigint) as crm_quarantined_records,
     cast(coalesce(q.sheet_quarantined_rows, 0) as bigint) as sheet_quarantined_rows,
     cast(coalesce(q.stale_files, 0) as bigint) as stale_files,
     cast(coalesce(q.rejected_files, 0) as bigint) as rejected_files,
-    case when w.all_checked > 0
-         then 1.0 - cast(w.all_failed as double precision) / w.all_checked
-    end as quality_score,
+    1.0 - {{ ratio('w.all_failed', 'w.all_checked') }} as quality_score,
     {{ as_of_date() }} as as_of
 from wide as w
 left join delay_stats as d on d.antenna = w.antenna and d.month_start = w.month_start

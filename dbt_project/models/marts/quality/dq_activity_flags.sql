@@ -1,5 +1,5 @@
 {{ config(schema='intermediate') }}
-{%- set as_of = "cast('" ~ as_of_value() ~ "' as date)" %}
+{%- set as_of = as_of_date() %}
 {%- set timely_days = var('dq_timely_days', 30) %}
 -- Data-quality rules of each accompaniment event (CRM activities and attendance-sheet rows),
 -- one row per event: `R_applies` / `R_failed` for every rule R, plus the recording delay (CRM

@@ -1,4 +1,4 @@
-{%- set as_of = "cast('" ~ as_of_value() ~ "' as date)" %}
+{%- set as_of = as_of_date() %}
 {%- set resources = {
     'participants': {'antenna': 'r.antenna', 'date': none, 'participant': 'r.id'},
     'enrolments': {'antenna': 'r.antenna', 'date': 'r.start_date', 'participant': 'r.participant_id'},

@@ -1,5 +1,5 @@
 {{ config(schema='intermediate') }}
-{%- set as_of = "cast('" ~ as_of_value() ~ "' as date)" %}
+{%- set as_of = as_of_date() %}
 {%- set timely_days = var('dq_timely_days', 30) %}
 -- Data-quality rules of each staged CRM situation (employment, training, business creation),
 -- one row per situation: `R_applies` / `R_failed` for every rule R, plus the recording delay.
