@@ -16,6 +16,7 @@ from connectors.fake_crm import FakeCRMServer, World
 from connectors.pseudonyms import pseudonym
 from connectors.sheets.demo import write_demo_spreadsheets
 from connectors.warehouse import connect
+from orchestration.assets.dbt_models import ASSETS_NAME
 from orchestration.dbt_project import DBT_PROJECT_DIR
 from orchestration.demo import demo_participants
 from orchestration.runs import run_nightly
@@ -27,7 +28,7 @@ LAYERS = ("staging", "intermediate", "marts", "reference")
 
 def _last_dbt_log() -> str:
     """dbt's log of the last dbt run Dagster made (each run has its own target folder)."""
-    logs = sorted((DBT_PROJECT_DIR / "target").glob("sea_dbt_models-*/dbt.log"),
+    logs = sorted((DBT_PROJECT_DIR / "target").glob(f"{ASSETS_NAME}-*/dbt.log"),
                   key=lambda p: p.stat().st_mtime)
     return logs[-1].read_text(encoding="utf-8")
 

@@ -33,6 +33,7 @@ from orchestration.staging_state import (
 )
 
 OWNERS = ["team:mel"]
+ASSETS_NAME = "sea_dbt_models"  # also the prefix of each run's target folder (dagster-dbt)
 PARTIAL_PARSE = "partial_parse.msgpack"
 KEPT_RUN_FOLDERS = 20  # dbt's own record of the last runs (logs, compiled SQL), for inspection
 
@@ -68,7 +69,7 @@ def build_dbt_assets(settings: Settings):
     project = sea_dbt_project(settings.dbt_target)
 
     @dbt_assets(manifest=manifest_path(), project=project, dagster_dbt_translator=TRANSLATOR,
-                name="sea_dbt_models")
+                name=ASSETS_NAME)
     def sea_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         # dbt reads the warehouse connection and the as-of date from its environment.
         os.environ.update(settings.dbt_env())
@@ -114,7 +115,7 @@ def prune_run_folders(parent: Path, keep: int = KEPT_RUN_FOLDERS) -> None:
     Each run writes its own folder (manifest, compiled SQL, run_results.json, dbt.log): useful to
     look into a recent night, a disk that fills up when kept for a year of nights.
     """
-    runs = sorted((p for p in parent.glob("sea_dbt_models-*") if p.is_dir()),
+    runs = sorted((p for p in parent.glob(f"{ASSETS_NAME}-*") if p.is_dir()),
                   key=lambda p: p.stat().st_mtime, reverse=True)
     for old in runs[keep:]:
         shutil.rmtree(old, ignore_errors=True)
@@ -136,4 +137,4 @@ def dbt_resource(settings: Settings) -> DbtCliResource:
     # The dbt of this virtualenv, whether or not the venv is on PATH.
     executable = Path(sys.executable).parent / "dbt"
     return SeaDbtCliResource(project_dir=sea_dbt_project(settings.dbt_target),
-                          dbt_executable=str(executable) if executable.exists() else "dbt")
+                             dbt_executable=str(executable) if executable.exists() else "dbt")
