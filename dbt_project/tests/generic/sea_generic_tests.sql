@@ -32,17 +32,19 @@ where not ({{ expression }})
 
 {#- None of these columns is null. One scan for all of a model's required columns instead of one
     `not_null` test per column: each dbt test is a node with its own start-up cost, paid every
-    night. A failing row shows which of its columns are empty (`empty_columns`). -#}
+    night. A failing row is the model's row (its ids, for `--store-failures`) plus
+    `empty_columns`, the required columns it leaves empty. -#}
 {% test not_null_columns(model, column_names) %}
 select *
 from (
     select
+        m.*,
         concat_ws(', '
         {%- for column in column_names %},
-            case when {{ column }} is null then '{{ column }}' end
+            case when m.{{ column }} is null then '{{ column }}' end
         {%- endfor %}
         ) as empty_columns
-    from {{ model }}
+    from {{ model }} as m
 ) as checked
 where empty_columns <> ''
 {% endtest %}
