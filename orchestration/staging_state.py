@@ -1,10 +1,12 @@
-"""When the incremental staging models must be rebuilt from scratch.
+"""When the incremental models must be rebuilt from scratch.
 
-Staging only restages records whose raw versions are new. That is exact as long as what turns a
-raw version into a staged row is unchanged: the pseudonym key, the code lists, the staging SQL.
-When any of them changes, every staged row is stale, so the next dbt build runs with
-`--full-refresh`. The fingerprint is stored in `raw.pipeline_state`; the key enters it only as a
-keyed hash of a constant, so it reveals nothing.
+Staging only restages records whose raw versions are new; the per-activity models only recompute
+participants whose input signature changed (dbt_project/macros/participant_incremental.sql).
+That is exact as long as what turns inputs into rows is unchanged: the pseudonym key, the seeds
+(code lists, parameters), the macros, the project file, the SQL of those models. When any of
+them changes, every incremental row is stale, so the next dbt build runs with `--full-refresh`.
+The fingerprint is stored in `raw.pipeline_state`; the key enters it only as a keyed hash of a
+constant, so it reveals nothing.
 """
 
 from __future__ import annotations
@@ -19,10 +21,15 @@ from orchestration.settings import Settings
 STATE_TABLE = "raw.pipeline_state"
 STATE_NAME = "staging_inputs_fingerprint"
 STAGING_INPUTS = (
-    "seeds/code_lists.csv",
-    "macros/latest_version.sql",
-    "macros/typing.sql",
+    "dbt_project.yml",
+    "seeds",
+    "macros",
     "models/staging/crm",
+    # the per-participant incremental models (macros/participant_incremental.sql): their
+    # signatures see their inputs' rows, not their own SQL
+    "models/intermediate/int_activity_input_signatures.sql",
+    "models/intermediate/int_activity_hours.sql",
+    "models/marts/quality/dq_activity_flags.sql",
 )
 
 

@@ -92,3 +92,20 @@
                  {{ alias }}._position desc
     )
 {%- endmacro %}
+
+{#- The `updated_at` of the first version received of each record of a CRM resource (arrival
+    order: load, page, position in page): when the CRM first told us about it. `ids`, a
+    subquery, restricts the records looked at. -#}
+{% macro crm_first_versions(resource, ids=none) %}
+    select id, updated_at
+    from (
+        select r.id, r.updated_at,
+               row_number() over (partition by r.id order by r._load_seq, r._page, r._position)
+                   as arrival_rank
+        from {{ source('crm', 'crm_' ~ resource) }} as r
+        {%- if ids %}
+        where r.id in ({{ ids }})
+        {%- endif %}
+    ) as v
+    where arrival_rank = 1
+{% endmacro %}

@@ -78,8 +78,8 @@ def build_dbt_assets(settings: Settings):
             rebuild = needs_full_refresh(wh, fingerprint)
         args = [*PRODUCTION_BUILD, "--full-refresh"] if rebuild else PRODUCTION_BUILD
         if rebuild:
-            context.log.info("Entrées du staging modifiées (clé, listes, SQL) ou premier "
-                             "passage : reconstruction complète du staging.")
+            context.log.info("Entrées des modèles incrémentaux modifiées (clé, référentiels, "
+                             "macros, SQL) ou premier passage : reconstruction complète.")
         invocation = dbt.cli(args, context=context)
         yield from invocation.stream()
         with connect(settings.warehouse) as wh:

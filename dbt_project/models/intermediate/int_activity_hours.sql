@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ prune_stale_participants(ref('int_activity_input_signatures')) }}",
+) }}
 -- Hours of accompaniment (indicators.md § hours), one row per activity (CRM and attendance
 -- sheets) with the enrolment it is attributed to and, when it does not count in HRS, why.
 -- Counted: an attended activity of a known participant, of any type but followup_contact,
@@ -6,6 +12,9 @@
 -- participant (even if the date falls outside it); otherwise the participant's counted
 -- enrolment with start <= date <= coalesce(end, R), earliest start first, then smallest id as
 -- text; none → not attributable.
+-- Incremental by participant (macros/participant_incremental.sql): a night recomputes only the
+-- participants whose inputs changed.
+{%- set incremental = is_incremental() %}
 with params as (
     select
         {{ sea_param('hrs_min_minutes') }} as min_minutes,
@@ -13,17 +22,30 @@ with params as (
         {{ as_of_date() }} as as_of
 ),
 
+to_compute as (
+    {{ participants_to_compute(ref('int_activity_input_signatures'), incremental) }}
+),
+
 activities as (
-    select * from {{ ref('int_activities_unioned') }}
+    select u.*, c.input_signature
+    from {{ ref('int_activities_unioned') }} as u
+    {{ 'inner' if incremental else 'left' }} join to_compute as c
+        on c.participant_group = {{ participant_group('u.participant_key') }}
 ),
 
 participants as (
     select participant_key from {{ ref('stg_crm__participants') }}
+    {%- if incremental %}
+    where participant_key in (select participant_group from to_compute)
+    {%- endif %}
 ),
 
 enrolments as (
     select enrolment_id, participant_key, programme, antenna, start_date, end_date
     from {{ ref('int_enrolments_counted') }}
+    {%- if incremental %}
+    where participant_key in (select participant_group from to_compute)
+    {%- endif %}
 ),
 
 eligible as (
@@ -111,7 +133,8 @@ select
             then coalesce(a.duration_minutes, 0)
     end as counted_minutes,
     a.enrolment_id is not null and coalesce(t.attribution, '') <> 'declared_enrolment'
-        as is_declared_enrolment_unused
+        as is_declared_enrolment_unused,
+    a.input_signature as _input_signature
 from eligible as a
 left join attributed as t
     on t.activity_id = a.activity_id

@@ -1,17 +1,36 @@
-{{ config(schema='intermediate') }}
+{{ config(
+    schema='intermediate',
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ prune_stale_participants(ref('int_activity_input_signatures')) }}",
+) }}
 {%- set as_of = as_of_date() %}
+{%- set incremental = is_incremental() %}
 {%- set timely_days = var('dq_timely_days', 30) %}
 -- Data-quality rules of each accompaniment event (CRM activities and attendance-sheet rows),
 -- one row per event: `R_applies` / `R_failed` for every rule R, plus the recording delay (CRM
 -- events only: a sheet row has no CRM version). Attribution follows indicators.md § hours: the
 -- named enrolment when it is staged, counts and belongs to the participant, else the
--- participant's enrolment running on that date.
-with activities as (
-    select * from {{ ref('int_activities_unioned') }}
+-- participant's enrolment running on that date. Incremental by participant
+-- (macros/participant_incremental.sql): a night recomputes only the participants whose inputs
+-- changed.
+with to_compute as (
+    {{ participants_to_compute(ref('int_activity_input_signatures'), incremental) }}
+),
+
+activities as (
+    select u.*, c.input_signature
+    from {{ ref('int_activities_unioned') }} as u
+    {{ 'inner' if incremental else 'left' }} join to_compute as c
+        on c.participant_group = {{ participant_group('u.participant_key') }}
 ),
 
 participants as (
     select participant_key, antenna from {{ ref('stg_crm__participants') }}
+    {%- if incremental %}
+    where participant_key in (select participant_group from to_compute)
+    {%- endif %}
 ),
 
 counted as (   -- enrolments that count (indicators.md § which records count)
@@ -49,19 +68,17 @@ employers as (
 ),
 
 first_versions as (
-    select id, updated_at
-    from (
-        select id, updated_at,
-               row_number() over (partition by id order by _load_seq, _page, _position)
-                   as arrival_rank
-        from {{ source('crm', 'crm_activities') }}
-    ) as v
-    where arrival_rank = 1
+    {%- if incremental %}
+    {{ crm_first_versions('activities', "select activity_id from activities where source = 'crm'") }}
+    {%- else %}
+    {{ crm_first_versions('activities') }}
+    {%- endif %}
 )
 
 select
     a.activity_id as record_id,
     a.source,
+    a.participant_key,
     coalesce(n.enrolment_id, d.enrolment_id, a.enrolment_id) as related_enrolment_id,
     coalesce(n.antenna, d.antenna, p.antenna, m.antenna, upper(trim(a.antenna_declared)),
              'SANS_ANTENNE') as antenna,
@@ -97,7 +114,8 @@ select
     f.updated_at is not null and a.activity_date <= {{ as_of }} as recorded_in_time_applies,
     coalesce(a.activity_date <= {{ as_of }}
              and cast(f.updated_at as date) - a.activity_date > {{ timely_days }}, false)
-        as recorded_in_time_failed
+        as recorded_in_time_failed,
+    a.input_signature as _input_signature
 from activities as a
 left join participants as p on p.participant_key = a.participant_key
 left join named as n on n.activity_id = a.activity_id

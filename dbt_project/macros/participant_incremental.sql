@@ -1,0 +1,65 @@
+{#- Per-participant incremental models (issue: a night's cost follows what changed).
+
+    The per-activity models (`int_activity_hours`, `dq_activity_flags`) hold one row per
+    activity — 17 per participant, millions at scale — yet a night changes a few percent of
+    participants. `int_activity_input_signatures` gives each participant (and the group of
+    activities without one, keyed '') a signature of everything those models read about them,
+    with R entering only through the comparisons that can flip when R moves. Each row of the
+    models keeps the signature it was computed from (`_input_signature`), so on a night:
+
+    1. `prune_stale_participants` (pre-hook) deletes the rows whose participant's signature
+       changed or vanished (a new, edited or erased record; an activity or an enrolment start
+       crossing R; a participant or employer record changed);
+    2. the model computes only the participants with no row left (`participants_to_compute`)
+       and appends them.
+
+    The result is the full rebuild's, row for row (tests/test_incremental.py). What the
+    signature does not see — the models' own SQL, these macros, the seeds, dbt_project.yml —
+    is in the fingerprint that makes the pipeline rebuild in full when it changes
+    (orchestration/staging_state.py). -#}
+
+{#- A hash of a row of expressions, the same for the same values (nulls included) on a run. -#}
+{% macro row_hash(expressions) -%}
+  {%- if target.type == 'postgres' -%}
+    hashtextextended(cast(row({{ expressions | join(', ') }}) as text), 0)
+  {%- else -%}
+    hash({{ expressions | join(', ') }})
+  {%- endif -%}
+{%- endmacro %}
+
+{#- An order-free signature of the rows of a group: their count and the sum of their hashes. -#}
+{% macro group_signature(hash_column) -%}
+  cast(count(*) as {{ dbt.type_string() }}) || ':' || cast(sum({{ hash_column }}) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- The group of a row: its participant, or '' for activities without one. -#}
+{% macro participant_group(participant_key) -%}
+  coalesce({{ participant_key }}, '')
+{%- endmacro %}
+
+{#- Pre-hook: on an incremental run, drop the rows whose group's signature changed or is gone. -#}
+{% macro prune_stale_participants(signatures) %}
+  {%- if is_incremental() -%}
+    delete from {{ this }}
+    where not exists (
+        select 1 from {{ signatures }} as s
+        where s.participant_group = {{ participant_group(this.identifier ~ '.participant_key') }}
+          and s.input_signature = {{ this.identifier }}._input_signature
+    )
+  {%- else -%}
+    select 1
+  {%- endif -%}
+{% endmacro %}
+
+{#- The groups to compute: all on a full build; on an incremental run, those with no row left
+    after the pre-hook (changed or new). `incremental` is the model's own `is_incremental()`. -#}
+{% macro participants_to_compute(signatures, incremental) -%}
+    select s.participant_group, s.input_signature
+    from {{ signatures }} as s
+    {%- if incremental %}
+    where not exists (
+        select 1 from {{ this }} as t
+        where {{ participant_group('t.participant_key') }} = s.participant_group
+    )
+    {%- endif %}
+{%- endmacro %}
