@@ -55,13 +55,14 @@ from connectors.crm.load import load_crm
 from connectors.pseudonyms import rebuild_pseudonyms
 from connectors.sheets.demo import write_demo_spreadsheets
 from connectors.warehouse import connect
-from orchestration.assets.dbt_models import PRODUCTION_BUILD
+from orchestration.assets.dbt_models import PRODUCTION_BUILD, refresh_args
 from orchestration.assets.raw_crm import EXTRACT_CONCURRENCY
 from orchestration.assets.raw_sheets import SHEET_TABLES, load_sheets
 from orchestration.dbt_project import DBT_PROJECT_DIR
 from orchestration.gate import evaluate_gate
 from orchestration.reporting import learning_inputs
 from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from orchestration.staging_state import needs_full_refresh, record_fingerprint, staging_fingerprint
 from reports.delivery import build_quarterly_deliverables
 from reports.plan_sea.build import build_plan_sea
 from reports.quarters import last_complete_quarter
@@ -281,11 +282,19 @@ def run_stages(settings: Settings, target_path: Path, exclude: set[int],
             return rebuild_pseudonyms(wh, settings.pseudonym_key)
 
     def dbt_build() -> int:
+        # What the nightly job's dbt asset runs: in full when the incremental models' inputs
+        # changed (here: the first run), else without the unchanged seeds.
+        fingerprint = staging_fingerprint(settings)
+        with connect(settings.warehouse) as wh:
+            rebuild = needs_full_refresh(wh, fingerprint)
+        args = refresh_args(full_refresh=rebuild, whole_project=True)
         env = {**os.environ, **settings.dbt_env()}
-        done = subprocess.run(_dbt_command(settings, target_path), env=env, cwd=DBT_PROJECT_DIR,
-                              capture_output=True, text=True)
+        done = subprocess.run(_dbt_command(settings, target_path, args), env=env,
+                              cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"dbt build failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+        with connect(settings.warehouse) as wh:
+            record_fingerprint(wh, fingerprint)
         return _warehouse_rows(settings, BUILT_SCHEMAS)
 
     gate_box: list = []

@@ -89,6 +89,7 @@ def pipeline(request, tmp_path):
 def test_two_refreshes_with_changes_and_erasure(pipeline):
     settings, server = pipeline
     run_nightly(settings)
+    assert "START seed file reference.code_lists" in _last_dbt_log()
     # Erase someone who also has attendance rows in the spreadsheets.
     with connect(settings.warehouse) as wh:
         in_sheets = {r[0] for r in wh.fetchall(
@@ -104,6 +105,9 @@ def test_two_refreshes_with_changes_and_erasure(pipeline):
     # The second night, with a new as-of date, reuses the first one's parse of the dbt project.
     log = _last_dbt_log()
     assert "Unable to do partial parsing" not in log and "Starting full parse" not in log
+    # The seeds did not change: the night neither reloads nor re-tests them.
+    assert "START seed file" not in log and "START test unique_age_bands_age_band" not in log
+    assert "START sql incremental model intermediate.int_activity_hours" in log
 
     with connect(settings.warehouse) as wh:
         # Exactly the CRM's current records, once each, at their latest version.
