@@ -90,6 +90,11 @@ def test_incremental_refresh_equals_full_rebuild(tmp_path, second_as_of):
         settings = make_settings(tmp_path, crm_url=server.base_url, as_of="2026-11-20")
         write_demo_spreadsheets(settings.sheets_dir, demo_participants(world),
                                 as_of=date(2026, 11, 20))
+        # An enrolment starting between the two as-of dates: when R moves past its start it
+        # begins to count, and the activities naming it change attribution, with no new record.
+        starting_later = world.inject_bad_record("future_date", "enrolments", days=20)
+        # Likewise an activity dated between them: excluded as after R, then counted.
+        dated_later = world.inject_bad_record("future_date", "activities", days=20)
         run_nightly(settings)
         with connect(settings.warehouse) as wh:
             staged_enrolments = {r[0] for r in wh.fetchall(
@@ -110,6 +115,9 @@ def test_incremental_refresh_equals_full_rebuild(tmp_path, second_as_of):
         run_nightly(later)
 
     with connect(later.warehouse) as wh:
+        assert starting_later in staged_enrolments
+        assert wh.scalar("select count(*) from intermediate.int_activity_hours "
+                         "where activity_id = ?", [dated_later]) == 1
         assert quarantined in staged_enrolments
         assert wh.scalar("select count(*) from staging.stg_crm__enrolments "
                          "where enrolment_id = ?", [quarantined]) == 0
