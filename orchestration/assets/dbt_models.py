@@ -50,7 +50,7 @@ def refresh_args(*, full_refresh: bool, whole_project: bool) -> list[str]:
       on the first run: everything, `--full-refresh`.
     - Otherwise, on a run of the whole project (the nightly job), without the seeds and the tests
       that read only them: the reference data are versioned files inside that fingerprint, so
-      unchanged seeds are already loaded and were tested when they were (≈40 dbt nodes a night).
+      unchanged seeds are already loaded and were tested when they were (45 dbt nodes a night).
     - A run of a few assets chosen in the UI runs what was chosen.
     """
     if full_refresh:
