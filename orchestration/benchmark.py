@@ -237,6 +237,14 @@ def _dbt_command(settings: Settings, target_path: Path,
             "--log-path", str(target_path / "logs")]
 
 
+def _run_dbt(settings: Settings, target_path: Path, args: list[str]) -> None:
+    env = {**os.environ, **settings.dbt_env()}
+    done = subprocess.run(_dbt_command(settings, target_path, args), env=env,
+                          cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt {args[0]} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+
+
 def _warehouse_rows(settings: Settings, schemas: tuple[str, ...]) -> int:
     with connect(settings.warehouse) as wh:
         marks = ", ".join(f"'{s}'" for s in schemas)
@@ -287,12 +295,7 @@ def run_stages(settings: Settings, target_path: Path, exclude: set[int],
         fingerprint = staging_fingerprint(settings)
         with connect(settings.warehouse) as wh:
             rebuild = needs_full_refresh(wh, fingerprint)
-        args = refresh_args(full_refresh=rebuild, whole_project=True)
-        env = {**os.environ, **settings.dbt_env()}
-        done = subprocess.run(_dbt_command(settings, target_path, args), env=env,
-                              cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"dbt build failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+        _run_dbt(settings, target_path, refresh_args(full_refresh=rebuild, whole_project=True))
         with connect(settings.warehouse) as wh:
             record_fingerprint(wh, fingerprint)
         return _warehouse_rows(settings, BUILT_SCHEMAS)
@@ -357,12 +360,8 @@ def dbt_marts_seconds(settings: Settings, target_path: Path) -> float:
     another; rebuilt alone, on one thread and in full (incremental models included), the sum
     of their times is the work itself, comparable with the floor query's.
     """
-    command = _dbt_command(settings, target_path, [
+    _run_dbt(settings, target_path, [
         "run", "--threads", "1", "--full-refresh", "--select", *marts_models(target_path)])
-    env = {**os.environ, **settings.dbt_env()}
-    done = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt run failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
     results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
     return sum(r["execution_time"] for r in results["results"])
 

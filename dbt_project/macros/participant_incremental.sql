@@ -63,3 +63,25 @@
     )
     {%- endif %}
 {%- endmacro %}
+
+{#- The first two CTEs of a per-activity model: `to_compute`, the groups it computes, and
+    `activities`, their activities with the signature each row keeps. -#}
+{% macro activities_to_compute(incremental) -%}
+to_compute as (
+    {{ participants_to_compute(ref('int_activity_input_signatures'), incremental) }}
+),
+
+activities as (
+    select u.*, c.input_signature
+    from {{ ref('int_activities_unioned') }} as u
+    {{ 'inner' if incremental else 'left' }} join to_compute as c
+        on c.participant_group = {{ participant_group('u.participant_key') }}
+)
+{%- endmacro %}
+
+{#- On an incremental run, a `where` keeping the rows of the participants computed. -#}
+{% macro only_participants_to_compute(participant_key, incremental) -%}
+  {%- if incremental -%}
+    where {{ participant_key }} in (select participant_group from to_compute)
+  {%- endif -%}
+{%- endmacro %}

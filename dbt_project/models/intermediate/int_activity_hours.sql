@@ -22,30 +22,17 @@ with params as (
         {{ as_of_date() }} as as_of
 ),
 
-to_compute as (
-    {{ participants_to_compute(ref('int_activity_input_signatures'), incremental) }}
-),
-
-activities as (
-    select u.*, c.input_signature
-    from {{ ref('int_activities_unioned') }} as u
-    {{ 'inner' if incremental else 'left' }} join to_compute as c
-        on c.participant_group = {{ participant_group('u.participant_key') }}
-),
+{{ activities_to_compute(incremental) }},
 
 participants as (
     select participant_key from {{ ref('stg_crm__participants') }}
-    {%- if incremental %}
-    where participant_key in (select participant_group from to_compute)
-    {%- endif %}
+    {{ only_participants_to_compute('participant_key', incremental) }}
 ),
 
 enrolments as (
     select enrolment_id, participant_key, programme, antenna, start_date, end_date
     from {{ ref('int_enrolments_counted') }}
-    {%- if incremental %}
-    where participant_key in (select participant_group from to_compute)
-    {%- endif %}
+    {{ only_participants_to_compute('participant_key', incremental) }}
 ),
 
 eligible as (

@@ -15,22 +15,11 @@
 -- participant's enrolment running on that date. Incremental by participant
 -- (macros/participant_incremental.sql): a night recomputes only the participants whose inputs
 -- changed.
-with to_compute as (
-    {{ participants_to_compute(ref('int_activity_input_signatures'), incremental) }}
-),
-
-activities as (
-    select u.*, c.input_signature
-    from {{ ref('int_activities_unioned') }} as u
-    {{ 'inner' if incremental else 'left' }} join to_compute as c
-        on c.participant_group = {{ participant_group('u.participant_key') }}
-),
+with {{ activities_to_compute(incremental) }},
 
 participants as (
     select participant_key, antenna from {{ ref('stg_crm__participants') }}
-    {%- if incremental %}
-    where participant_key in (select participant_group from to_compute)
-    {%- endif %}
+    {{ only_participants_to_compute('participant_key', incremental) }}
 ),
 
 counted as (   -- enrolments that count (indicators.md § which records count)
