@@ -8,11 +8,21 @@
     versions, so the result is the full rebuild's — and replace their rows (delete+insert on the
     model's key). `crm_staging_prune` (pre-hook) first removes the rows of those records and of
     records that left raw (erasure), so a record whose new latest version is quarantined, or
-    that was erased, disappears from staging as it would in a full rebuild. -#}
-{% macro latest_crm_version(resource) %}
+    that was erased, disappears from staging as it would in a full rebuild.
+
+    `with_first_version` adds `first_updated_at`: the `updated_at` of the first version received
+    (arrival order: load, page, position in page), when the CRM first told us about the record.
+    It is computed over all the record's versions like the rank, so it costs no second pass over
+    raw for the models that need it (recording delays). -#}
+{% macro latest_crm_version(resource, with_first_version=false) %}
     select v.*
     from (
         select r.*,
+               {%- if with_first_version %}
+               first_value(r.updated_at) over (
+                   partition by r.id order by r._load_seq, r._page, r._position
+               ) as first_updated_at,
+               {%- endif %}
                {{ crm_version_rank('r') }} as version_rank
         from {{ source('crm', 'crm_' ~ resource) }} as r
         {%- if is_incremental() %}
@@ -92,20 +102,3 @@
                  {{ alias }}._position desc
     )
 {%- endmacro %}
-
-{#- The `updated_at` of the first version received of each record of a CRM resource (arrival
-    order: load, page, position in page): when the CRM first told us about it. `ids`, a
-    subquery, restricts the records looked at. -#}
-{% macro crm_first_versions(resource, ids=none) %}
-    select id, updated_at
-    from (
-        select r.id, r.updated_at,
-               row_number() over (partition by r.id order by r._load_seq, r._page, r._position)
-                   as arrival_rank
-        from {{ source('crm', 'crm_' ~ resource) }} as r
-        {%- if ids %}
-        where r.id in ({{ ids }})
-        {%- endif %}
-    ) as v
-    where arrival_rank = 1
-{% endmacro %}

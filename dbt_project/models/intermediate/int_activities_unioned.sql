@@ -17,7 +17,8 @@ with crm as (
         cast(duration_minutes as double precision) as duration_minutes,
         attended,
         reached,
-        cast(null as varchar) as antenna_declared
+        cast(null as varchar) as antenna_declared,
+        first_updated_at
     from {{ ref('stg_crm__activities') }}
 ),
 
@@ -34,7 +35,8 @@ sheet as (
         e.duration_minutes,
         e.attended,
         cast(null as boolean) as reached,
-        e.antenna_declared
+        e.antenna_declared,
+        cast(null as timestamp) as first_updated_at
     from {{ ref('stg_sheets__emargements') }} as e
     where not exists (
         select 1 from crm

@@ -9,10 +9,6 @@ with activities as (
     select * from {{ ref('int_activities_unioned') }}
 ),
 
-first_versions as (
-    {{ crm_first_versions('activities') }}
-),
-
 activity_rows as (
     select
         {{ participant_group('a.participant_key') }} as participant_group,
@@ -20,12 +16,10 @@ activity_rows as (
             "'activity'", 'a.activity_id', 'a.source', 'a.participant_key', 'a.has_participant',
             'a.enrolment_id', 'a.employer_id', 'a.activity_type', 'a.activity_date',
             'a.duration_minutes', 'a.attended', 'a.reached', 'a.antenna_declared',
-            'a.activity_date > ' ~ as_of, 'm.antenna', 'f.updated_at']) }} as row_hash
+            'a.activity_date > ' ~ as_of, 'a.first_updated_at', 'm.antenna']) }} as row_hash
     from activities as a
     left join {{ ref('stg_crm__employers') }} as m
         on m.employer_id = a.employer_id
-    left join first_versions as f
-        on f.id = a.activity_id and a.source = 'crm'
 ),
 
 person_rows as (

@@ -54,14 +54,6 @@ dated as (     -- else the participant's enrolment running that day: earliest st
 
 employers as (
     select employer_id, antenna from {{ ref('stg_crm__employers') }}
-),
-
-first_versions as (
-    {%- if incremental %}
-    {{ crm_first_versions('activities', "select activity_id from activities where source = 'crm'") }}
-    {%- else %}
-    {{ crm_first_versions('activities') }}
-    {%- endif %}
 )
 
 select
@@ -73,8 +65,8 @@ select
              'SANS_ANTENNE') as antenna,
     cast(date_trunc('month', a.activity_date) as date) as month_start,
     a.activity_date as event_date,
-    case when f.updated_at is not null
-         then greatest(0, cast(f.updated_at as date) - a.activity_date) end
+    case when a.first_updated_at is not null
+         then greatest(0, cast(a.first_updated_at as date) - a.activity_date) end
         as recorded_delay_days,
     -- completeness
     coalesce(a.attended and a.has_participant, false) as duration_filled_applies,
@@ -100,9 +92,10 @@ select
         and n.activity_id is null and d.activity_id is null
         as attributable_to_enrolment_failed,
     -- timeliness
-    f.updated_at is not null and a.activity_date <= {{ as_of }} as recorded_in_time_applies,
+    a.first_updated_at is not null and a.activity_date <= {{ as_of }}
+        as recorded_in_time_applies,
     coalesce(a.activity_date <= {{ as_of }}
-             and cast(f.updated_at as date) - a.activity_date > {{ timely_days }}, false)
+             and cast(a.first_updated_at as date) - a.activity_date > {{ timely_days }}, false)
         as recorded_in_time_failed,
     a.input_signature as _input_signature
 from activities as a
@@ -110,4 +103,3 @@ left join participants as p on p.participant_key = a.participant_key
 left join named as n on n.activity_id = a.activity_id
 left join dated as d on d.activity_id = a.activity_id
 left join employers as m on m.employer_id = a.employer_id
-left join first_versions as f on f.id = a.activity_id and a.source = 'crm'

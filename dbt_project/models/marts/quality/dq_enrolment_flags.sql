@@ -13,17 +13,6 @@ participants as (
     select participant_key, birth_date from {{ ref('stg_crm__participants') }}
 ),
 
-first_versions as (   -- the first version received, in load order
-    select id, updated_at
-    from (
-        select id, updated_at,
-               row_number() over (partition by id order by _load_seq, _page, _position)
-                   as arrival_rank
-        from {{ source('crm', 'crm_enrolments') }}
-    ) as v
-    where arrival_rank = 1
-),
-
 spans as (
     select enrolment_id, participant_key, programme, start_date,
            case when end_date is null or end_date > {{ as_of }} then {{ as_of }}
@@ -71,8 +60,8 @@ select
     coalesce(e.antenna, 'SANS_ANTENNE') as antenna,
     cast(date_trunc('month', e.start_date) as date) as month_start,
     e.start_date as event_date,
-    case when f.updated_at is not null
-         then greatest(0, cast(f.updated_at as date) - e.start_date) end as recorded_delay_days,
+    case when e.first_updated_at is not null
+         then greatest(0, cast(e.first_updated_at as date) - e.start_date) end as recorded_delay_days,
     -- completeness
     coalesce(e.end_date <= {{ as_of }}, false) as exit_reason_when_ended_applies,
     coalesce(e.end_date <= {{ as_of }} and e.exit_reason is null, false)
@@ -93,13 +82,12 @@ select
         as found_exit_has_situation_applies,
     w.enrolment_id is not null as found_exit_has_situation_failed,
     -- timeliness
-    f.updated_at is not null and e.start_date <= {{ as_of }} as recorded_in_time_applies,
+    e.first_updated_at is not null and e.start_date <= {{ as_of }} as recorded_in_time_applies,
     coalesce(e.start_date <= {{ as_of }}
-             and cast(f.updated_at as date) - e.start_date > {{ timely_days }}, false)
+             and cast(e.first_updated_at as date) - e.start_date > {{ timely_days }}, false)
         as recorded_in_time_failed
 from enrolments as e
 left join participants as p on p.participant_key = e.participant_key
-left join first_versions as f on f.id = e.enrolment_id
 left join overlapping as o on o.enrolment_id = e.enrolment_id
 left join found_without_situation as w on w.enrolment_id = e.enrolment_id
 left join ages as a on a.enrolment_id = e.enrolment_id

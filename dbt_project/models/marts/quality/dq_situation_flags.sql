@@ -14,17 +14,6 @@ participants as (
 
 enrolments as (
     select enrolment_id, participant_key, antenna from {{ ref('stg_crm__enrolments') }}
-),
-
-first_versions as (
-    select id, updated_at
-    from (
-        select id, updated_at,
-               row_number() over (partition by id order by _load_seq, _page, _position)
-                   as arrival_rank
-        from {{ source('crm', 'crm_situations') }}
-    ) as v
-    where arrival_rank = 1
 )
 
 select
@@ -33,8 +22,8 @@ select
     coalesce(e.antenna, p.antenna, 'SANS_ANTENNE') as antenna,
     cast(date_trunc('month', s.start_date) as date) as month_start,
     s.start_date as event_date,
-    case when f.updated_at is not null
-         then greatest(0, cast(f.updated_at as date) - s.start_date) end as recorded_delay_days,
+    case when s.first_updated_at is not null
+         then greatest(0, cast(s.first_updated_at as date) - s.start_date) end as recorded_delay_days,
     -- completeness
     coalesce(s.kind = 'employment', false) as employment_has_contract_applies,
     coalesce(s.kind = 'employment' and s.contract is null, false)
@@ -58,11 +47,10 @@ select
                                     or s.participant_key is null)
         as enrolment_id_fits_failed,
     -- timeliness
-    f.updated_at is not null and s.start_date <= {{ as_of }} as recorded_in_time_applies,
+    s.first_updated_at is not null and s.start_date <= {{ as_of }} as recorded_in_time_applies,
     coalesce(s.start_date <= {{ as_of }}
-             and cast(f.updated_at as date) - s.start_date > {{ timely_days }}, false)
+             and cast(s.first_updated_at as date) - s.start_date > {{ timely_days }}, false)
         as recorded_in_time_failed
 from situations as s
 left join participants as p on p.participant_key = s.participant_key
 left join enrolments as e on e.enrolment_id = s.enrolment_id
-left join first_versions as f on f.id = s.situation_id

@@ -1,7 +1,7 @@
 {{ config(unique_key='activity_id', pre_hook="{{ crm_staging_prune('activities', 'activity_id') }}") }}
 
 with latest as (
-    {{ latest_crm_version('activities') }}
+    {{ latest_crm_version('activities', with_first_version=true) }}
 )
 
 select
@@ -16,6 +16,7 @@ select
     {{ to_boolean('latest.attended') }} as attended,
     {{ to_boolean('latest.reached') }} as reached,
     latest.updated_at,
+    latest.first_updated_at,
     latest._load_seq,
     {{ nulled_fields([
         ('duration_minutes', 'latest.duration_minutes', to_integer('latest.duration_minutes')),

@@ -1,7 +1,7 @@
 {{ config(unique_key='enrolment_id', pre_hook="{{ crm_staging_prune('enrolments', 'enrolment_id') }}") }}
 
 with latest as (
-    {{ latest_crm_version('enrolments') }}
+    {{ latest_crm_version('enrolments', with_first_version=true) }}
 )
 
 select
@@ -14,6 +14,7 @@ select
     {{ to_date('latest.end_date') }} as end_date,
     latest.exit_reason,
     latest.updated_at,
+    latest.first_updated_at,
     latest._load_seq,
     {{ nulled_fields([('end_date', 'latest.end_date', to_date('latest.end_date'))]) }}
         as nulled_fields

@@ -1,7 +1,7 @@
 {{ config(unique_key='situation_id', pre_hook="{{ crm_staging_prune('situations', 'situation_id') }}") }}
 
 with latest as (
-    {{ latest_crm_version('situations') }}
+    {{ latest_crm_version('situations', with_first_version=true) }}
 )
 
 select
@@ -17,6 +17,7 @@ select
     latest.rome_code,
     latest.employer_id,
     latest.updated_at,
+    latest.first_updated_at,
     latest._load_seq,
     {{ nulled_fields([
         ('end_date', 'latest.end_date', to_date('latest.end_date')),
