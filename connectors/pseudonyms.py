@@ -1,8 +1,10 @@
 """Participants' pseudonyms: a keyed hash (HMAC-SHA256) of the CRM id.
 
 Computed in Python, not SQL, so the key never reaches dbt's compiled SQL or logs. The mapping
-lives in `raw` (restricted) and is rebuilt at each refresh from every participant id the raw
-layer references, so a new key re-keys everything and an erased person leaves no entry.
+lives in `raw` (restricted) and is brought up to date at each refresh with every participant id
+the raw layer references: ids no longer referenced (an erased person) leave, new ids get their
+pseudonym, the others keep theirs — so a night hashes only its new people. A mapping made with
+another key (PSEUDONYM_KEY rotated) is rebuilt whole.
 """
 
 from __future__ import annotations
@@ -33,15 +35,29 @@ def _sources(wh: Warehouse) -> list[str]:
 
 
 def rebuild_pseudonyms(wh: Warehouse, key: str) -> int:
-    """Replace the mapping with one row per participant id found in raw; returns the count."""
-    union = " union ".join(_sources(wh))
-    ids = [r[0] for r in wh.fetchall(f"select distinct pid from ({union}) u "
-                                      "where pid is not null")]
-    frame = pd.DataFrame({"participant_id": ids,
-                          "participant_key": [pseudonym(key, i) for i in ids]})
+    """Bring the mapping to one row per participant id found in raw; returns the count."""
+    union = " union all ".join(_sources(wh))
     with wh.transaction():
         wh.execute(f"create table if not exists {TABLE} "
                    "(participant_id text, participant_key text)")
-        wh.execute(f"delete from {TABLE}")
-        wh.insert_df(TABLE, frame)
-    return len(frame)
+        if not _made_with(wh, key):
+            wh.execute(f"delete from {TABLE}")
+        wh.execute("drop table if exists sea_tmp_referenced_ids")
+        wh.execute("create temporary table sea_tmp_referenced_ids as "
+                   f"select distinct pid from ({union}) u where pid is not null")
+        wh.execute(f"delete from {TABLE} where participant_id not in "
+                   "(select pid from sea_tmp_referenced_ids)")
+        new_ids = [r[0] for r in wh.fetchall(
+            "select pid from sea_tmp_referenced_ids as r where not exists "
+            f"(select 1 from {TABLE} as m where m.participant_id = r.pid) order by pid")]
+        wh.insert_df(TABLE, pd.DataFrame({
+            "participant_id": new_ids,
+            "participant_key": [pseudonym(key, i) for i in new_ids]}))
+        wh.execute("drop table sea_tmp_referenced_ids")
+        return int(wh.scalar(f"select count(*) from {TABLE}"))
+
+
+def _made_with(wh: Warehouse, key: str) -> bool:
+    """Whether the existing mapping's pseudonyms come from `key` (true when it is empty)."""
+    row = wh.fetchall(f"select participant_id, participant_key from {TABLE} limit 1")
+    return not row or pseudonym(key, row[0][0]) == row[0][1]

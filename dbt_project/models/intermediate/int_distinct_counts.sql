@@ -2,6 +2,10 @@
 -- rows): ENT_P — distinct participants with an enrolment starting in the period, per scope of
 -- their enrolments; EMP_ENG — distinct staged employers with an engagement event in the period,
 -- for programme ALL × (the employer's latest antenna, ALL).
+-- A person (employer) counts once in a period however many of their months fall in it: each of
+-- their months is placed only in the periods that do not already hold their previous month
+-- (periods are intervals), so a plain count gives the distinct count without a distinct over
+-- millions of (scope, period, person) rows.
 with entries as (
     select distinct
         e.participant_key,
@@ -23,6 +27,18 @@ persons_scoped as (
        and sm.antenna = entries.antenna
 ),
 
+persons_months as (
+    select
+        programme,
+        antenna,
+        month_start,
+        participant_key,
+        lag(month_start) over (
+            partition by programme, antenna, participant_key order by month_start
+        ) as previous_month
+    from persons_scoped
+),
+
 employer_events as (
     select distinct
         employer_id,
@@ -37,6 +53,18 @@ employers_scoped as (
     union
     select 'ALL' as programme, 'ALL' as antenna, month_start, employer_id
     from employer_events
+),
+
+employers_months as (
+    select
+        programme,
+        antenna,
+        month_start,
+        employer_id,
+        lag(month_start) over (
+            partition by programme, antenna, employer_id order by month_start
+        ) as previous_month
+    from employers_scoped
 )
 
 select
@@ -46,10 +74,11 @@ select
     pm.period_type,
     pm.period_start,
     pm.period_end,
-    count(distinct s.participant_key) as distinct_count
-from persons_scoped as s
+    count(*) as distinct_count
+from persons_months as s
 inner join {{ ref('int_period_months') }} as pm
     on pm.month_start = s.month_start
+   and (s.previous_month is null or s.previous_month < pm.period_start)
 group by s.programme, s.antenna, pm.period_type, pm.period_start, pm.period_end
 
 union all
@@ -61,8 +90,9 @@ select
     pm.period_type,
     pm.period_start,
     pm.period_end,
-    count(distinct s.employer_id) as distinct_count
-from employers_scoped as s
+    count(*) as distinct_count
+from employers_months as s
 inner join {{ ref('int_period_months') }} as pm
     on pm.month_start = s.month_start
+   and (s.previous_month is null or s.previous_month < pm.period_start)
 group by s.programme, s.antenna, pm.period_type, pm.period_start, pm.period_end
