@@ -415,9 +415,7 @@ def render_html(context: dict) -> str:
 def write_pdf(html: str, path: Path) -> int:
     """The same HTML, paginated by WeasyPrint with the print rules of the stylesheet; returns
     the number of pages (recorded in the manifest)."""
-    import weasyprint  # imported late: pango is only needed when a PDF is asked for
+    from reports.pdf import write_pdf as paginate
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render()
-    document.write_pdf(str(path))
-    return len(document.pages)
+    return paginate(path, string=html, base_url=TEMPLATES)

@@ -10,6 +10,8 @@ recommendation is flagged, a malformed plan row goes to quarantine with a French
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -250,3 +252,19 @@ def test_plan_sea_is_generated_and_regenerated_only_when_the_plan_changes(wareho
     assert "<svg" in html  # the chronogramme
     assert not build_plan_sea(target, output_dir=out, k=K, pdf=False).changed
     assert build_plan_sea(target, output_dir=out, k=K + 1, pdf=False).changed
+
+
+def test_plan_sea_pdf_is_written_with_its_charts_and_archived(warehouse) -> None:
+    target, tmp, _ = warehouse
+    out = tmp / "plan_pdf"
+    plan = build_plan_sea(target, output_dir=out, k=K)
+    assert plan.pdf is not None and plan.pdf.read_bytes().startswith(b"%PDF-")
+    assert plan.pdf.stat().st_size > 20_000
+    assert "<svg" in plan.html.read_text(encoding="utf-8")  # the HTML keeps inline charts
+    assert [p.name for p in (out / "versions").iterdir()] == [
+        f"plan_sea_{plan.as_of.isoformat()}_{plan.fingerprint[:10]}.pdf"]
+    if shutil.which("pdftotext"):  # poppler, where installed: the charts are drawn, as text
+        text = subprocess.run(["pdftotext", str(plan.pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "Plan d'action (chronogramme)" in text
+        assert text.count(f"Date d'arrêté ({plan.as_of:%d/%m/%Y})") == 2  # both Gantt charts

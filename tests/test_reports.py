@@ -447,6 +447,31 @@ def test_french_numbers():
 
 
 # -- the deliverables --------------------------------------------------------------------------
+def test_pdf_helper_counts_pages_and_gives_the_collector_back(tmp_path: Path):
+    import gc
+
+    from connectors.gc_pause import cyclic_gc_paused
+    from reports.pdf import write_pdf
+
+    html = "<html><body><p>Une</p><p style='page-break-before: always'>Deux</p></body></html>"
+    assert gc.isenabled()
+    assert write_pdf(tmp_path / "a.pdf", string=html, base_url=tmp_path) == 2
+    assert gc.isenabled()
+    assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF-")
+    (tmp_path / "b.html").write_text(html, encoding="utf-8")
+    gc.disable()
+    try:
+        assert write_pdf(tmp_path / "b.pdf", filename=tmp_path / "b.html", base_url=tmp_path) == 2
+        assert not gc.isenabled()  # a collector that was off stays off
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        write_pdf(tmp_path / "c.pdf", base_url=tmp_path)
+
+
 def test_full_delivery(warehouse: Path, tmp_path: Path):
     """The one PDF rendering of the suite: every file, the disclosure rules, the content."""
     out = tmp_path / "reports"

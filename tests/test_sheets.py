@@ -384,6 +384,73 @@ def test_ods_keeps_dates_and_percent_cells(duck: Target, tmp_path: Path) -> None
         date(2024, 3, 5), date(2024, 3, 7)]
 
 
+def _values(grids: list) -> list:
+    """Sheet names and cell values, trailing blank cells and blank rows left out (what the
+    loader reads the same whatever the reader)."""
+    out = []
+    for name, grid in grids:
+        rows = []
+        for number, cells in grid:
+            values = [c.value for c in cells]
+            while values and values[-1] is None:
+                values.pop()
+            if values:
+                rows.append((number, values))
+        out.append((name, rows))
+    return out
+
+
+def test_calamine_reads_xlsx_cells_as_openpyxl_does(tmp_path: Path) -> None:
+    from openpyxl.chart import BarChart, Reference
+
+    from connectors.sheets.reader import _calamine_grids, _openpyxl_grids
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Mars"
+    sheet["C3"] = "Titre décalé"  # data off A1: row numbers must stay those a person sees
+    rows = [
+        ["Date", "ID CRM", "Présent", "Durée", "Atelier"],
+        [datetime(2024, 3, 5), "P1", True, 120, "  CV  "],
+        [datetime(2024, 3, 6, 14, 30), 12345, False, 90.5, 2024],
+        [date(2024, 3, 7), "P2", "oui", 0, ""],
+        [None, None, None, None, None],
+        [timedelta(hours=30), "P3", 1, -2.25, "Entretien\nindividuel"],
+    ]
+    for r, row in enumerate(rows, start=5):
+        for c, value in enumerate(row, start=2):
+            if value is not None:
+                sheet.cell(r, c, value)
+    sheet["B8"].number_format = "DD/MM/YYYY"
+    hidden = book.create_sheet("Cachée")
+    hidden["A1"] = "Date"
+    hidden.sheet_state = "hidden"
+    book.create_sheet("Vide")
+    chart = BarChart()
+    chart.add_data(Reference(sheet, min_col=5, min_row=6, max_row=8))
+    book.create_chartsheet("Graphique").add_chart(chart)
+    path = tmp_path / "emargements.xlsx"
+    book.save(path)
+    read = _values(_calamine_grids(path))
+    assert read == _values(_openpyxl_grids(path))
+    assert [name for name, _ in read] == ["Mars", "Cachée", "Vide"]
+    assert read[0][1][0] == (3, [None, None, "Titre décalé"])
+
+
+def test_error_cells_reach_the_quarantine_as_typed(duck: Target, tmp_path: Path) -> None:
+    folder = tmp_path / "sheets"
+    path = write_xlsx(folder / "emargements.xlsx", attendance(
+        ["05/03/2024", "PARIS", "CV", "P1", "Alice", "#N/A", 120],
+        ["06/03/2024", "PARIS", "CV", "P2", "Bob", "oui", 60]))
+    book = openpyxl.load_workbook(path)
+    book["Mars"]["F2"].data_type = "e"  # what a failed lookup formula leaves: an error value
+    book.save(path)
+    report = load(duck, folder)
+    assert report.rows_loaded["emargements"] == 1
+    assert duck.rows("select source_row, column_name, value from {s}.sheet_quarantine") == [
+        (2, "present", "#N/A")]
+
+
 def test_bad_rows_are_quarantined_and_the_others_load(target: Target, tmp_path: Path) -> None:
     folder = tmp_path / "sheets"
     write_xlsx(folder / "Émargements" / "mars.xlsx", attendance(

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from connectors.gc_pause import cyclic_gc_paused
 from connectors.sheets.kinds import KINDS, KINDS_BY_NAME, Kind
 from connectors.sheets.reader import FileRead, discover, read_file
 from connectors.sheets.rows import Checks, participant_of, type_row
@@ -244,12 +245,13 @@ def load_spreadsheets(
         # An unmounted share must not look like "every file was removed": fail loudly instead.
         raise FileNotFoundError(f"dossier des tableurs introuvable : {root}")
     discovery = discover(root)
-    reads = [read_file(found) for found in discovery.files]  # outside the transaction
+    with cyclic_gc_paused():  # tens of thousands of cells and rows, all kept until the load ends
+        reads = [read_file(found) for found in discovery.files]  # outside the transaction
+        outcomes = [_type_file(read, checks, erased, loaded_at) for read in reads]
     for relative, reason in discovery.unmatched:
         report.files_unmatched.append(relative)
         log.append(_LogLine("info", "unmatched_file", f"fichier non lu : {reason}",
                             source_file=relative))
-    outcomes = [_type_file(read, checks, erased, loaded_at) for read in reads]
 
     with warehouse.transaction():
         ensure_tables(warehouse, schema)

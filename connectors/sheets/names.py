@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Ligatures that Unicode does not decompose but that French writers use (cœur, ex æquo).
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
@@ -23,4 +24,11 @@ def strip_accents(text: str) -> str:
 
 def normalise_name(name: str) -> str:
     """The spec's rule: `Date d'entrée` → `date_d_entree`, `Durée (minutes)` → `duree_minutes`."""
-    return _NOT_ALNUM.sub("_", strip_accents(str(name)).lower()).strip("_")
+    return _normalise(str(name))
+
+
+@lru_cache(maxsize=8192)
+def _normalise(text: str) -> str:
+    # Memoised: every closed-list cell normalises its value and each listed choice, so the same
+    # few strings come back thousands of times a load.
+    return _NOT_ALNUM.sub("_", strip_accents(text).lower()).strip("_")

@@ -94,27 +94,27 @@ def _target(cell: Cell) -> tuple[float | None, bool]:
     return number, percent
 
 
-def _parser(column: Column, checks: Checks) -> Callable[[object], object]:
-    kind = column.type
-    parsers: dict[str, Callable[[object], object]] = {
-        "text": parse_text,
-        "date": parse_date,
-        "boolean": parse_boolean,
-        "number": parse_number,
-        "integer": lambda v: parse_integer(v, low=column.low, high=column.high),
-        "quarter": lambda v: _quarter(v, column),
-        "choice": lambda v: parse_choice(v, column.choices),
-        "choice_list": lambda v: _join(parse_choice_list(v, column.choices)),
-        "open_code": lambda v: parse_open_code(v, allow_all=column.allow_all),
-        "indicator": lambda v: _indicator(parse_open_code(v), checks),
-        "indicator_list": lambda v: _join(
-            [_indicator(c, checks) or c for c in parse_open_code_list(v)]
-        ),
-        "name_code": parse_name_code,
-        "name_code_list": lambda v: _join(parse_name_code_list(v)),
-        "participant": parse_participant_id,
-    }
-    return parsers[kind]
+# How each column type is parsed: (cell value, column, checks) → typed value. Built once, not
+# for every cell (a load types tens of thousands of cells).
+_PARSERS: dict[str, Callable[[object, Column, Checks], object]] = {
+    "text": lambda v, col, chk: parse_text(v),
+    "date": lambda v, col, chk: parse_date(v),
+    "boolean": lambda v, col, chk: parse_boolean(v),
+    "number": lambda v, col, chk: parse_number(v),
+    "integer": lambda v, col, chk: parse_integer(v, low=col.low, high=col.high),
+    "quarter": lambda v, col, chk: _quarter(v, col),
+    "choice": lambda v, col, chk: parse_choice(v, col.choices),
+    "choice_list": lambda v, col, chk: _join(parse_choice_list(v, col.choices)),
+    "open_code": lambda v, col, chk: parse_open_code(v, allow_all=col.allow_all),
+    "indicator": lambda v, col, chk: _indicator(parse_open_code(v), chk),
+    "indicator_list": lambda v, col, chk: _join(
+        [_indicator(c, chk) or c for c in parse_open_code_list(v)]
+    ),
+    "name_code": lambda v, col, chk: parse_name_code(v),
+    "name_code_list": lambda v, col, chk: _join(parse_name_code_list(v)),
+    "participant": lambda v, col, chk: parse_participant_id(v),
+}
+_BLANK = Cell(None)  # a header the row lacks reads as an empty cell
 
 
 def participant_of(kind: Kind, row: SheetRow) -> str | None:
@@ -122,7 +122,7 @@ def participant_of(kind: Kind, row: SheetRow) -> str | None:
     column = kind.participant_column
     if column is None:
         return None
-    return parse_participant_id(row.cells.get(column.header, Cell(None)).value)
+    return parse_participant_id(row.cells.get(column.header, _BLANK).value)
 
 
 def type_row(kind: Kind, row: SheetRow, checks: Checks) -> TypedRow:
@@ -137,14 +137,14 @@ def type_row(kind: Kind, row: SheetRow, checks: Checks) -> TypedRow:
     for column in kind.columns:
         if not column.stored:
             continue
-        cell = row.cells.get(column.header, Cell(None))
+        cell = row.cells.get(column.header, _BLANK)
         bucket = situation_problems if column.situation_part else row_problems
         try:
             if column.type == "target":
                 value, percent = _target(cell)
                 typed.values["cible_is_percent_cell"] = percent
             else:
-                value = _parser(column, checks)(cell.value)
+                value = _PARSERS[column.type](cell.value, column, checks)
             if value is None and column.required:
                 raise ValueProblem(f"valeur obligatoire manquante (colonne {column.header})")
             if column.type == "participant" and value not in checks.known_participant_ids:

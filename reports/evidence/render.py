@@ -61,9 +61,9 @@ def write_html(content: EvidenceContent, path: Path) -> Path:
 
 
 def write_pdf(html_path: Path, path: Path) -> Path:
-    from weasyprint import HTML
+    from reports.pdf import write_pdf as paginate
 
-    HTML(filename=str(html_path), base_url=str(html_path.parent)).write_pdf(str(path))
+    paginate(path, filename=html_path, base_url=html_path.parent)
     return path
 
 

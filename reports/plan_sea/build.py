@@ -10,6 +10,7 @@ under `versions/`.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import dataclass
@@ -287,12 +288,10 @@ def _template_sources() -> list[str]:
     return [f.read_text(encoding="utf-8") for f in files]
 
 
-def render_html(inputs: PlanInputs, fp: str, k: int = DEFAULT_K) -> str:
-    from reports.evidence.render import environment
-
+def _context(inputs: PlanInputs, fp: str, k: int) -> dict:
     evaluation_rows = evaluations(inputs)
     action_rows = actions(inputs)
-    context = {
+    return {
         "as_of": inputs.as_of, "fingerprint": fp[:10], "k": k,
         "logframe": logframe(inputs), "indicators": indicator_reference(inputs, k),
         "targets": target_annex(inputs), "evaluations": evaluation_rows,
@@ -302,7 +301,28 @@ def render_html(inputs: PlanInputs, fp: str, k: int = DEFAULT_K) -> str:
         "missing": inputs.missing,
         "programmes": _programme_list(inputs.programmes),
     }
+
+
+def _render(context: dict) -> str:
+    from reports.evidence.render import environment
+
     return environment(TEMPLATES).get_template("plan_sea.html.j2").render(**context)
+
+
+def render_html(inputs: PlanInputs, fp: str, k: int = DEFAULT_K) -> str:
+    return _render(_context(inputs, fp, k))
+
+
+def _svg_image(svg: str) -> str:
+    """An inline SVG chart as an `<img>` of the same SVG (data URI).
+
+    For WeasyPrint only: it draws the image exactly as the inline SVG (same pages, same pixels;
+    sized as `.chart svg` is), but without first cascading the document's CSS over each of the
+    chart's ~800 SVG nodes. The HTML file keeps inline SVG (selectable text in a browser).
+    """
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<img src="data:image/svg+xml;base64,{data}" alt="" '
+            'style="width: 92%; height: auto">')
 
 
 def build_plan_sea(warehouse_target: str, *, output_dir: Path | str, k: int = DEFAULT_K,
@@ -322,12 +342,14 @@ def build_plan_sea(warehouse_target: str, *, output_dir: Path | str, k: int = DE
         if state.get("fingerprint") == fp:
             return PlanSea(html_path, pdf_path if pdf else None, fp,
                            date.fromisoformat(state["as_of"]), changed=False)
-    html_path.write_text(render_html(inputs, fp, k), encoding="utf-8")
+    context = _context(inputs, fp, k)
+    html_path.write_text(_render(context), encoding="utf-8")
     written_pdf = None
     if pdf:
-        from weasyprint import HTML
+        from reports.pdf import write_pdf
 
-        HTML(filename=str(html_path), base_url=str(folder)).write_pdf(str(pdf_path))
+        charts = {name: _svg_image(svg) for name, svg in context["charts"].items()}
+        write_pdf(pdf_path, string=_render({**context, "charts": charts}), base_url=folder)
         written_pdf = pdf_path
         versions = folder / "versions"
         versions.mkdir(exist_ok=True)
