@@ -6,6 +6,12 @@ large warehouse, SQL narrows what reaches pandas: a column expectation fetches o
 and the columns it judges (one query per table and `where`), an offending-rows check fetches only
 the offending rows. Sample ids are sorted, so two runs on the same data show the same sample;
 CRM participant ids are replaced by their pseudonym before they leave this module.
+
+Each offending-rows query runs on its own (a query that fails is that check's outcome and no
+other's), but GE judges them all in one validation: one frame holds a row per offending row,
+tagged with the check it offends, and each check's `expect_table_row_count_to_equal: 0` counts
+only its own rows (a row condition on the tag). A GE validation has a fixed cost far above what
+counting a check's rows costs, and a nightly gate runs some fifty offending-rows checks.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ import os
 import re
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from connectors.crm.schema import code_lists
@@ -31,13 +39,18 @@ log = logging.getLogger("sea.expectations")
 
 DEFAULT_SAMPLE_SIZE = 10
 _CODE_LIST = re.compile(r"\{code_list:([a-z_]+)\}")
+_TAG = "check"  # column of the offending-rows frame: which check (its position) a row offends
 
 
 class _GE:
     """One ephemeral GE context with a pandas data source, shared by the runs of a process.
 
-    Suites and validation definitions are registered per validation and deleted after it, so
-    the context does not grow over a long-lived Dagster process.
+    A validation runs the suite on the data frame with the validator that
+    `ValidationDefinition.run` uses (`great_expectations.validator.v1_validator`, GE pinned in
+    pyproject.toml), without registering a suite and a validation definition in the context
+    first and without keeping the result in the context's store: nothing accumulates over a
+    long-lived Dagster process, and a validation costs less. (`Batch.validate` would build the
+    batch twice, hashing the frame twice.)
     """
 
     def __init__(self) -> None:
@@ -45,43 +58,36 @@ class _GE:
         import great_expectations as gx
         import great_expectations.expectations as gxe
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.expectations.row_conditions import Column
+        from great_expectations.validator.v1_validator import Validator
 
         self.gx, self.gxe = gx, gxe
+        self._column, self._validator = Column, Validator
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = self.context.data_sources.add_pandas("sea_warehouse")
         frames = source.add_dataframe_asset("query_result")
         self.batch = frames.add_batch_definition_whole_dataframe("whole")
-        self._count = 0
 
-    def expectation(self, check: Check, kwargs: dict[str, Any]) -> Any:
+    def expectation(self, check: Check, kwargs: dict[str, Any], **meta: Any) -> Any:
         name = "".join(part.capitalize() for part in check.expectation.split("_"))
         cls = getattr(self.gxe, name, None)
         if cls is None:
             raise ValueError(f"attente Great Expectations inconnue : {check.expectation}")
-        return cls(**kwargs, meta={"check": check.key, "severity": check.severity})
+        return cls(**kwargs, meta={"check": check.key, "severity": check.severity, **meta})
 
-    def validate(self, frame: pd.DataFrame, expectations: Sequence[Any], sample_size: int,
-                 index_column: str | None) -> Any:
-        """Validate `frame` against `expectations` with a registered ValidationDefinition."""
-        self._count += 1
-        name = f"sea_{self._count}"
-        result_format: dict[str, Any] = {"result_format": "SUMMARY",
-                                         "partial_unexpected_count": sample_size}
-        if index_column is not None:
-            result_format["unexpected_index_column_names"] = [index_column]
-        suite = self.context.suites.add(
-            self.gx.ExpectationSuite(name=name, expectations=list(expectations)))
-        try:
-            definition = self.context.validation_definitions.add(
-                self.gx.ValidationDefinition(name=name, data=self.batch, suite=suite))
-            try:
-                return definition.run(batch_parameters={"dataframe": frame},
-                                      result_format=result_format)
-            finally:
-                self.context.validation_definitions.delete(name)
-        finally:
-            self.context.suites.delete(name)
+    def rows_tagged(self, tag: int) -> Any:
+        """Row condition: the rows of the offending-rows frame that offend check number `tag`."""
+        return self._column(_TAG) == tag
+
+    def validate(self, frame: pd.DataFrame, expectations: Sequence[Any],
+                 result_format: dict[str, Any]) -> Any:
+        """Validate `frame` against `expectations` (an unregistered suite) in one GE run."""
+        suite = self.gx.ExpectationSuite(name="sea", expectations=list(expectations))
+        validator = self._validator(batch_definition=self.batch,
+                                    batch_parameters={"dataframe": frame},
+                                    result_format=result_format)
+        return validator.validate_expectation_suite(suite)
 
 
 @cache
@@ -133,6 +139,17 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:300]
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    """An offending-rows query that ran: what its outcome needs once GE has judged it."""
+
+    table: TableSuite
+    check: Check
+    count: int  # offending rows
+    head: pd.DataFrame  # the first `sample_size` of them, in record id order
+    seconds: float  # spent on the query
+
+
 class SuiteRunner:
     """Runs table suites on one warehouse connection for one as-of date."""
 
@@ -144,48 +161,72 @@ class SuiteRunner:
 
     # -- public ------------------------------------------------------------------------------
     def run(self, suites: Iterable[Suite]) -> list[CheckOutcome]:
-        return [o for s in suites for t in s.tables for o in self.run_table(t)]
+        return self.run_tables([t for s in suites for t in s.tables])
 
     def run_table(self, table: TableSuite) -> list[CheckOutcome]:
         """Every check of one table; a check that cannot run is a failed outcome, never a crash."""
-        if not self.wh.table_exists(table.table):
-            return [CheckOutcome(check=c, passed=False, row_count=0,
-                                 error=f"table absente : {table.table}") for c in table.checks]
-        outcomes: dict[str, CheckOutcome] = {}
-        groups: dict[str | None, list[Check]] = {}
-        for check in table.checks:
-            if check.offending is None:
-                groups.setdefault(check.where, []).append(check)
-            else:
-                outcomes[check.name] = self._run_offending(table, check)
-        for where, checks in groups.items():
-            for outcome in self._run_columns(table, where, checks):
-                outcomes[outcome.check.name] = outcome
-        return [outcomes[c.name] for c in table.checks]
+        return self.run_tables([table])
+
+    def run_tables(self, tables: Sequence[TableSuite]) -> list[CheckOutcome]:
+        """Every check of the tables, in order; the offending-rows checks in one GE validation."""
+        outcomes: dict[tuple[int, str], CheckOutcome] = {}
+        fetched: list[tuple[tuple[int, str], _Fetched]] = []
+        for index, table in enumerate(tables):
+            if not self.wh.table_exists(table.table):
+                for c in table.checks:
+                    outcomes[index, c.name] = CheckOutcome(
+                        check=c, passed=False, row_count=0, error=f"table absente : {table.table}")
+                continue
+            groups: dict[str | None, list[Check]] = {}
+            for check in table.checks:
+                if check.offending is None:
+                    groups.setdefault(check.where, []).append(check)
+                    continue
+                found = self._fetch_offending(table, check)
+                if isinstance(found, CheckOutcome):
+                    outcomes[index, check.name] = found
+                else:
+                    fetched.append(((index, check.name), found))
+            for where, checks in groups.items():
+                for outcome in self._run_columns(table, where, checks):
+                    outcomes[index, outcome.check.name] = outcome
+        judged = self._judge_offending([f for _, f in fetched])
+        outcomes.update(zip([place for place, _ in fetched], judged, strict=True))
+        return [outcomes[index, c.name] for index, t in enumerate(tables) for c in t.checks]
 
     # -- column expectations ----------------------------------------------------------------
     def _run_columns(self, table: TableSuite, where: str | None,
                      checks: list[Check]) -> list[CheckOutcome]:
         started = time.perf_counter()
         columns = list(dict.fromkeys(c for check in checks for c in check.columns))
-        select = ", ".join([f"{table.record_id} as record_id", *columns])
+        if table.record_id in columns:  # the record id is a judged column: fetched once
+            id_column = table.record_id
+            select = ", ".join([id_column, *(c for c in columns if c != id_column)])
+        else:
+            id_column = "record_id"
+            select = ", ".join([f"{table.record_id} as record_id", *columns])
         sql = f"select {select} from {table.table}"
         if where:
             sql += f" where {render_sql(where, self.as_of)}"
         sql += " order by 1"
+        result_format = {"result_format": "SUMMARY", "partial_unexpected_count": self.sample_size,
+                         "unexpected_index_column_names": [id_column],
+                         # a pandas filter string of every offending index: never read here
+                         "return_unexpected_index_query": False}
         try:
             frame = self.wh.fetch_df(sql)
             expectations = [self._ge.expectation(c, _resolve_kwargs(dict(c.kwargs)))
                             for c in checks]
-            result = self._ge.validate(frame, expectations, self.sample_size, "record_id")
+            result = self._ge.validate(frame, expectations, result_format)
         except Exception as exc:  # noqa: BLE001 - reported as the checks' outcome
             return [CheckOutcome(check=c, passed=False, row_count=0, error=_first_line(exc))
                     for c in checks]
         seconds = (time.perf_counter() - started) / len(checks)
         by_key = {r.expectation_config.meta.get("check"): r for r in result.results}
-        return [self._column_outcome(table, c, by_key[c.key], seconds) for c in checks]
+        return [self._column_outcome(table, c, by_key[c.key], id_column, seconds)
+                for c in checks]
 
-    def _column_outcome(self, table: TableSuite, check: Check, result: Any,
+    def _column_outcome(self, table: TableSuite, check: Check, result: Any, id_column: str,
                         seconds: float) -> CheckOutcome:
         info = result.exception_info or {}
         if info.get("raised_exception"):
@@ -193,7 +234,7 @@ class SuiteRunner:
             return CheckOutcome(check=check, passed=False, row_count=0,
                                 error=message.splitlines()[0][:300], seconds=seconds)
         found = result.result or {}
-        ids = [row.get("record_id") for row in found.get("partial_unexpected_index_list") or []]
+        ids = [row.get(id_column) for row in found.get("partial_unexpected_index_list") or []]
         count = found.get("unexpected_count")
         if count is None:  # aggregate expectation: the table as a whole passes or not
             count = 0 if result.success else 1
@@ -203,27 +244,71 @@ class SuiteRunner:
             seconds=seconds, observed=found.get("observed_value"))
 
     # -- offending-rows queries -------------------------------------------------------------
-    def _run_offending(self, table: TableSuite, check: Check) -> CheckOutcome:
+    def _fetch_offending(self, table: TableSuite, check: Check) -> _Fetched | CheckOutcome:
+        """Run one check's query; a query that fails is that check's failed outcome."""
         started = time.perf_counter()
         try:
             sql = render_sql(check.offending or "", self.as_of).strip().rstrip(";")
             frame = self.wh.fetch_df(f"select * from ({sql}) offending order by 1")
             if "record_id" not in frame.columns:
                 raise ValueError("la requête « offending » doit renvoyer une colonne record_id")
-            expectation = self._ge.expectation(check, dict(check.kwargs))
-            result = self._ge.validate(frame, [expectation], self.sample_size, None).results[0]
         except Exception as exc:  # noqa: BLE001 - reported as the check's outcome
             return CheckOutcome(check=check, passed=False, row_count=0, error=_first_line(exc),
                                 seconds=time.perf_counter() - started)
-        head = frame.head(self.sample_size)
-        details: tuple[str | None, ...] = ()
-        if "detail" in frame.columns:
-            details = tuple(None if pd.isna(d) else str(d) for d in head["detail"])
-        return CheckOutcome(
-            check=check, passed=bool(result.success), row_count=len(frame),
-            sample_ids=self._sample(table, list(head["record_id"]), keep_order=True),
-            sample_details=details, seconds=time.perf_counter() - started,
-            observed=(result.result or {}).get("observed_value"))
+        return _Fetched(table=table, check=check, count=len(frame),
+                        head=frame.head(self.sample_size),
+                        seconds=time.perf_counter() - started)
+
+    def _judge_offending(self, fetched: list[_Fetched]) -> list[CheckOutcome]:
+        """GE judges every fetched check in one validation; outcomes in the order given.
+
+        The frame has one row per offending row, its `check` column the position of its check
+        in `fetched`; each check's expectation is its own (the row count equals 0) restricted
+        to its rows, so GE sees and counts exactly what it would on the check's rows alone.
+        """
+        if not fetched:
+            return []
+        started = time.perf_counter()
+        expectations: dict[int, Any] = {}
+        failed: dict[int, str] = {}
+        for tag, item in enumerate(fetched):
+            kwargs = {**dict(item.check.kwargs), "row_condition": self._ge.rows_tagged(tag)}
+            try:
+                expectations[tag] = self._ge.expectation(item.check, kwargs, tag=tag)
+            except Exception as exc:  # noqa: BLE001 - reported as the check's outcome
+                failed[tag] = _first_line(exc)
+        results: dict[int, Any] = {}
+        if expectations:
+            tags = np.repeat(np.arange(len(fetched), dtype="int64"),
+                             [item.count for item in fetched])
+            frame = pd.DataFrame({_TAG: tags})
+            result_format = {"result_format": "SUMMARY",
+                             "partial_unexpected_count": self.sample_size}
+            try:
+                validated = self._ge.validate(frame, list(expectations.values()), result_format)
+            except Exception as exc:  # noqa: BLE001 - reported as each check's outcome
+                failed.update({tag: _first_line(exc) for tag in expectations})
+            else:
+                results = {r.expectation_config.meta.get("tag"): r for r in validated.results}
+        share = (time.perf_counter() - started) / len(fetched)
+        outcomes = []
+        for tag, item in enumerate(fetched):
+            seconds = item.seconds + share
+            if tag in failed:
+                outcomes.append(CheckOutcome(check=item.check, passed=False, row_count=0,
+                                             error=failed[tag], seconds=seconds))
+                continue
+            result = results[tag]
+            details: tuple[str | None, ...] = ()
+            if "detail" in item.head.columns:
+                details = tuple(None if pd.isna(d) else str(d) for d in item.head["detail"])
+            outcomes.append(CheckOutcome(
+                check=item.check, passed=bool(result.success), row_count=item.count,
+                sample_ids=self._sample(item.table, list(item.head["record_id"]),
+                                        keep_order=True),
+                sample_details=details, seconds=seconds,
+                observed=(result.result or {}).get("observed_value")))
+        return outcomes
 
     # -- samples -----------------------------------------------------------------------------
     def _sample(self, table: TableSuite, ids: list[Any], keep_order: bool = False

@@ -13,7 +13,7 @@ exits 1 naming the checks; a waiver lets the report through and says so.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -317,6 +317,100 @@ def test_quarter_of_a_partition():
     assert quarter_of_partition("2026-q4") == "2026-Q4"
     with pytest.raises(SuiteError):
         quarter_of_partition("T3 2026")
+
+
+# -- the runner on a tiny warehouse: one GE validation judges every offending-rows check ------
+_TINY_SUITE = """\
+suite: tiny
+tables:
+  - table: staging.things
+    record_id: thing_id
+    checks:
+      - {name: id_present, severity: error, rule: r,
+         expect: expect_column_values_to_not_be_null, kwargs: {column: thing_id}}
+      - {name: colour_in_list, severity: warn, rule: r, where: "size > 1",
+         expect: expect_column_values_to_be_in_set,
+         kwargs: {column: colour, value_set: [red, blue]}}
+      - {name: big, severity: error, rule: r, offending: "select thing_id as record_id,
+           'taille ' || cast(size as varchar) as detail from staging.things where size > 10"}
+      - {name: broken_sql, severity: error, rule: r,
+         offending: "selec thing_id as record_id from staging.things"}
+      - {name: no_record_id, severity: warn, rule: r,
+         offending: "select thing_id as id from staging.things"}
+      - {name: none_negative, severity: error, rule: r,
+         offending: "select thing_id as record_id from staging.things where size < 0"}
+      - {name: missing_column, severity: warn, rule: r,
+         offending: "select thing_id as record_id, nope as detail from staging.things"}
+      - {name: small, severity: warn, rule: r,
+         offending: "select thing_id as record_id from staging.things where size <= 2"}
+  - table: staging.others
+    record_id: other_id
+    checks:
+      - {name: big, severity: warn, rule: r,
+         offending: "select other_id as record_id from staging.others"}
+  - table: staging.missing
+    record_id: id
+    checks:
+      - {name: big, severity: warn, rule: r, offending: "select id as record_id from x.y"}
+"""
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def tiny_warehouse(request, tmp_path) -> str:
+    if request.param == "duckdb":
+        target = str(tmp_path / "tiny.duckdb")
+    else:
+        target = request.getfixturevalue("pg_url")
+    with connect(target) as wh:
+        wh.ensure_schema("staging")
+        wh.execute("create table staging.things (thing_id text, colour text, size integer)")
+        wh.insert_df("staging.things", pd.DataFrame({
+            "thing_id": ["T5", "T1", None, "T4", "T2", "T3", "T6"],
+            "colour": ["red", "green", "blue", "red", None, "pink", "blue"],
+            "size": [12, 1, 3, 40, 2, 11, 5]}))
+        wh.execute("create table staging.others (other_id text)")
+        wh.insert_df("staging.others", pd.DataFrame({"other_id": ["O1"]}))
+    return target
+
+
+def test_offending_checks_judged_together_keep_their_own_outcomes(tiny_warehouse, tmp_path):
+    """A broken query is its own check's outcome only; batching changes no outcome."""
+    (tmp_path / "tiny.yml").write_text(_TINY_SUITE, encoding="utf-8")
+    suite = load_suite(tmp_path / "tiny.yml")
+    with connect(tiny_warehouse) as wh:
+        runner = SuiteRunner(wh, as_of=AS_OF, pseudonym_key=TEST_KEY)
+        together = runner.run([suite])
+        by_table = [o for t in suite.tables for o in runner.run_table(t)]
+        one_by_one = [o for t in suite.tables for c in t.checks
+                      for o in runner.run_table(replace(t, checks=(c,)))]
+    found = _by_key(together)
+    assert len(found) == len(together) == 10
+    assert found["staging.things.id_present"].row_count == 1
+    assert found["staging.things.id_present"].checked_count == 7
+    assert found["staging.things.id_present"].sample_ids == ("(vide)",)
+    colours = found["staging.things.colour_in_list"]
+    assert (colours.row_count, colours.checked_count, colours.sample_ids) == (1, 6, ("T3",))
+    big = found["staging.things.big"]
+    assert not big.passed and big.error is None and big.row_count == big.observed == 3
+    assert big.sample_ids == ("T3", "T4", "T5")
+    assert big.sample_details == ("taille 11", "taille 40", "taille 12")
+    small = found["staging.things.small"]
+    assert not small.passed and small.error is None and small.row_count == 2
+    assert small.sample_ids == ("T1", "T2")
+    none = found["staging.things.none_negative"]
+    assert none.passed and none.error is None and none.row_count == none.observed == 0
+    for name in ("broken_sql", "no_record_id", "missing_column"):
+        outcome = found[f"staging.things.{name}"]
+        assert not outcome.passed and outcome.error and outcome.row_count == 0
+    assert "colonne record_id" in found["staging.things.no_record_id"].error
+    other = found["staging.others.big"]  # same check name on another table: its own outcome
+    assert (other.passed, other.row_count, other.sample_ids) == (False, 1, ("O1",))
+    assert found["staging.missing.big"].error == "table absente : staging.missing"
+
+    def comparable(outcomes):
+        return [replace(o, seconds=0.0) for o in outcomes]
+
+    assert comparable(together) == comparable(by_table) == comparable(one_by_one)
 
 
 # -- clean data -------------------------------------------------------------------------------
