@@ -27,18 +27,6 @@ persons_scoped as (
        and sm.antenna = entries.antenna
 ),
 
-persons_months as (
-    select
-        programme,
-        antenna,
-        month_start,
-        participant_key,
-        lag(month_start) over (
-            partition by programme, antenna, participant_key order by month_start
-        ) as previous_month
-    from persons_scoped
-),
-
 employer_events as (
     select distinct
         employer_id,
@@ -55,44 +43,39 @@ employers_scoped as (
     from employer_events
 ),
 
-employers_months as (
+-- who is counted, once per (indicator, scope, month): a participant or an employer
+members as (
+    select 'ENT_P' as indicator_code, programme, antenna, month_start,
+           participant_key as member_id
+    from persons_scoped
+    union all
+    select 'EMP_ENG' as indicator_code, programme, antenna, month_start,
+           employer_id as member_id
+    from employers_scoped
+),
+
+member_months as (
     select
+        indicator_code,
         programme,
         antenna,
         month_start,
-        employer_id,
         lag(month_start) over (
-            partition by programme, antenna, employer_id order by month_start
+            partition by indicator_code, programme, antenna, member_id order by month_start
         ) as previous_month
-    from employers_scoped
+    from members
 )
 
 select
-    'ENT_P' as indicator_code,
-    s.programme,
-    s.antenna,
+    m.indicator_code,
+    m.programme,
+    m.antenna,
     pm.period_type,
     pm.period_start,
     pm.period_end,
     count(*) as distinct_count
-from persons_months as s
+from member_months as m
 inner join {{ ref('int_period_months') }} as pm
-    on pm.month_start = s.month_start
-   and (s.previous_month is null or s.previous_month < pm.period_start)
-group by s.programme, s.antenna, pm.period_type, pm.period_start, pm.period_end
-
-union all
-
-select
-    'EMP_ENG' as indicator_code,
-    s.programme,
-    s.antenna,
-    pm.period_type,
-    pm.period_start,
-    pm.period_end,
-    count(*) as distinct_count
-from employers_months as s
-inner join {{ ref('int_period_months') }} as pm
-    on pm.month_start = s.month_start
-   and (s.previous_month is null or s.previous_month < pm.period_start)
-group by s.programme, s.antenna, pm.period_type, pm.period_start, pm.period_end
+    on pm.month_start = m.month_start
+   and (m.previous_month is null or m.previous_month < pm.period_start)
+group by m.indicator_code, m.programme, m.antenna, pm.period_type, pm.period_start, pm.period_end
