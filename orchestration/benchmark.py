@@ -4,8 +4,8 @@ The fake CRM is generated at `BENCH_PARTICIPANTS` participants (≈17 activities
 process — so its hundreds of megabytes are not counted as the pipeline's — and served over HTTP.
 The real stages then run in this process, in order, into a throw-away DuckDB file — those of the
 nightly job (operations.md: incremental extraction, dbt build, checks): extraction (`load_crm`,
-over HTTP, resources in parallel), spreadsheets, pseudonyms, `dbt build` (a subprocess, the
-command the Dagster asset runs), checks (the whole quality gate) and the Plan SEA the night keeps
+over HTTP, resources in parallel), spreadsheets, pseudonyms, `dbt build` (run in this process,
+as the Dagster asset runs it), checks (the whole quality gate) and the Plan SEA the night keeps
 up to date. After the full refresh, one quarter's deliverables (the quarterly reporting job) are
 timed on their own line, outside the end-to-end total the nights are compared with. Three
 scenarios share the warehouse, as nights do:
@@ -21,8 +21,8 @@ What is measured, honestly:
 - wall time of each stage (`time.perf_counter`); end to end is the sum of the stages, which run
   one after the other (starting the CRM and writing the spreadsheets are set-up, not timed);
 - rows per second: the rows a stage handles (named in the table) over its wall time;
-- peak memory: the largest resident set size sampled every 0.1 s over this process plus its
-  descendants (the dbt subprocess), the fake CRM's process excluded. It includes what this
+- peak memory: the largest resident set size sampled every 0.1 s over this process (dbt runs
+  in it) plus its descendants, the fake CRM's process excluded. It includes what this
   process already held before the stage (Python, libraries, DuckDB's cache).
 
 Then a hand-written single-file DuckDB query (`bench_floor.sql`) computes the same
@@ -55,10 +55,11 @@ from connectors.crm.load import load_crm
 from connectors.pseudonyms import rebuild_pseudonyms
 from connectors.sheets.demo import write_demo_spreadsheets
 from connectors.warehouse import connect
-from orchestration.assets.dbt_models import PRODUCTION_BUILD, refresh_args
+from orchestration.assets.dbt_models import refresh_args
 from orchestration.assets.raw_crm import EXTRACT_CONCURRENCY
 from orchestration.assets.raw_sheets import SHEET_TABLES, load_sheets
-from orchestration.dbt_project import DBT_PROJECT_DIR
+from orchestration.dbt_in_process import in_process_dbt
+from orchestration.dbt_project import DBT_PROJECT_DIR, sea_dbt_project
 from orchestration.gate import evaluate_gate
 from orchestration.reporting import learning_inputs
 from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
@@ -228,21 +229,11 @@ def change_crm(crm: CRMProcess, share: float) -> tuple[float, int, int]:
 
 # ---------------------------------------------------------------------------------- stages
 
-def _dbt_command(settings: Settings, target_path: Path,
-                 args: list[str] = PRODUCTION_BUILD) -> list[str]:
-    dbt = Path(sys.executable).parent / "dbt"
-    return [str(dbt) if dbt.exists() else "dbt", *args, "--quiet",
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target", settings.dbt_target, "--target-path", str(target_path),
-            "--log-path", str(target_path / "logs")]
-
-
 def _run_dbt(settings: Settings, target_path: Path, args: list[str]) -> None:
-    env = {**os.environ, **settings.dbt_env()}
-    done = subprocess.run(_dbt_command(settings, target_path, args), env=env,
-                          cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt {args[0]} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    """dbt as the nightly job's asset runs it: in this process (orchestration/dbt_in_process.py)."""
+    os.environ.update(settings.dbt_env())
+    resource = in_process_dbt(sea_dbt_project(settings.dbt_target))
+    resource.cli([*args, "--quiet"], target_path=target_path).wait()
 
 
 def _warehouse_rows(settings: Settings, schemas: tuple[str, ...]) -> int:

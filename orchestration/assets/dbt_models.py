@@ -7,9 +7,7 @@ appear as asset checks. Asset keys are `<schema>/<model>` so the UI reads like t
 
 import os
 import shutil
-import sys
 from collections.abc import Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +18,9 @@ from dagster_dbt import (
     DbtCliResource,
     dbt_assets,
 )
-from dbt.version import __version__ as dbt_core_version
-from packaging import version
 
 from connectors.warehouse import connect
+from orchestration.dbt_in_process import PARTIAL_PARSE, in_process_dbt
 from orchestration.dbt_project import DBT_PROJECT_DIR, manifest_path, sea_dbt_project
 from orchestration.settings import Settings
 from orchestration.staging_state import (
@@ -34,7 +31,6 @@ from orchestration.staging_state import (
 
 OWNERS = ["team:mel"]
 ASSETS_NAME = "sea_dbt_models"  # also the prefix of each run's target folder (dagster-dbt)
-PARTIAL_PARSE = "partial_parse.msgpack"
 KEPT_RUN_FOLDERS = 20  # dbt's own record of the last runs (logs, compiled SQL), for inspection
 
 # What a refresh runs: every model, seed, snapshot and data test. dbt unit tests check the SQL's
@@ -138,20 +134,6 @@ def prune_run_folders(parent: Path, keep: int = KEPT_RUN_FOLDERS) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-class SeaDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource without its `dbt --version` subprocess before every invocation.
-
-    That call costs about two seconds and asks PyPI for the latest release (no network at night);
-    the dbt it would query is this virtualenv's, whose version the installed dbt-core gives.
-    """
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(dbt_core_version)
-
-
 def dbt_resource(settings: Settings) -> DbtCliResource:
-    # The dbt of this virtualenv, whether or not the venv is on PATH.
-    executable = Path(sys.executable).parent / "dbt"
-    return SeaDbtCliResource(project_dir=sea_dbt_project(settings.dbt_target),
-                             dbt_executable=str(executable) if executable.exists() else "dbt")
+    """dbt for the assets: run in the run's own process (orchestration/dbt_in_process.py)."""
+    return in_process_dbt(sea_dbt_project(settings.dbt_target))

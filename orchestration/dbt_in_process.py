@@ -1,0 +1,210 @@
+"""`dbt build` inside the Dagster run's own process, its results streamed as Dagster events.
+
+Why: dagster-dbt starts a `dbt` subprocess for every invocation. That process starts Python and
+imports dbt again before it reads a single model: about 3 s on the 2-core machine, paid by every
+night, every asset run from the UI and every test run — while the run's own process has already
+imported dbt (dagster-dbt loads it to read the manifest and open its adapter handle). dbt's
+programmatic entry point, `dbtRunner`, runs the same command here. The events it hands to a
+callback are the ones the CLI prints as JSON lines, so dagster-dbt turns them into the same
+materialisations and asset checks as from a subprocess, and the run folder (manifest,
+`run_results.json`, `dbt.log`, compiled SQL) is written as before.
+
+dbt runs in a worker thread so that each model's materialisation reaches the UI as soon as dbt
+finishes it, as with the subprocess. The thread is a daemon: if the run is terminated, the
+process ends and dbt with it, like the subprocess dagster-dbt would interrupt; the warehouse
+keeps its last committed state either way.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import sys
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
+from dagster_dbt.asset_utils import (
+    DBT_INDIRECT_SELECTION_ENV,
+    extract_runtime_selection_from_args,
+    get_updated_cli_invocation_params_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.version import __version__ as dbt_core_version
+from dbt_common.events.base_types import EventLevel, EventMsg
+from dbt_common.events.functions import msg_to_dict
+from packaging import version
+
+# The events dagster-dbt turns into Dagster events: one per seed, model, snapshot and test.
+RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult",
+                           "LogTestResult"})
+_DONE = object()
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+class DbtBuildFailed(RuntimeError):
+    """dbt finished with an error or a failing test; the message names the nodes and why."""
+
+
+@dataclass
+class InProcessDbtInvocation:
+    """One dbt command running in this process; iterate `stream()` to run it to the end."""
+
+    args: list[str]
+    manifest: Mapping[str, Any]
+    translator: DagsterDbtTranslator
+    context: AssetExecutionContext | None
+    target_path: Path
+    project: DbtProject | None
+    raise_on_error: bool = True
+    result: dbtRunnerResult | None = field(default=None, init=False)
+    errors: list[str] = field(default_factory=list, init=False)
+
+    def stream(self) -> Iterator[Any]:
+        """Run dbt and yield the Dagster events of each node as dbt finishes it."""
+        for raw in self._results():
+            event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+            yield from event.to_default_asset_events(
+                manifest=self.manifest, dagster_dbt_translator=self.translator,
+                context=self.context, target_path=self.target_path, project=self.project)
+
+    def wait(self) -> InProcessDbtInvocation:
+        """Run dbt to the end without Dagster (the benchmark, the command line)."""
+        for _ in self._results():
+            pass
+        return self
+
+    def _results(self) -> Iterator[dict[str, Any]]:
+        """Run dbt in a worker thread; yield each node's result event (a JSON log line's dict)."""
+        events: queue.SimpleQueue = queue.SimpleQueue()
+
+        def on_event(msg: EventMsg) -> None:
+            # Called by dbt for every log event, from its threads: keep it cheap.
+            if msg.info.name in RESULT_EVENTS or msg.info.level == EventLevel.ERROR:
+                events.put(msg_to_dict(msg))
+
+        def invoke() -> None:
+            try:
+                self.result = dbtRunner(callbacks=[on_event]).invoke(self.args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                self.result = dbtRunnerResult(success=False, exception=exc)
+            finally:
+                release_duckdb()
+                events.put(_DONE)
+
+        worker = threading.Thread(target=invoke, name="dbt", daemon=True)
+        worker.start()
+        while (raw := events.get()) is not _DONE:
+            if raw["info"]["level"] == "error":
+                self.errors.append(raw["info"]["msg"])
+            if raw["info"]["name"] in RESULT_EVENTS:
+                yield raw
+        worker.join()
+        if self.raise_on_error and not self.is_successful():
+            raise DbtBuildFailed(self.failure_message())
+
+    def is_successful(self) -> bool:
+        return self.result is not None and self.result.success
+
+    def failure_message(self) -> str:
+        lines = [f"dbt {self.args[0]} a échoué (dossier d'exécution : {self.target_path})."]
+        if self.result is not None and self.result.exception is not None:
+            lines.append(f"- {type(self.result.exception).__name__}: {self.result.exception}")
+        lines.extend(f"- {message}" for message in self.errors[:20])
+        return "\n".join(lines)
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open after a command.
+
+    dbt-duckdb holds its database in a class attribute until the process exits: a subprocess
+    let go of the file when it ended, this process would keep it (locked against other
+    processes, its memory held, and stale if the file were replaced). Closed after each command.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # only the PostgreSQL adapter is installed
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if environment is not None:
+            environment.close()
+
+
+class InProcessDbtResource(DbtCliResource):
+    """dagster-dbt's resource, running dbt with `dbtRunner` in this process (module docstring).
+
+    Selection is dagster-dbt's own: a run of a few assets chosen in the UI selects the same dbt
+    nodes as with the CLI. Its `dbt --version` subprocess is skipped too: the dbt that runs is
+    this process's, whose version the installed dbt-core gives.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(dbt_core_version)
+
+    def cli(self, args: Sequence[str], *, raise_on_error: bool = True,
+            manifest: Mapping[str, Any] | None = None,
+            dagster_dbt_translator: DagsterDbtTranslator | None = None,
+            context: AssetExecutionContext | None = None,
+            target_path: Path | None = None) -> InProcessDbtInvocation:  # type: ignore[override]
+        cleaned, selects, excludes = extract_runtime_selection_from_args(args)
+        params = get_updated_cli_invocation_params_for_context(
+            context=context, manifest=manifest or {},
+            dagster_dbt_translator=dagster_dbt_translator or DagsterDbtTranslator(),
+            runtime_selects=selects, runtime_excludes=excludes)
+        project_dir = Path(params.dbt_project.project_dir if params.dbt_project
+                           else self.project_dir)
+        target_path = target_path or self._run_folder(context)
+        if not target_path.is_absolute():
+            target_path = project_dir / target_path
+        self._seed_partial_parse(project_dir, target_path)
+        full_args = [
+            *cleaned, *params.selection_args,
+            "--project-dir", str(project_dir), "--target-path", str(target_path),
+            "--log-path", str(target_path), "--no-send-anonymous-usage-stats",
+        ]
+        if self.profiles_dir:
+            full_args += ["--profiles-dir", str(self.profiles_dir)]
+        if self.profile:
+            full_args += ["--profile", self.profile]
+        if self.target:
+            full_args += ["--target", self.target]
+        # dagster-dbt passes the test selection of an asset-check run through the environment.
+        indirect = params.indirect_selection or os.environ.get(DBT_INDIRECT_SELECTION_ENV)
+        if indirect:
+            full_args += ["--indirect-selection", indirect]
+        return InProcessDbtInvocation(
+            args=full_args, manifest=params.manifest, translator=params.dagster_dbt_translator,
+            context=context, target_path=target_path, project=params.dbt_project,
+            raise_on_error=raise_on_error)
+
+    @staticmethod
+    def _seed_partial_parse(project_dir: Path, target_path: Path) -> None:
+        """Start the run folder from the kept parse state, so dbt parses only what changed."""
+        kept = project_dir / "target" / PARTIAL_PARSE
+        seeded = target_path / PARTIAL_PARSE
+        if kept.exists() and not seeded.exists():
+            target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kept, seeded)
+
+    def _run_folder(self, context: AssetExecutionContext | None) -> Path:
+        """A folder of its own for each run's artifacts, named as dagster-dbt names them."""
+        suffix = str(uuid.uuid4())[:7]
+        name = (f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{suffix}"
+                if context else suffix)
+        return Path(self.project_dir) / "target" / name
+
+
+def in_process_dbt(project: DbtProject) -> InProcessDbtResource:
+    # dagster-dbt checks that its `dbt` executable exists; here dbt runs in this interpreter.
+    return InProcessDbtResource(project_dir=project, dbt_executable=sys.executable)
