@@ -352,7 +352,7 @@ def dbt_marts_seconds(settings: Settings, target_path: Path) -> float:
     of their times is the work itself, comparable with the floor query's.
     """
     _run_dbt(settings, target_path, [
-        "run", "--threads", "1", "--full-refresh", "--select", *marts_models(target_path)])
+        "run", "--threads", "1", "--full-refresh", "--select", " ".join(marts_models(target_path))])
     results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
     return sum(r["execution_time"] for r in results["results"])
 

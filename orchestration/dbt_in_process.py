@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
@@ -37,11 +37,13 @@ from dagster_dbt.asset_utils import (
     get_updated_cli_invocation_params_for_context,
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
-from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt.version import __version__ as dbt_core_version
 from dbt_common.events.base_types import EventLevel, EventMsg
 from dbt_common.events.functions import msg_to_dict
 from packaging import version
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
 
 # The events dagster-dbt turns into Dagster events: one per seed, model, snapshot and test.
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult",
@@ -90,6 +92,9 @@ class InProcessDbtInvocation:
             # Called by dbt for every log event, from its threads: keep it cheap.
             if msg.info.name in RESULT_EVENTS or msg.info.level == EventLevel.ERROR:
                 events.put(msg_to_dict(msg))
+
+        # Imported here: loading the code location (the UI, every run) does not need dbt's CLI.
+        from dbt.cli.main import dbtRunner, dbtRunnerResult
 
         def invoke() -> None:
             try:

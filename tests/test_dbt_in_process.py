@@ -65,3 +65,27 @@ def test_a_failing_model_is_named_and_nothing_is_left_open(dbt_env: Path,
     quiet = _resource().cli(["build", "--select", "stg_crm__employers", "--quiet"],
                             target_path=tmp_path / "again", raise_on_error=False).wait()
     assert not quiet.is_successful() and "stg_crm__employers" in quiet.failure_message()
+
+
+def test_a_run_of_a_few_assets_builds_only_those(tmp_path: Path) -> None:
+    """What a data lead's run of chosen assets in the UI does: dagster-dbt's selection reaches
+    the in-process dbt, only the chosen models are built, and their tests are asset checks."""
+    from dagster import AssetKey, materialize
+
+    from orchestration.assets.dbt_models import build_dbt_assets, dbt_resource
+
+    settings = make_settings(tmp_path)
+    chosen = [AssetKey(["reference", "age_bands"]), AssetKey(["reference", "level_bands"])]
+    result = materialize([build_dbt_assets(settings)], selection=chosen,
+                         resources={"dbt": dbt_resource(settings)})
+    assert result.success
+    built = {m.asset_key for m in result.get_asset_materialization_events()}
+    assert built == set(chosen)
+    checks = [e.asset_check_evaluation_data
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert checks and {c.asset_key for c in checks} <= set(chosen)
+    assert all(c.passed for c in checks)
+    with duckdb.connect(settings.warehouse, read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables").fetchall()}
+    assert {"age_bands", "level_bands"} <= tables and "code_lists" not in tables

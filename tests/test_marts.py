@@ -26,6 +26,8 @@ from connectors.crm.raw_tables import ensure_raw_crm_tables, resource_columns
 from connectors.pseudonyms import pseudonym, rebuild_pseudonyms
 from connectors.sheets.schema import ensure_tables, tables
 from connectors.warehouse import Warehouse, connect
+from orchestration.benchmark import dbt_marts_seconds, run_floor
+from tests.conftest import make_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt_project"
@@ -816,6 +818,14 @@ def test_independent_reimplementation_agrees(tmp_path: Path) -> None:
     differences = [(k, expected[k], actual[k]) for k in expected
                    if not all(_same(x, y) for x, y in zip(expected[k], actual[k], strict=True))]
     assert not differences, differences[:5]
+
+    # The benchmark's floor query (orchestration/bench_floor.sql), a third implementation of the
+    # quarter totals, agrees with the mart on the same data; and the benchmark's timing of the
+    # models behind indicator_values runs them.
+    settings = make_settings(tmp_path, warehouse=str(path), as_of=REFERENCE_AS_OF.isoformat())
+    _, floor_rows, mismatches = run_floor(settings)
+    assert floor_rows > 0 and mismatches == 0
+    assert dbt_marts_seconds(settings, tmp_path / "target") > 0
 
 
 def test_required_columns_test_names_the_empty_columns(duckdb_path: Path, tmp_path: Path):

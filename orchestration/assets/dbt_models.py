@@ -1,7 +1,8 @@
 """Raw → staging → intermediate → marts: the dbt project as Dagster assets.
 
-One `dbt build` per run (each dbt start costs seconds); tests of the models run inside it and
-appear as asset checks. Asset keys are `<schema>/<model>` so the UI reads like the warehouse.
+One `dbt build` per run (each costs a start-up), inside the run's own process
+(orchestration/dbt_in_process.py); the models' tests run inside it and appear as asset checks.
+Asset keys are `<schema>/<model>` so the UI reads like the warehouse.
 """
 
 
