@@ -27,6 +27,8 @@ from connectors.pseudonyms import pseudonym, rebuild_pseudonyms
 from connectors.sheets.schema import ensure_tables, tables
 from connectors.warehouse import Warehouse, connect
 from orchestration.benchmark import dbt_marts_seconds, run_floor
+from orchestration.dbt_in_process import in_process_dbt
+from orchestration.dbt_project import sea_dbt_project
 from tests.conftest import make_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -207,13 +209,17 @@ def write_raw(wh: Warehouse) -> None:
 
 
 def run_dbt(env_extra: dict[str, str], work: Path) -> None:
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
-           "SEA_AS_OF": AS_OF, **env_extra}
-    cmd = [str(DBT), "build", "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR),
-           "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-           "--no-partial-parse", "--indirect-selection", "cautious", "--select", *SELECTION]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    """`dbt build` of the marts and what they need, in this process as the pipeline runs it."""
+    env = {"SEA_AS_OF": AS_OF, **env_extra}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        dbt = in_process_dbt(sea_dbt_project(env.get("SEA_DBT_TARGET", "duckdb")))
+        invocation = dbt.cli(
+            ["build", "--quiet", "--no-partial-parse", "--indirect-selection", "cautious",
+             "--select", " ".join(SELECTION)],
+            target_path=work / "target", raise_on_error=False).wait()
+    assert invocation.is_successful(), invocation.failure_message()
 
 
 # --------------------------------------------------------------------------------------- fixtures
