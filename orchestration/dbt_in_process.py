@@ -22,10 +22,8 @@ import queue
 import shutil
 import sys
 import threading
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +35,8 @@ from dagster_dbt.asset_utils import (
     get_updated_cli_invocation_params_for_context,
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
-from dbt.version import __version__ as dbt_core_version
 from dbt_common.events.base_types import EventLevel, EventMsg
 from dbt_common.events.functions import msg_to_dict
-from packaging import version
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -148,14 +144,10 @@ def release_duckdb() -> None:
 class InProcessDbtResource(DbtCliResource):
     """dagster-dbt's resource, running dbt with `dbtRunner` in this process (module docstring).
 
-    Selection is dagster-dbt's own: a run of a few assets chosen in the UI selects the same dbt
-    nodes as with the CLI. Its `dbt --version` subprocess is skipped too: the dbt that runs is
-    this process's, whose version the installed dbt-core gives.
+    Selection and run folders are dagster-dbt's own: a run of a few assets chosen in the UI
+    selects the same dbt nodes as with the CLI. Its `dbt --version` subprocess, run by the
+    parent's `cli`, is not needed: the dbt that runs is this process's.
     """
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(dbt_core_version)
 
     def cli(self, args: Sequence[str], *, raise_on_error: bool = True,
             manifest: Mapping[str, Any] | None = None,
@@ -169,7 +161,7 @@ class InProcessDbtResource(DbtCliResource):
             runtime_selects=selects, runtime_excludes=excludes)
         project_dir = Path(params.dbt_project.project_dir if params.dbt_project
                            else self.project_dir)
-        target_path = target_path or self._run_folder(context)
+        target_path = target_path or self._get_unique_target_path(context=context)
         if not target_path.is_absolute():
             target_path = project_dir / target_path
         self._seed_partial_parse(project_dir, target_path)
@@ -201,13 +193,6 @@ class InProcessDbtResource(DbtCliResource):
         if kept.exists() and not seeded.exists():
             target_path.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kept, seeded)
-
-    def _run_folder(self, context: AssetExecutionContext | None) -> Path:
-        """A folder of its own for each run's artifacts, named as dagster-dbt names them."""
-        suffix = str(uuid.uuid4())[:7]
-        name = (f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{suffix}"
-                if context else suffix)
-        return Path(self.project_dir) / "target" / name
 
 
 def in_process_dbt(project: DbtProject) -> InProcessDbtResource:
