@@ -37,6 +37,7 @@ from dagster_dbt.asset_utils import (
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dbt_common.events.base_types import EventLevel, EventMsg
 from dbt_common.events.functions import msg_to_dict
+from dbt_common.exceptions import env_secrets, scrub_secrets
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -84,10 +85,12 @@ class InProcessDbtInvocation:
         """Run dbt in a worker thread; yield each node's result event (a JSON log line's dict)."""
         events: queue.SimpleQueue = queue.SimpleQueue()
 
+        secrets = env_secrets()  # dbt hands callbacks its events unscrubbed
+
         def on_event(msg: EventMsg) -> None:
             # Called by dbt for every log event, from its threads: keep it cheap.
             if msg.info.name in RESULT_EVENTS or msg.info.level == EventLevel.ERROR:
-                events.put(msg_to_dict(msg))
+                events.put(_scrubbed(msg_to_dict(msg), secrets))
 
         # Imported here: loading the code location (the UI, every run) does not need dbt's CLI.
         from dbt.cli.main import dbtRunner, dbtRunnerResult
@@ -118,9 +121,23 @@ class InProcessDbtInvocation:
     def failure_message(self) -> str:
         lines = [f"dbt {self.args[0]} a échoué (dossier d'exécution : {self.target_path})."]
         if self.result is not None and self.result.exception is not None:
-            lines.append(f"- {type(self.result.exception).__name__}: {self.result.exception}")
+            text = scrub_secrets(str(self.result.exception), env_secrets())
+            lines.append(f"- {type(self.result.exception).__name__}: {text}")
         lines.extend(f"- {message}" for message in self.errors[:20])
         return "\n".join(lines)
+
+
+def _scrubbed(value: Any, secrets: list[str]) -> Any:
+    """`value` with every `DBT_ENV_SECRET_*` value masked in its strings, as dbt's own logs do."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return scrub_secrets(value, secrets)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, secrets) for v in value]
+    return value
 
 
 def release_duckdb() -> None:
@@ -169,6 +186,7 @@ class InProcessDbtResource(DbtCliResource):
             *cleaned, *params.selection_args,
             "--project-dir", str(project_dir), "--target-path", str(target_path),
             "--log-path", str(target_path), "--no-send-anonymous-usage-stats",
+            "--no-use-colors",  # messages kept for the UI without terminal colour codes
         ]
         if self.profiles_dir:
             full_args += ["--profiles-dir", str(self.profiles_dir)]

@@ -67,6 +67,21 @@ def test_a_failing_model_is_named_and_nothing_is_left_open(dbt_env: Path,
     assert not quiet.is_successful() and "stg_crm__employers" in quiet.failure_message()
 
 
+def test_secrets_are_masked_in_what_dbt_reports(dbt_env: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt hands its events to the callback unmasked: the errors kept for the UI and the logs
+    must mask every DBT_ENV_SECRET_ value, as dbt's own log lines do."""
+    duckdb.connect(str(dbt_env)).close()
+    # A "secret" the failure's lines are sure to contain: the failing model's name, which dbt
+    # itself masks in its exceptions but not in the event naming the node.
+    monkeypatch.setenv("DBT_ENV_SECRET_SEA_TEST", "stg_crm__employers")
+    invocation = _resource().cli(["build", "--select", "stg_crm__employers", "--quiet"],
+                                 target_path=tmp_path / "run", raise_on_error=False).wait()
+    message = invocation.failure_message()
+    assert "ERROR" in message and "*****" in message
+    assert "stg_crm__employers" not in message
+
+
 def test_a_run_of_a_few_assets_builds_only_those(tmp_path: Path) -> None:
     """What a data lead's run of chosen assets in the UI does: dagster-dbt's selection reaches
     the in-process dbt, only the chosen models are built, and their tests are asset checks."""
