@@ -56,45 +56,60 @@ eligible as (
         on p.participant_key = a.participant_key
 ),
 
+-- the enrolment named on the activity, when it counts and is the participant's (enrolment ids
+-- are unique, so this join keeps one row per activity)
 declared as (
-    select a.activity_id, a.source, e.enrolment_id
+    select
+        a.*,
+        case when a.ineligible_reason is null then e.enrolment_id end as declared_fit_id,
+        case when a.ineligible_reason is null then e.programme end as declared_programme,
+        case when a.ineligible_reason is null then e.antenna end as declared_antenna
     from eligible as a
-    inner join enrolments as e
+    left join enrolments as e
         on e.enrolment_id = a.enrolment_id
        and e.participant_key = a.participant_key
-    where a.ineligible_reason is null
 ),
 
+-- otherwise the participant's enrolment running on that date: earliest start, then id as text
 by_dates as (
-    select activity_id, source, enrolment_id
+    select activity_id, source, enrolment_id, programme, antenna
     from (
         select
             a.activity_id,
             a.source,
             e.enrolment_id,
+            e.programme,
+            e.antenna,
             row_number() over (
                 partition by a.activity_id, a.source
                 order by e.start_date, {{ text_sort_key('e.enrolment_id') }}
             ) as candidate_rank
-        from eligible as a
+        from declared as a
         cross join params as pr
         inner join enrolments as e
             on e.participant_key = a.participant_key
            and e.start_date <= a.activity_date
            and a.activity_date <= coalesce(e.end_date, pr.as_of)
         where a.ineligible_reason is null
-          and not exists (
-              select 1 from declared as d
-              where d.activity_id = a.activity_id and d.source = a.source
-          )
+          and a.declared_fit_id is null
     ) as ranked
     where candidate_rank = 1
 ),
 
 attributed as (
-    select activity_id, source, enrolment_id, 'declared_enrolment' as attribution from declared
-    union all
-    select activity_id, source, enrolment_id, 'dates' as attribution from by_dates
+    select
+        a.*,
+        coalesce(a.declared_fit_id, b.enrolment_id) as attributed_enrolment_id,
+        case
+            when a.declared_fit_id is not null then 'declared_enrolment'
+            when b.enrolment_id is not null then 'dates'
+        end as attribution,
+        coalesce(a.declared_programme, b.programme) as attributed_programme,
+        coalesce(a.declared_antenna, b.antenna) as attributed_antenna
+    from declared as a
+    left join by_dates as b
+        on b.activity_id = a.activity_id
+       and b.source = a.source
 )
 
 select
@@ -107,24 +122,19 @@ select
     a.duration_minutes,
     a.attended,
     a.antenna_declared,
-    t.enrolment_id,
-    t.attribution,
-    e.programme,
-    e.antenna,
+    a.attributed_enrolment_id as enrolment_id,
+    a.attribution,
+    a.attributed_programme as programme,
+    a.attributed_antenna as antenna,
     coalesce(
         a.ineligible_reason,
-        case when t.enrolment_id is null then 'not_attributable' end
+        case when a.attributed_enrolment_id is null then 'not_attributable' end
     ) as exclusion_reason,
     case
-        when a.ineligible_reason is null and t.enrolment_id is not null
+        when a.ineligible_reason is null and a.attributed_enrolment_id is not null
             then coalesce(a.duration_minutes, 0)
     end as counted_minutes,
-    a.enrolment_id is not null and coalesce(t.attribution, '') <> 'declared_enrolment'
+    a.enrolment_id is not null and coalesce(a.attribution, '') <> 'declared_enrolment'
         as is_declared_enrolment_unused,
     a.input_signature as _input_signature
-from eligible as a
-left join attributed as t
-    on t.activity_id = a.activity_id
-   and t.source = a.source
-left join enrolments as e
-    on e.enrolment_id = t.enrolment_id
+from attributed as a

@@ -58,7 +58,9 @@ person_groups as (
 
 select
     g.participant_group,
-    g.signature || '/' || coalesce(p.signature, '-') as input_signature
+    -- one 64-bit hash: the per-activity models keep it on each of their millions of rows, where a
+    -- text signature cost a second of writing per full build
+    {{ row_hash(["g.signature || '/' || coalesce(p.signature, '-')"]) }} as input_signature
 from activity_groups as g
 left join person_groups as p
     on p.participant_group = g.participant_group

@@ -31,10 +31,10 @@ counted as (   -- enrolments that count (indicators.md § which records count)
     where e.start_date <= {{ as_of }} and (e.end_date is null or e.end_date >= e.start_date)
 ),
 
-named as (     -- the enrolment named on the event, when it fits
-    select a.activity_id, c.enrolment_id, c.antenna
+named as (     -- the enrolment named on the event, when it fits (ids are unique: one row each)
+    select a.*, c.enrolment_id as named_enrolment_id, c.antenna as named_antenna
     from activities as a
-    join counted as c
+    left join counted as c
       on c.enrolment_id = a.enrolment_id and c.participant_key = a.participant_key
 ),
 
@@ -44,10 +44,11 @@ dated as (     -- else the participant's enrolment running that day: earliest st
         select a.activity_id, c.enrolment_id, c.antenna,
                row_number() over (partition by a.activity_id
                                   order by c.start_date, c.enrolment_id) as attribution_rank
-        from activities as a
+        from named as a
         join counted as c
           on c.participant_key = a.participant_key
          and c.start_date <= a.activity_date and a.activity_date <= c.until
+        where a.named_enrolment_id is null
     ) as candidates
     where attribution_rank = 1
 ),
@@ -60,8 +61,8 @@ select
     a.activity_id as record_id,
     a.source,
     a.participant_key,
-    coalesce(n.enrolment_id, d.enrolment_id, a.enrolment_id) as related_enrolment_id,
-    coalesce(n.antenna, d.antenna, p.antenna, m.antenna, upper(trim(a.antenna_declared)),
+    coalesce(a.named_enrolment_id, d.enrolment_id, a.enrolment_id) as related_enrolment_id,
+    coalesce(a.named_antenna, d.antenna, p.antenna, m.antenna, upper(trim(a.antenna_declared)),
              'SANS_ANTENNE') as antenna,
     cast(date_trunc('month', a.activity_date) as date) as month_start,
     a.activity_date as event_date,
@@ -83,13 +84,13 @@ select
     coalesce(a.has_participant, false) and p.participant_key is null
         as participant_exists_failed,
     a.enrolment_id is not null as enrolment_id_fits_applies,
-    a.enrolment_id is not null and n.activity_id is null as enrolment_id_fits_failed,
+    a.enrolment_id is not null and a.named_enrolment_id is null as enrolment_id_fits_failed,
     coalesce(p.participant_key is not null and a.attended
              and a.activity_type <> 'followup_contact' and a.activity_date <= {{ as_of }}, false)
         as attributable_to_enrolment_applies,
     coalesce(p.participant_key is not null and a.attended
              and a.activity_type <> 'followup_contact' and a.activity_date <= {{ as_of }}, false)
-        and n.activity_id is null and d.activity_id is null
+        and a.named_enrolment_id is null and d.activity_id is null
         as attributable_to_enrolment_failed,
     -- timeliness
     a.first_updated_at is not null and a.activity_date <= {{ as_of }}
@@ -98,8 +99,7 @@ select
              and cast(a.first_updated_at as date) - a.activity_date > {{ timely_days }}, false)
         as recorded_in_time_failed,
     a.input_signature as _input_signature
-from activities as a
+from named as a
 left join participants as p on p.participant_key = a.participant_key
-left join named as n on n.activity_id = a.activity_id
 left join dated as d on d.activity_id = a.activity_id
 left join employers as m on m.employer_id = a.employer_id
