@@ -104,3 +104,37 @@ def test_a_run_of_a_few_assets_builds_only_those(tmp_path: Path) -> None:
         tables = {r[0] for r in con.execute(
             "select table_name from information_schema.tables").fetchall()}
     assert {"age_bands", "level_bands"} <= tables and "code_lists" not in tables
+
+
+def test_a_table_model_is_replaced_in_one_statement_and_kept_when_its_rebuild_fails(
+        dbt_env: Path, tmp_path: Path) -> None:
+    """The project's DuckDB table materialization (macros/materializations/duckdb_table.sql):
+    a rebuild replaces the table, a view of the same name gives way to the table, and a
+    failing rebuild leaves the previous table as it was."""
+    build = _resource().cli(["build", "--select", "sea_parameters int_periods", "--quiet"],
+                            target_path=tmp_path / "first").wait()
+    assert build.is_successful()
+    with duckdb.connect(str(dbt_env)) as con:
+        periods = con.execute("select count(*) from intermediate.int_periods").fetchone()[0]
+        assert periods > 0
+        con.execute("drop table intermediate.int_periods")
+        con.execute("create view intermediate.int_periods as select 1 as leftover")
+    again = _resource().cli(["run", "--select", "int_periods", "--quiet"],
+                            target_path=tmp_path / "again").wait()
+    assert again.is_successful()
+    with duckdb.connect(str(dbt_env)) as con:
+        kind = con.execute("select table_type from information_schema.tables "
+                           "where table_schema = 'intermediate' "
+                           "and table_name = 'int_periods'").fetchone()[0]
+        assert kind == "BASE TABLE"
+        assert con.execute("select count(*) from intermediate.int_periods").fetchone()[0] \
+            == periods
+        con.execute("alter table reference.sea_parameters rename to sea_parameters_away")
+    failing = _resource().cli(["run", "--select", "int_periods", "--quiet"],
+                              target_path=tmp_path / "failing", raise_on_error=False).wait()
+    assert not failing.is_successful() and "int_periods" in failing.failure_message()
+    with duckdb.connect(str(dbt_env)) as con:
+        assert con.execute("select count(*) from intermediate.int_periods").fetchone()[0] \
+            == periods
+    log = (tmp_path / "again" / "dbt.log").read_text(encoding="utf-8")
+    assert "create or replace table" in log and "__dbt_backup" not in log
