@@ -111,9 +111,10 @@ def test_a_table_model_is_replaced_in_one_statement_and_kept_when_its_rebuild_fa
     """The project's DuckDB table materialization (macros/materializations/duckdb_table.sql):
     a rebuild replaces the table, a view of the same name gives way to the table, and a
     failing rebuild leaves the previous table as it was."""
-    build = _resource().cli(["build", "--select", "sea_parameters int_periods", "--quiet"],
-                            target_path=tmp_path / "first").wait()
-    assert build.is_successful()
+    for command, node in (("seed", "sea_parameters"), ("run", "int_periods")):
+        first = _resource().cli([command, "--select", node, "--quiet"],
+                                target_path=tmp_path / command).wait()
+        assert first.is_successful()
     with duckdb.connect(str(dbt_env)) as con:
         periods = con.execute("select count(*) from intermediate.int_periods").fetchone()[0]
         assert periods > 0
