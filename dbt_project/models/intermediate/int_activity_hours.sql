@@ -56,18 +56,19 @@ eligible as (
         on p.participant_key = a.participant_key
 ),
 
--- the enrolment named on the activity, when it counts and is the participant's (enrolment ids
--- are unique, so this join keeps one row per activity)
+-- the enrolment named on an eligible activity, when it counts and is the participant's
+-- (enrolment ids are unique, so this join keeps one row per activity)
 declared as (
     select
         a.*,
-        case when a.ineligible_reason is null then e.enrolment_id end as declared_fit_id,
-        case when a.ineligible_reason is null then e.programme end as declared_programme,
-        case when a.ineligible_reason is null then e.antenna end as declared_antenna
+        e.enrolment_id as declared_fit_id,
+        e.programme as declared_programme,
+        e.antenna as declared_antenna
     from eligible as a
     left join enrolments as e
         on e.enrolment_id = a.enrolment_id
        and e.participant_key = a.participant_key
+       and a.ineligible_reason is null
 ),
 
 -- otherwise the participant's enrolment running on that date: earliest start, then id as text
