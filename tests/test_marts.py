@@ -834,32 +834,33 @@ def test_independent_reimplementation_agrees(tmp_path: Path) -> None:
     assert dbt_marts_seconds(settings, tmp_path / "target") > 0
 
 
-def test_required_columns_test_names_the_empty_columns(duckdb_path: Path, tmp_path: Path):
-    """`not_null_columns` (one test for all of a model's required columns) fails on a null and
-    says which column is empty; it passes on the built marts."""
+def test_model_rules_test_names_each_failing_rule(duckdb_path: Path, tmp_path: Path):
+    """`model_rules` (all of a model's structural rules in one dbt test) fails on an empty
+    required column and on a refused value, naming the rule and what fails; it passes on the
+    built marts."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(duckdb_path, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("update intermediate.int_periods set period_end = null "
                     "where period_type = 'year' and period_start = date '2020-01-01'")
+        con.execute("update intermediate.int_periods set period_type = 'semaine' "
+                    "where period_type = 'month' and period_start = date '2020-03-01'")
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "SEA_AS_OF": AS_OF,
            "SEA_DBT_TARGET": "duckdb", "SEA_DUCKDB_PATH": str(copy)}
     done = subprocess.run(
         [str(DBT), "--no-use-colors", "test", "--profiles-dir", str(DBT_DIR),
          "--project-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target"),
          "--log-path", str(tmp_path / "logs"),
-         "--select", "test_name:not_null_columns,int_periods",
-         "test_name:not_null_columns,int_enrolments_counted",
-         "--store-failures"],
+         "--select", "rules_int_periods", "rules_int_enrolments_counted", "--store-failures"],
         env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout[-3000:]
-    assert "FAIL 1 not_null_columns_int_periods_" in done.stdout, done.stdout[-3000:]
-    assert "PASS not_null_columns_int_enrolments_counted_" in done.stdout, done.stdout[-3000:]
+    assert "FAIL 2 rules_int_periods" in done.stdout, done.stdout[-3000:]
+    assert "PASS rules_int_enrolments_counted" in done.stdout, done.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
         failures = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_name like 'not_null_columns_int_periods%'").fetchall()
+            "where table_name = 'rules_int_periods'").fetchall()
         assert len(failures) == 1
         schema, table = failures[0]
-        assert con.execute(f'select empty_columns from "{schema}"."{table}"').fetchall() == [
-            ("period_end",)]
+        assert sorted(con.execute(f'select rule, detail from "{schema}"."{table}"').fetchall()) == [
+            ("accepted_values(period_type)", "semaine"), ("not_null", "period_end")]
