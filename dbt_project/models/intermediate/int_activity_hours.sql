@@ -3,6 +3,7 @@
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ prune_stale_participants(ref('int_activity_input_signatures')) }}",
+    post_hook="{{ record_computed_signatures(ref('int_activity_input_signatures')) }}",
 ) }}
 -- Hours of accompaniment (indicators.md § hours), one row per activity (CRM and attendance
 -- sheets) with the enrolment it is attributed to and, when it does not count in HRS, why.

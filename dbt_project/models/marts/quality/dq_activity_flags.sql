@@ -4,6 +4,7 @@
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ prune_stale_participants(ref('int_activity_input_signatures')) }}",
+    post_hook="{{ record_computed_signatures(ref('int_activity_input_signatures')) }}",
 ) }}
 {%- set as_of = as_of_date() %}
 {%- set incremental = is_incremental() %}
