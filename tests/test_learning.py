@@ -26,6 +26,8 @@ from orchestration.demo import demo_participants
 from orchestration.runs import run_nightly
 from reports.evidence import EvaluationNotFound, build_evidence_pack, collect
 from reports.plan_sea import build_plan_sea
+from reports.plan_sea.build import shown_baselines
+from reports.plan_sea.data import read_inputs
 from tests.conftest import make_settings
 
 AS_OF = date(2026, 11, 20)
@@ -252,6 +254,35 @@ def test_plan_sea_is_generated_and_regenerated_only_when_the_plan_changes(wareho
     assert "<svg" in html  # the chronogramme
     assert not build_plan_sea(target, output_dir=out, k=K, pdf=False).changed
     assert build_plan_sea(target, output_dir=out, k=K + 1, pdf=False).changed
+
+
+def test_plan_sea_is_rewritten_when_a_printed_baseline_changes_not_its_decimals(
+        warehouse) -> None:
+    """The fingerprint hashes the baselines as printed: a night that corrects a few 2020
+    records moves a 2020 figure far below what the plan prints (not rewritten); a change a
+    reader would see rewrites it."""
+    target, tmp, _ = warehouse
+    out = tmp / "plan_baselines"
+    assert build_plan_sea(target, output_dir=out, k=K, pdf=False).changed
+    with connect(target, read_only=True) as wh:
+        shown = shown_baselines(read_inputs(wh), K)
+    code = next(c for c, text in sorted(shown.items()) if text.endswith("(2020)"))
+    where = ("indicator_code = ? and period_type = 'year' and period_start = date '2020-01-01' "
+             "and programme = 'ALL' and antenna = 'ALL' and dimension = 'total'")
+    with connect(target) as wh:
+        (original,) = wh.fetchall(f"select value from marts.indicator_values where {where}",
+                                  [code])[0]
+    try:
+        for value, rewritten in ((original + 1e-9, False), (original * 2 + 10, True)):
+            with connect(target) as wh:
+                wh.execute(f"update marts.indicator_values set value = ? where {where}",
+                           [value, code])
+            plan = build_plan_sea(target, output_dir=out, k=K, pdf=False)
+            assert plan.changed is rewritten, (code, value)
+    finally:
+        with connect(target) as wh:
+            wh.execute(f"update marts.indicator_values set value = ? where {where}",
+                       [original, code])
 
 
 def test_plan_sea_pdf_is_written_with_its_charts_and_archived(warehouse) -> None:

@@ -103,8 +103,15 @@ def _targets(row: dict, targets: pd.DataFrame, year: int) -> str:
     return " ; ".join(parts) or "—"
 
 
-def indicator_reference(inputs: PlanInputs, k: int) -> list[dict]:
+def shown_baselines(inputs: PlanInputs, k: int) -> dict[str, str]:
+    """Each indicator's baseline as the document prints it (what the fingerprint hashes)."""
     baselines = {r["indicator_code"]: r for r in inputs.baselines.to_dict("records")}
+    return {r["indicator_code"]: _baseline(r, baselines, k)
+            for r in inputs.catalogue.to_dict("records")}
+
+
+def indicator_reference(inputs: PlanInputs, k: int) -> list[dict]:
+    baselines = shown_baselines(inputs, k)
     rows = []
     for r in inputs.catalogue.to_dict("records"):
         rows.append({
@@ -114,7 +121,7 @@ def indicator_reference(inputs: PlanInputs, k: int) -> list[dict]:
             "definition": _text(r.get("description_fr")), "source": _text(r.get("source")),
             "frequency": _text(r.get("frequency")),
             "owner": role_fr(_text(r.get("owner")) or "charge_suivi_evaluation"),
-            "baseline": _baseline(r, baselines, k),
+            "baseline": baselines[r["indicator_code"]],
             "targets": _targets(r, inputs.targets, inputs.as_of.year),
             "direction": "plus bas = mieux" if r.get("direction") == "lower" else "",
         })
@@ -333,7 +340,8 @@ def build_plan_sea(warehouse_target: str, *, output_dir: Path | str, k: int = DE
     folder.mkdir(parents=True, exist_ok=True)
     with _open(str(warehouse_target)) as wh:
         inputs = read_inputs(wh)
-    fp = fingerprint(inputs, str(k), *_template_sources())
+    fp = fingerprint(inputs, str(k), *_template_sources(),
+                     shown={"baselines": shown_baselines(inputs, k)})
     html_path, pdf_path = folder / "plan_sea.html", folder / "plan_sea.pdf"
     state_path = folder / STATE_FILE
     if not force and state_path.is_file() and html_path.is_file() and (

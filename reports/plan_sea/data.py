@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -147,12 +148,20 @@ def _frame_rows(df: pd.DataFrame) -> list[list[object]]:
     return [cols, *sorted(rows, key=lambda r: json.dumps(r, default=str))]
 
 
-def fingerprint(inputs: PlanInputs, *extra: str) -> str:
+def fingerprint(inputs: PlanInputs, *extra: str,
+                shown: Mapping[str, object] | None = None) -> str:
     """SHA-256 of what the document shows (R-dependent counters left out) and of `extra`
-    (the templates), so an unchanged plan is not rewritten every night."""
-    payload = {name: _frame_rows(getattr(inputs, name)) for name in (
-        "logframe", "catalogue", "baselines", "targets", "evaluations", "criteria", "questions",
-        "evaluation_indicators", "actions", "lessons", "recommendations")}
+    (the templates), so an unchanged plan is not rewritten every night.
+
+    `shown` replaces a frame by what the document prints of it: the baselines are printed
+    rounded (a 2020 rate to 0.1 point), and a night that corrects a few 2020 records moves
+    the rate in its third decimal without changing a word of the plan.
+    """
+    shown = shown or {}
+    payload = {name: shown[name] if name in shown else _frame_rows(getattr(inputs, name))
+               for name in ("logframe", "catalogue", "baselines", "targets", "evaluations",
+                            "criteria", "questions", "evaluation_indicators", "actions",
+                            "lessons", "recommendations")}
     payload["tools"] = inputs.tools
     payload["programmes"] = inputs.programmes
     payload["extra"] = list(extra)
