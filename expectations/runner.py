@@ -21,6 +21,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -168,9 +169,15 @@ class SuiteRunner:
         return self.run_tables([table])
 
     def run_tables(self, tables: Sequence[TableSuite]) -> list[CheckOutcome]:
-        """Every check of the tables, in order; the offending-rows checks in one GE validation."""
+        """Every check of the tables, in order; the offending-rows checks in one GE validation.
+
+        The offending-rows queries run in a second thread on their own connection while this
+        one has Great Expectations validate the column frames: the database works while GE's
+        Python does (a gate's queries and its column validations take about as long each).
+        """
         outcomes: dict[tuple[int, str], CheckOutcome] = {}
-        fetched: list[tuple[tuple[int, str], _Fetched]] = []
+        queries: list[tuple[tuple[int, str], TableSuite, Check]] = []
+        columns: list[tuple[int, TableSuite, str | None, list[Check]]] = []
         for index, table in enumerate(tables):
             if not self.wh.table_exists(table.table):
                 for c in table.checks:
@@ -181,18 +188,30 @@ class SuiteRunner:
             for check in table.checks:
                 if check.offending is None:
                     groups.setdefault(check.where, []).append(check)
-                    continue
-                found = self._fetch_offending(table, check)
-                if isinstance(found, CheckOutcome):
-                    outcomes[index, check.name] = found
                 else:
-                    fetched.append(((index, check.name), found))
-            for where, checks in groups.items():
+                    queries.append(((index, check.name), table, check))
+            columns.extend((index, table, where, checks) for where, checks in groups.items())
+        fetched: list[tuple[tuple[int, str], _Fetched]] = []
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self._fetch_all_offending, queries) if queries else None
+            for index, table, where, checks in columns:
                 for outcome in self._run_columns(table, where, checks):
                     outcomes[index, outcome.check.name] = outcome
+            for place, found in pending.result() if pending else []:
+                if isinstance(found, CheckOutcome):
+                    outcomes[place] = found
+                else:
+                    fetched.append((place, found))
         judged = self._judge_offending([f for _, f in fetched])
         outcomes.update(zip([place for place, _ in fetched], judged, strict=True))
         return [outcomes[index, c.name] for index, t in enumerate(tables) for c in t.checks]
+
+    def _fetch_all_offending(self, queries: list[tuple[tuple[int, str], TableSuite, Check]],
+                             ) -> list[tuple[tuple[int, str], _Fetched | CheckOutcome]]:
+        """Every offending-rows query, in order, on a connection of this thread's own."""
+        with self.wh.reopen() as wh:
+            return [(place, self._fetch_offending(table, check, wh))
+                    for place, table, check in queries]
 
     # -- column expectations ----------------------------------------------------------------
     def _run_columns(self, table: TableSuite, where: str | None,
@@ -244,12 +263,13 @@ class SuiteRunner:
             seconds=seconds, observed=found.get("observed_value"))
 
     # -- offending-rows queries -------------------------------------------------------------
-    def _fetch_offending(self, table: TableSuite, check: Check) -> _Fetched | CheckOutcome:
+    def _fetch_offending(self, table: TableSuite, check: Check,
+                         wh: Warehouse) -> _Fetched | CheckOutcome:
         """Run one check's query; a query that fails is that check's failed outcome."""
         started = time.perf_counter()
         try:
             sql = render_sql(check.offending or "", self.as_of).strip().rstrip(";")
-            frame = self.wh.fetch_df(f"select * from ({sql}) offending order by 1")
+            frame = wh.fetch_df(f"select * from ({sql}) offending order by 1")
             if "record_id" not in frame.columns:
                 raise ValueError("la requête « offending » doit renvoyer une colonne record_id")
         except Exception as exc:  # noqa: BLE001 - reported as the check's outcome
