@@ -55,22 +55,18 @@
                                  identifier=rel.identifier)) }}
 {%- endmacro %}
 
-{#- The (participant_group, input_signature) pairs of `a` that `b` does not have. -#}
-{% macro signature_pairs_not_in(a, b) -%}
-    select participant_group, input_signature from {{ a }}
-    except
-    select participant_group, input_signature from {{ b }}
-{%- endmacro %}
-
 {#- Pre-hook: on an incremental run, drop the rows whose group's signature changed or is gone. -#}
 {% macro prune_stale_participants(signatures) %}
   {%- set computed = computed_signatures() if is_incremental() else none -%}
   {%- if computed is not none -%}
+    -- keep only the participants whose signature is the one their rows were computed from
     delete from {{ this }}
-    where {{ participant_group(this.identifier ~ '.participant_key') }} in (
-        select participant_group from ({{ signature_pairs_not_in(computed, signatures) }}) as gone
-        union
-        select participant_group from ({{ signature_pairs_not_in(signatures, computed) }}) as new
+    where {{ participant_group(this.identifier ~ '.participant_key') }} not in (
+        select participant_group from (
+            select participant_group, input_signature from {{ computed }}
+            intersect
+            select participant_group, input_signature from {{ signatures }}
+        ) as unchanged
     )
   {%- elif is_incremental() -%}
     delete from {{ this }}
@@ -99,7 +95,9 @@
 {% macro participants_to_compute(signatures, incremental) -%}
   {%- set computed = computed_signatures() if incremental else none -%}
   {%- if computed is not none %}
-    {{ signature_pairs_not_in(signatures, computed) }}
+    select participant_group, input_signature from {{ signatures }}
+    except
+    select participant_group, input_signature from {{ computed }}
   {%- else %}
     select s.participant_group, s.input_signature
     from {{ signatures }} as s
