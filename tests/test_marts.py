@@ -834,6 +834,18 @@ def test_independent_reimplementation_agrees(tmp_path: Path) -> None:
     assert dbt_marts_seconds(settings, tmp_path / "target") > 0
 
 
+def _dbt_test_with_failures(warehouse: Path, tmp_path: Path,
+                            *tests: str) -> subprocess.CompletedProcess:
+    """`dbt test --store-failures` of the named tests on a copy of the warehouse."""
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "SEA_AS_OF": AS_OF,
+           "SEA_DBT_TARGET": "duckdb", "SEA_DUCKDB_PATH": str(warehouse)}
+    return subprocess.run(
+        [str(DBT), "--no-use-colors", "test", "--profiles-dir", str(DBT_DIR),
+         "--project-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path / "logs"), "--select", *tests, "--store-failures"],
+        env=env, capture_output=True, text=True, timeout=600)
+
+
 def test_model_rules_test_names_each_failing_rule(duckdb_path: Path, tmp_path: Path):
     """`model_rules` (all of a model's structural rules in one dbt test) fails on an empty
     required column and on a refused value, naming the rule and what fails; it passes on the
@@ -845,14 +857,8 @@ def test_model_rules_test_names_each_failing_rule(duckdb_path: Path, tmp_path: P
                     "where period_type = 'year' and period_start = date '2020-01-01'")
         con.execute("update intermediate.int_periods set period_type = 'semaine' "
                     "where period_type = 'month' and period_start = date '2020-03-01'")
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "SEA_AS_OF": AS_OF,
-           "SEA_DBT_TARGET": "duckdb", "SEA_DUCKDB_PATH": str(copy)}
-    done = subprocess.run(
-        [str(DBT), "--no-use-colors", "test", "--profiles-dir", str(DBT_DIR),
-         "--project-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs"),
-         "--select", "rules_int_periods", "rules_int_enrolments_counted", "--store-failures"],
-        env=env, capture_output=True, text=True, timeout=600)
+    done = _dbt_test_with_failures(copy, tmp_path, "rules_int_periods",
+                                   "rules_int_enrolments_counted")
     assert done.returncode == 1, done.stdout[-3000:]
     assert "FAIL 2 rules_int_periods" in done.stdout, done.stdout[-3000:]
     assert "PASS rules_int_enrolments_counted" in done.stdout, done.stdout[-3000:]
@@ -864,3 +870,38 @@ def test_model_rules_test_names_each_failing_rule(duckdb_path: Path, tmp_path: P
         schema, table = failures[0]
         assert sorted(con.execute(f'select rule, detail from "{schema}"."{table}"').fetchall()) == [
             ("accepted_values(period_type)", "semaine"), ("not_null", "period_end")]
+
+
+def test_rules_of_the_views_fail_on_the_tables_that_carry_them(duckdb_path: Path,
+                                                               tmp_path: Path):
+    """The views `int_activities_unioned` and `int_indicator_period_values` have no dbt test of
+    their own (testing a view computes it again): their rules are on the tables every row of
+    theirs reaches. An attendance row sharing a CRM activity's id fails `rules_int_activity_hours`
+    (the id alone is unique, whatever the source), a rate above 1 fails `rules_indicator_values`."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(duckdb_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        crm_id = con.execute("select min(activity_id) from intermediate.int_activity_hours "
+                             "where source = 'crm'").fetchone()[0]
+        sheet_id = con.execute("select min(activity_id) from intermediate.int_activity_hours "
+                               "where source = 'emargement'").fetchone()[0]
+        assert crm_id and sheet_id
+        con.execute("update intermediate.int_activity_hours set activity_id = ? "
+                    "where activity_id = ? and source = 'emargement'", [crm_id, sheet_id])
+        con.execute("update marts.indicator_values set value = 1.5, numerator = 3, denominator = 2 "
+                    "where indicator_code = 'ENT_F' and period_type = 'cumulative' "
+                    "and programme = 'ALL' and antenna = 'ALL' and dimension = 'total'")
+    done = _dbt_test_with_failures(copy, tmp_path, "rules_int_activity_hours",
+                                   "rules_indicator_values")
+    assert done.returncode == 1, done.stdout[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        found = {}
+        for name in ("rules_int_activity_hours", "rules_indicator_values"):
+            schema = con.execute("select table_schema from information_schema.tables "
+                                 "where table_name = ?", [name]).fetchone()[0]
+            found[name] = sorted(con.execute(f'select rule, detail from "{schema}"."{name}"')
+                                 .fetchall())
+    assert found["rules_int_activity_hours"] == [("unique(activity_id)", crm_id)]
+    assert [rule for rule, _ in found["rules_indicator_values"]] == [
+        "expression(indicator_type <> 'rate' or value is null or value between 0 and 1)",
+        "not_greater_than(numerator, denominator)"]
