@@ -96,6 +96,16 @@ class Warehouse:
         )
         return [r[0] for r in rows]
 
+    def column_types(self, qualified: str) -> dict[str, str]:
+        """Each column's type as the database names it (`VARCHAR`, `text`, `DATE`…)."""
+        schema, table = _check_identifier(qualified).split(".")
+        rows = self.fetchall(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        )
+        return {r[0]: str(r[1]) for r in rows}
+
     def insert_new_rows(self, table: str, df: pd.DataFrame, key: Sequence[str]) -> int:
         """Append the rows of `df` whose `key` is not in `table` yet: idempotent appends.
 

@@ -3,9 +3,11 @@
 GE's SQL data sources do not work on DuckDB, so every check is a query into a pandas DataFrame
 that GE then validates (pandas data source, one ephemeral context per runner). To stay fast on a
 large warehouse, SQL narrows what reaches pandas: a column expectation fetches only the record id
-and the columns it judges (one query per table and `where`), an offending-rows check fetches only
-the offending rows. Sample ids are sorted, so two runs on the same data show the same sample;
-CRM participant ids are replaced by their pseudonym before they leave this module.
+and the columns it judges (one query per table and `where`) and, where the warehouse can tell
+which rows it could refuse (`expectations/narrowing.py`), only those rows; an offending-rows
+check fetches only the offending rows. Sample ids are sorted, so two runs on the same data show
+the same sample; CRM participant ids are replaced by their pseudonym before they leave this
+module.
 
 Each offending-rows query runs on its own (a query that fails is that check's outcome and no
 other's), but GE judges them all in one validation: one frame holds a row per offending row,
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -33,6 +36,7 @@ import pandas as pd
 from connectors.crm.schema import code_lists
 from connectors.pseudonyms import pseudonym
 from connectors.warehouse import Warehouse
+from expectations.narrowing import candidate_condition, candidates_where
 from expectations.outcomes import EMPTY_ID, CheckOutcome
 from expectations.suites import Check, Suite, TableSuite
 
@@ -155,10 +159,11 @@ class SuiteRunner:
     """Runs table suites on one warehouse connection for one as-of date."""
 
     def __init__(self, wh: Warehouse, *, as_of: date, pseudonym_key: str,
-                 sample_size: int = DEFAULT_SAMPLE_SIZE) -> None:
+                 sample_size: int = DEFAULT_SAMPLE_SIZE, narrow: bool = True) -> None:
         self.wh, self.as_of, self.sample_size = wh, as_of, sample_size
         self._key = pseudonym_key
         self._ge = _shared_ge()
+        self._narrow = narrow  # False: GE receives every row (tests compare both)
 
     # -- public ------------------------------------------------------------------------------
     def run(self, suites: Iterable[Suite]) -> list[CheckOutcome]:
@@ -172,11 +177,12 @@ class SuiteRunner:
         """Every check of the tables, in order; the offending-rows checks in one GE validation.
 
         The offending-rows queries run in a second thread on their own connection while this
-        one has Great Expectations validate the column frames: the database works while GE's
-        Python does (a gate's queries and its column validations take about as long each).
+        one has Great Expectations validate the column frames, then this thread takes its share
+        of the queries still waiting: the database works while GE's Python does, and neither
+        core waits for the other's work.
         """
         outcomes: dict[tuple[int, str], CheckOutcome] = {}
-        queries: list[tuple[tuple[int, str], TableSuite, Check]] = []
+        queries: queue.SimpleQueue = queue.SimpleQueue()
         columns: list[tuple[int, TableSuite, str | None, list[Check]]] = []
         for index, table in enumerate(tables):
             if not self.wh.table_exists(table.table):
@@ -189,33 +195,76 @@ class SuiteRunner:
                 if check.offending is None:
                     groups.setdefault(check.where, []).append(check)
                 else:
-                    queries.append(((index, check.name), table, check))
+                    queries.put(((index, check.name), table, check))
             columns.extend((index, table, where, checks) for where, checks in groups.items())
-        fetched: list[tuple[tuple[int, str], _Fetched]] = []
+        found: dict[tuple[int, str], _Fetched | CheckOutcome] = {}
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(self._fetch_all_offending, queries) if queries else None
+            pending = pool.submit(self._fetch_offending_queued, queries, None)
             for index, table, where, checks in columns:
                 for outcome in self._run_columns(table, where, checks):
                     outcomes[index, outcome.check.name] = outcome
-            for place, found in pending.result() if pending else []:
-                if isinstance(found, CheckOutcome):
-                    outcomes[place] = found
-                else:
-                    fetched.append((place, found))
+            found.update(self._fetch_offending_queued(queries, self.wh))
+            found.update(pending.result())
+        fetched: list[tuple[tuple[int, str], _Fetched]] = []
+        for index, table in enumerate(tables):  # back in the suites' order
+            for check in table.checks:
+                item = found.get((index, check.name))
+                if isinstance(item, CheckOutcome):
+                    outcomes[index, check.name] = item
+                elif item is not None:
+                    fetched.append(((index, check.name), item))
         judged = self._judge_offending([f for _, f in fetched])
         outcomes.update(zip([place for place, _ in fetched], judged, strict=True))
         return [outcomes[index, c.name] for index, t in enumerate(tables) for c in t.checks]
 
-    def _fetch_all_offending(self, queries: list[tuple[tuple[int, str], TableSuite, Check]],
-                             ) -> list[tuple[tuple[int, str], _Fetched | CheckOutcome]]:
-        """Every offending-rows query, in order, on a connection of this thread's own."""
-        with self.wh.reopen() as wh:
-            return [(place, self._fetch_offending(table, check, wh))
-                    for place, table, check in queries]
+    def _fetch_offending_queued(self, queries: queue.SimpleQueue, wh: Warehouse | None,
+                                ) -> dict[tuple[int, str], _Fetched | CheckOutcome]:
+        """Offending-rows queries taken from `queries` until none is left, on `wh` or (None)
+        on a connection of this thread's own."""
+        done: dict[tuple[int, str], _Fetched | CheckOutcome] = {}
+        if queries.empty():
+            return done
+        own = self.wh.reopen() if wh is None else None
+        try:
+            while True:
+                try:
+                    place, table, check = queries.get_nowait()
+                except queue.Empty:
+                    return done
+                done[place] = self._fetch_offending(table, check, own or wh)
+        finally:
+            if own is not None:
+                own.close()
 
     # -- column expectations ----------------------------------------------------------------
     def _run_columns(self, table: TableSuite, where: str | None,
                      checks: list[Check]) -> list[CheckOutcome]:
+        """The column checks of one table sharing one `where`: those the warehouse can narrow
+        (`expectations/narrowing.py`) judged on the rows they could refuse, the others on
+        every row."""
+        where_sql = render_sql(where, self.as_of) if where else None
+        conditions: dict[str, str | None] = {c.key: None for c in checks}
+        if self._narrow:
+            try:
+                types = self.wh.column_types(table.table)
+            except Exception:  # noqa: BLE001 - no narrowing; the checks' own query reports
+                types = {}
+            conditions = {c.key: candidate_condition(
+                c, _resolve_kwargs(dict(c.kwargs)), table.table, where_sql, types,
+                self.wh.dialect) for c in checks}
+        narrowed = [c for c in checks if conditions[c.key] is not None]
+        whole = [c for c in checks if conditions[c.key] is None]
+        outcomes = {o.check.key: o for o in (
+            *(self._judge_columns(table, where_sql, narrowed,
+                                  candidates_where(conditions[c.key] for c in narrowed))
+              if narrowed else ()),
+            *(self._judge_columns(table, where_sql, whole, None) if whole else ()))}
+        return [outcomes[c.key] for c in checks]
+
+    def _judge_columns(self, table: TableSuite, where_sql: str | None, checks: list[Check],
+                       candidates: str | None) -> list[CheckOutcome]:
+        """GE validates one frame for `checks`: the rows meeting `candidates` (the number of
+        rows checked then counted by SQL) or, None, every row of the table (and `where`)."""
         started = time.perf_counter()
         columns = list(dict.fromkeys(c for check in checks for c in check.columns))
         if table.record_id in columns:  # the record id is a judged column: fetched once
@@ -225,14 +274,21 @@ class SuiteRunner:
             id_column = "record_id"
             select = ", ".join([f"{table.record_id} as record_id", *columns])
         sql = f"select {select} from {table.table}"
-        if where:
-            sql += f" where {render_sql(where, self.as_of)}"
+        conditions = [f"({c})" for c in (where_sql, candidates) if c]
+        if conditions:
+            sql += " where " + " and ".join(conditions)
         sql += " order by 1"
         result_format = {"result_format": "SUMMARY", "partial_unexpected_count": self.sample_size,
                          "unexpected_index_column_names": [id_column],
                          # a pandas filter string of every offending index: never read here
                          "return_unexpected_index_query": False}
         try:
+            checked = None
+            if candidates is not None:
+                count_sql = f"select count(*) from {table.table}"
+                if where_sql:
+                    count_sql += f" where {where_sql}"
+                checked = int(self.wh.scalar(count_sql))
             frame = self.wh.fetch_df(sql)
             expectations = [self._ge.expectation(c, _resolve_kwargs(dict(c.kwargs)))
                             for c in checks]
@@ -242,11 +298,11 @@ class SuiteRunner:
                     for c in checks]
         seconds = (time.perf_counter() - started) / len(checks)
         by_key = {r.expectation_config.meta.get("check"): r for r in result.results}
-        return [self._column_outcome(table, c, by_key[c.key], id_column, seconds)
+        return [self._column_outcome(table, c, by_key[c.key], id_column, seconds, checked)
                 for c in checks]
 
     def _column_outcome(self, table: TableSuite, check: Check, result: Any, id_column: str,
-                        seconds: float) -> CheckOutcome:
+                        seconds: float, checked: int | None = None) -> CheckOutcome:
         info = result.exception_info or {}
         if info.get("raised_exception"):
             message = str(info.get("exception_message") or "erreur Great Expectations")
@@ -259,7 +315,8 @@ class SuiteRunner:
             count = 0 if result.success else 1
         return CheckOutcome(
             check=check, passed=bool(result.success), row_count=int(count),
-            checked_count=found.get("element_count"), sample_ids=self._sample(table, ids),
+            checked_count=checked if checked is not None else found.get("element_count"),
+            sample_ids=self._sample(table, ids),
             seconds=seconds, observed=found.get("observed_value"))
 
     # -- offending-rows queries -------------------------------------------------------------

@@ -413,6 +413,69 @@ def test_offending_checks_judged_together_keep_their_own_outcomes(tiny_warehouse
     assert comparable(together) == comparable(by_table) == comparable(one_by_one)
 
 
+_NARROWING_SUITE = """\
+suite: narrowing
+tables:
+  - table: staging.people
+    record_id: person_id
+    checks:
+      - {name: id_present, severity: error, rule: r,
+         expect: expect_column_values_to_not_be_null, kwargs: {column: person_id}}
+      - {name: id_unique, severity: error, rule: r,
+         expect: expect_column_values_to_be_unique, kwargs: {column: person_id}}
+      - {name: code_in_list, severity: warn, rule: r,
+         expect: expect_column_values_to_be_in_set, kwargs: {column: code, value_set: [A, B]}}
+      - {name: code_well_formed, severity: warn, rule: r,
+         expect: expect_column_values_to_match_regex, kwargs: {column: code, regex: "^[A-Z]$"}}
+      - {name: code_dotted, severity: warn, rule: r,
+         expect: expect_column_values_to_match_regex, kwargs: {column: code, regex: "^.$"}}
+      - {name: size_in_list, severity: warn, rule: r,
+         expect: expect_column_values_to_be_in_set, kwargs: {column: size, value_set: [1, 2]}}
+      - {name: adult_code_unique, severity: warn, rule: r, where: "size > 1",
+         expect: expect_column_values_to_be_unique, kwargs: {column: code}}
+      - {name: adult_code_present, severity: warn, rule: r, where: "size > 1",
+         expect: expect_column_values_to_not_be_null, kwargs: {column: code}}
+"""
+
+
+def test_column_checks_judged_on_candidate_rows_give_the_whole_tables_outcomes(
+        tiny_warehouse, tmp_path):
+    """GE judging only the rows the warehouse says could be refused (expectations/narrowing.py)
+    finds, counts and shows exactly what it finds on every row; where no SQL condition is known
+    to keep every refusal (a `.` in a pattern, a list of numbers), GE still gets every row."""
+    with connect(tiny_warehouse) as wh:
+        wh.execute("create table staging.people (person_id text, code text, size integer)")
+        wh.insert_df("staging.people", pd.DataFrame({
+            "person_id": ["P3", "P1", "P2", None, "P2", "P5", "P6", "P7", "P8"],
+            # "B\n": Python's `$` matches before a final newline, the warehouse's does not
+            "code": ["A", "a", "B\n", "C", None, "AB", "A", None, "A"],
+            "size": [1, 2, 3, 2, 5, 1, 2, 2, 9]}))
+    (tmp_path / "narrowing.yml").write_text(_NARROWING_SUITE, encoding="utf-8")
+    suite = load_suite(tmp_path / "narrowing.yml")
+    with connect(tiny_warehouse) as wh:
+        narrowed = SuiteRunner(wh, as_of=AS_OF, pseudonym_key=TEST_KEY, sample_size=ALL)
+        whole = SuiteRunner(wh, as_of=AS_OF, pseudonym_key=TEST_KEY, sample_size=ALL,
+                            narrow=False)
+        found, expected = narrowed.run([suite]), whole.run([suite])
+        table = suite.tables[0]  # each check alone: its own condition, no other's rows
+        alone = [o for c in table.checks
+                 for o in narrowed.run_table(replace(table, checks=(c,)))]
+
+    def comparable(outcomes):
+        return [replace(o, seconds=0.0) for o in outcomes]
+
+    assert comparable(found) == comparable(expected) == comparable(alone)
+    by_name = {o.check.name: (o.row_count, o.checked_count, o.sample_ids) for o in found}
+    assert by_name["id_present"] == (1, 9, ("(vide)",))
+    assert by_name["id_unique"] == (2, 9, ("P2",))
+    assert by_name["code_in_list"] == (4, 9, ("(vide)", "P1", "P2", "P5"))
+    assert by_name["code_well_formed"] == (2, 9, ("P1", "P5"))  # "B\n" passes, as in Python
+    # among sizes > 1 only: P6's and P8's "A" (P3's has size 1), P2's and P7's missing code
+    assert by_name["adult_code_unique"] == (2, 7, ("P6", "P8"))
+    assert by_name["adult_code_present"] == (2, 7, ("P2", "P7"))
+    assert all(o.error is None for o in found)
+
+
 # -- clean data -------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_clean_demo_data_passes_with_only_warnings(duck):
