@@ -9,6 +9,12 @@ callback are the ones the CLI prints as JSON lines, so dagster-dbt turns them in
 materialisations and asset checks as from a subprocess, and the run folder (manifest,
 `run_results.json`, `dbt.log`, compiled SQL) is written as before.
 
+dbt writes `manifest.json` (several megabytes of JSON) twice per command that runs nodes —
+after parsing and again at the end — about a second of a night's build during which no model
+runs. Those commands run with `--no-write-json`; this module writes `run_results.json` from the
+result dbt returns and puts in the run folder the manifest the code location was built from
+(`make setup` prepares it; the node SQL dbt compiled is in the folder's `compiled/` and `run/`).
+
 dbt runs in a worker thread so that each model's materialisation reaches the UI as soon as dbt
 finishes it, as with the subprocess. The thread is a daemon: if the run is terminated, the
 process ends and dbt with it, like the subprocess dagster-dbt would interrupt; the warehouse
@@ -47,6 +53,10 @@ RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult
                            "LogTestResult"})
 _DONE = object()
 PARTIAL_PARSE = "partial_parse.msgpack"
+MANIFEST = "manifest.json"
+RUN_RESULTS = "run_results.json"
+# Commands that run nodes: dbt's own artifacts are replaced by `_write_artifacts`.
+NODE_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot"})
 
 
 class DbtBuildFailed(RuntimeError):
@@ -98,6 +108,7 @@ class InProcessDbtInvocation:
         def invoke() -> None:
             try:
                 self.result = dbtRunner(callbacks=[on_event]).invoke(self.args)
+                self._write_artifacts()
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 self.result = dbtRunnerResult(success=False, exception=exc)
             finally:
@@ -114,6 +125,23 @@ class InProcessDbtInvocation:
         worker.join()
         if self.raise_on_error and not self.is_successful():
             raise DbtBuildFailed(self.failure_message())
+
+    def _write_artifacts(self) -> None:
+        """`run_results.json` and `manifest.json` in the run folder, when dbt was told not to
+        write them (`--no-write-json`, module docstring)."""
+        from dbt.contracts.results import RunExecutionResult
+
+        if "--no-write-json" not in self.args or self.result is None:
+            return
+        if isinstance(self.result.result, RunExecutionResult):
+            self.result.result.write(str(self.target_path / RUN_RESULTS))
+        prepared = (self.project.manifest_path if self.project is not None
+                    else Path(self._project_dir()) / "target" / MANIFEST)
+        if prepared.exists():
+            shutil.copyfile(prepared, self.target_path / MANIFEST)
+
+    def _project_dir(self) -> str:
+        return self.args[self.args.index("--project-dir") + 1]
 
     def is_successful(self) -> bool:
         return self.result is not None and self.result.success
@@ -188,6 +216,8 @@ class InProcessDbtResource(DbtCliResource):
             "--log-path", str(target_path), "--no-send-anonymous-usage-stats",
             "--no-use-colors",  # messages kept for the UI without terminal colour codes
         ]
+        if cleaned and cleaned[0] in NODE_COMMANDS and "--write-json" not in cleaned:
+            full_args.append("--no-write-json")  # this module writes them (module docstring)
         if self.profiles_dir:
             full_args += ["--profiles-dir", str(self.profiles_dir)]
         if self.profile:

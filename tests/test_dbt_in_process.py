@@ -44,6 +44,12 @@ def test_a_seed_builds_and_the_run_folder_is_written(dbt_env: Path, tmp_path: Pa
     assert built["seed.sea.age_bands"] == "success"
     assert len(built) > 1, "the seed's tests run in the same build"
     assert (target / "dbt.log").exists()
+    # dbt was not asked to write its JSON artifacts (twice the manifest's megabytes per
+    # command): run_results.json comes from its result, manifest.json is the prepared one
+    assert "--no-write-json" in invocation.args
+    assert results["metadata"]["invocation_id"] and results["elapsed_time"] > 0
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    assert "seed.sea.age_bands" in manifest["nodes"]
     with duckdb.connect(str(dbt_env)) as con:
         assert con.execute("select count(*) from reference.age_bands").fetchone()[0] > 0
     assert _writable_from_another_process(dbt_env)
