@@ -18,7 +18,8 @@ with crm as (
         attended,
         reached,
         cast(null as varchar) as antenna_declared,
-        first_updated_at
+        first_updated_at,
+        _row_hash
     from {{ ref('stg_crm__activities') }}
 ),
 
@@ -36,7 +37,10 @@ sheet as (
         e.attended,
         cast(null as boolean) as reached,
         e.antenna_declared,
-        cast(null as timestamp) as first_updated_at
+        cast(null as timestamp) as first_updated_at,
+        {{ row_hash([
+            'e.attendance_id', 'e.participant_key', 'e.session_date', 'e.duration_minutes',
+            'e.attended', 'e.antenna_declared']) }} as _row_hash
     from {{ ref('stg_sheets__emargements') }} as e
     where not exists (
         select 1 from crm

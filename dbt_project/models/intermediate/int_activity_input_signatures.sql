@@ -12,11 +12,11 @@ with activities as (
 activity_rows as (
     select
         {{ participant_group('a.participant_key') }} as participant_group,
+        -- the row's own fields are hashed once, where it is staged (`_row_hash`: CRM rows
+        -- when restaged, attendance rows in the union); only R and the employer's antenna here
         {{ row_hash([
-            "'activity'", 'a.activity_id', 'a.source', 'a.participant_key', 'a.has_participant',
-            'a.enrolment_id', 'a.employer_id', 'a.activity_type', 'a.activity_date',
-            'a.duration_minutes', 'a.attended', 'a.reached', 'a.antenna_declared',
-            'a.activity_date > ' ~ as_of, 'a.first_updated_at', 'm.antenna']) }} as row_hash
+            "'activity'", 'a.source', 'a._row_hash', 'a.activity_date > ' ~ as_of,
+            'm.antenna']) }} as row_hash
     from activities as a
     left join {{ ref('stg_crm__employers') }} as m
         on m.employer_id = a.employer_id

@@ -21,7 +21,14 @@ select
     {{ nulled_fields([
         ('duration_minutes', 'latest.duration_minutes', to_integer('latest.duration_minutes')),
         ('reached', 'latest.reached', to_boolean('latest.reached')),
-    ]) }} as nulled_fields
+    ]) }} as nulled_fields,
+    -- what the per-activity models read of the row, hashed once when it is staged: a night's
+    -- signatures (int_activity_input_signatures) sum these instead of hashing 1.7 M rows again
+    {{ row_hash([
+        'latest.id', 'ps.participant_key', 'latest.participant_id is not null',
+        'latest.enrolment_id', 'latest.employer_id', 'latest.type', to_date('latest.date'),
+        to_integer('latest.duration_minutes'), to_boolean('latest.attended'),
+        to_boolean('latest.reached'), 'latest.first_updated_at']) }} as _row_hash
 from latest
 left join {{ source('crm', 'participant_pseudonyms') }} as ps
     on ps.participant_id = latest.participant_id
