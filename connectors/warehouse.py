@@ -88,13 +88,7 @@ class Warehouse:
         )
 
     def columns(self, qualified: str) -> list[str]:
-        schema, table = _check_identifier(qualified).split(".")
-        rows = self.fetchall(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        )
-        return [r[0] for r in rows]
+        return list(self.column_types(qualified))
 
     def column_types(self, qualified: str) -> dict[str, str]:
         """Each column's type as the database names it (`VARCHAR`, `text`, `DATE`…)."""

@@ -200,8 +200,9 @@ class SuiteRunner:
         found: dict[tuple[int, str], _Fetched | CheckOutcome] = {}
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(self._fetch_offending_queued, queries, None)
+            types: dict[str, dict[str, str]] = {}  # column types, read once per table
             for index, table, where, checks in columns:
-                for outcome in self._run_columns(table, where, checks):
+                for outcome in self._run_columns(table, where, checks, types):
                     outcomes[index, outcome.check.name] = outcome
             found.update(self._fetch_offending_queued(queries, self.wh))
             found.update(pending.result())
@@ -237,20 +238,21 @@ class SuiteRunner:
                 own.close()
 
     # -- column expectations ----------------------------------------------------------------
-    def _run_columns(self, table: TableSuite, where: str | None,
-                     checks: list[Check]) -> list[CheckOutcome]:
+    def _run_columns(self, table: TableSuite, where: str | None, checks: list[Check],
+                     types: dict[str, dict[str, str]]) -> list[CheckOutcome]:
         """The column checks of one table sharing one `where`: those the warehouse can narrow
         (`expectations/narrowing.py`) judged on the rows they could refuse, the others on
-        every row."""
+        every row. `types` caches each table's column types over a run."""
         where_sql = render_sql(where, self.as_of) if where else None
         conditions: dict[str, str | None] = {c.key: None for c in checks}
         if self._narrow:
-            try:
-                types = self.wh.column_types(table.table)
-            except Exception:  # noqa: BLE001 - no narrowing; the checks' own query reports
-                types = {}
+            if table.table not in types:
+                try:
+                    types[table.table] = self.wh.column_types(table.table)
+                except Exception:  # noqa: BLE001 - no narrowing; the checks' own query reports
+                    types[table.table] = {}
             conditions = {c.key: candidate_condition(
-                c, _resolve_kwargs(dict(c.kwargs)), table.table, where_sql, types,
+                c, _resolve_kwargs(dict(c.kwargs)), table.table, where_sql, types[table.table],
                 self.wh.dialect) for c in checks}
         narrowed = [c for c in checks if conditions[c.key] is not None]
         whole = [c for c in checks if conditions[c.key] is None]

@@ -74,6 +74,7 @@ class InProcessDbtInvocation:
     target_path: Path
     project: DbtProject | None
     raise_on_error: bool = True
+    prepared_manifest: Path | None = None  # copied into the run folder (`--no-write-json`)
     result: dbtRunnerResult | None = field(default=None, init=False)
     errors: list[str] = field(default_factory=list, init=False)
 
@@ -135,13 +136,8 @@ class InProcessDbtInvocation:
             return
         if isinstance(self.result.result, RunExecutionResult):
             self.result.result.write(str(self.target_path / RUN_RESULTS))
-        prepared = (self.project.manifest_path if self.project is not None
-                    else Path(self._project_dir()) / "target" / MANIFEST)
-        if prepared.exists():
-            shutil.copyfile(prepared, self.target_path / MANIFEST)
-
-    def _project_dir(self) -> str:
-        return self.args[self.args.index("--project-dir") + 1]
+        if self.prepared_manifest is not None and self.prepared_manifest.exists():
+            shutil.copyfile(self.prepared_manifest, self.target_path / MANIFEST)
 
     def is_successful(self) -> bool:
         return self.result is not None and self.result.success
@@ -231,7 +227,8 @@ class InProcessDbtResource(DbtCliResource):
         return InProcessDbtInvocation(
             args=full_args, manifest=params.manifest, translator=params.dagster_dbt_translator,
             context=context, target_path=target_path, project=params.dbt_project,
-            raise_on_error=raise_on_error)
+            raise_on_error=raise_on_error,
+            prepared_manifest=project_dir / "target" / MANIFEST)
 
     @staticmethod
     def _seed_partial_parse(project_dir: Path, target_path: Path) -> None:
