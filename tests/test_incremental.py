@@ -113,8 +113,8 @@ def test_incremental_refresh_equals_full_rebuild(tmp_path, second_as_of):
 
     with connect(later.warehouse) as wh:
         assert starting_later in staged_enrolments
-        assert wh.scalar("select count(*) from intermediate.int_activity_hours "
-                         "where activity_id = ?", [dated_later]) == 1
+        assert wh.scalar("select count(*) from intermediate.dq_activity_flags "
+                         "where record_id = ?", [dated_later]) == 1
         assert quarantined in staged_enrolments
         assert wh.scalar("select count(*) from staging.stg_crm__enrolments "
                          "where enrolment_id = ?", [quarantined]) == 0

@@ -220,7 +220,7 @@ def _inject_raw(wh: Warehouse, world: World) -> list[Expected]:
     _append_version(wh, "activities", _raw_row(wh, "activities", long_one), id="A9000001",
                     participant_id=pc["id"], enrolment_id=None, date=day(pc["id"], -200),
                     duration_minutes="60")
-    expected.append(Expected("intermediate.int_activities_unioned.attributable_to_enrolment",
+    expected.append(Expected("intermediate.dq_activity_flags.attributable_to_enrolment",
                              {"A9000001"}))
     return expected
 
@@ -820,14 +820,17 @@ def test_attendance_sheet_antenna_differing_from_its_enrolment_is_flagged(duck, 
     path = tmp_path / "copy.duckdb"
     shutil.copy(duck.clean_warehouse, path)
     with connect(path) as wh:
-        row = wh.scalar("select min(activity_id) from intermediate.int_activity_hours "
-                        "where source = 'emargement' and antenna is not null")
-        wh.execute("update intermediate.int_activity_hours set antenna_declared = 'LILLE' "
-                   "where activity_id = ?", [row])
+        # an attendance row that counts in HRS, so it is attributed to an enrolment
+        row = wh.scalar("select min(record_id) from intermediate.dq_activity_flags "
+                        "where source = 'emargement' and attributable_to_enrolment_applies "
+                        "and not attributable_to_enrolment_failed "
+                        "and not duration_in_range_failed")
+        wh.execute("update staging.stg_sheets__emargements set antenna_declared = 'LILLE' "
+                   "where attendance_id = ?", [row])
         runner = SuiteRunner(wh, as_of=AS_OF, pseudonym_key=TEST_KEY)
         found = {o.key: o for s in default_suites() for t in s.tables
-                 if t.table == "intermediate.int_activity_hours" for o in runner.run_table(t)}
-    outcome = found["intermediate.int_activity_hours.attendance_antenna_matches_enrolment"]
+                 if t.table == "intermediate.dq_activity_flags" for o in runner.run_table(t)}
+    outcome = found["intermediate.dq_activity_flags.attendance_antenna_matches_enrolment"]
     assert not outcome.passed and outcome.severity == "warn"
     assert outcome.row_count == 1 and outcome.sample_ids == (row,)
     assert "LILLE au lieu de" in outcome.sample_details[0]

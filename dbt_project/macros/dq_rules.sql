@@ -72,7 +72,7 @@
      'Parcours indiqué cohérent', 'staging.stg_crm__activities.enrolment_id_fits'),
     ('dq_activity_flags', 'activities', 'consistency', 'attributable_to_enrolment',
      'Rattachable à un parcours',
-     'intermediate.int_activities_unioned.attributable_to_enrolment'),
+     'intermediate.dq_activity_flags.attributable_to_enrolment'),
     ('dq_activity_flags', 'activities', 'timeliness', 'recorded_in_time',
      'Activité saisie à temps', none),
 ]) -}}

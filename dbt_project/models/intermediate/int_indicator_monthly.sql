@@ -89,15 +89,14 @@ hours as (
     select
         programme,
         antenna,
-        {{ month_start('activity_date') }} as month_start,
+        month_start,
         'total' as dimension,
         'total' as dimension_value,
         0 as ent, 0 as ent_f_num, 0 as sor, 0 as abd_num, 0 as exit_den, 0 as sd_num,
         0 as ed_num, 0 as emp_num, 0 as sp_num, 0 as c6_den, 0 as sd6_num, 0 as suivi6_num,
         sum(cast(counted_minutes as double precision)) as hrs_minutes
     from {{ ref('int_activity_hours') }}
-    where exclusion_reason is null
-    group by programme, antenna, {{ month_start('activity_date') }}
+    group by programme, antenna, month_start
 ),
 
 contributions as (

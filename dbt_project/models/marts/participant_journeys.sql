@@ -4,10 +4,9 @@
 with hours as (
     select
         enrolment_id,
-        count(*) as activities_counted,
+        cast(sum(activities_counted) as bigint) as activities_counted,
         sum(counted_minutes) / 60.0 as hours_counted
     from {{ ref('int_activity_hours') }}
-    where exclusion_reason is null
     group by enrolment_id
 )
 

@@ -44,7 +44,8 @@ dated as (     -- else the participant's enrolment running that day: earliest st
     from (
         select a.activity_id, c.enrolment_id, c.antenna,
                row_number() over (partition by a.activity_id
-                                  order by c.start_date, c.enrolment_id) as attribution_rank
+                                  order by c.start_date, {{ text_sort_key('c.enrolment_id') }})
+                   as attribution_rank
         from named as a
         join counted as c
           on c.participant_key = a.participant_key
