@@ -888,7 +888,8 @@ def test_rules_of_the_views_fail_on_the_tables_that_carry_them(duckdb_path: Path
         assert crm_id and sheet_id
         con.execute("update intermediate.dq_activity_flags set record_id = ? "
                     "where record_id = ? and source = 'emargement'", [crm_id, sheet_id])
-        con.execute("update marts.indicator_values set value = 1.5, numerator = 3, denominator = 2 "
+        con.execute("update intermediate.int_indicator_values "
+                    "set value = 1.5, numerator = 3, denominator = 2 "
                     "where indicator_code = 'ENT_F' and period_type = 'cumulative' "
                     "and programme = 'ALL' and antenna = 'ALL' and dimension = 'total'")
     done = _dbt_test_with_failures(copy, tmp_path, "rules_dq_activity_flags",

@@ -589,13 +589,12 @@ def test_mart_invariants(duck, tmp_path):
         rollup = pick("indicator_code = 'ENT' and period_type = 'quarter' "
                       "and programme = 'ALL' and antenna = 'ALL' and dimension = 'total'")
         twice = pick("indicator_code = 'HRS'")
-        wh.execute(f"update marts.indicator_values set value = 1.5 where {key} = ?", [over_one])
-        wh.execute(f"update marts.indicator_values set numerator = denominator + 1 "
-                   f"where {key} = ?", [above])
-        wh.execute(f"update marts.indicator_values set value = value + 1 where {key} = ?",
-                   [rollup])
-        wh.execute(f"insert into marts.indicator_values select * from marts.indicator_values "
-                   f"where {key} = ?", [twice])
+        # the mart is a view: its numbers are stored in int_indicator_values
+        stored = "intermediate.int_indicator_values"
+        wh.execute(f"update {stored} set value = 1.5 where {key} = ?", [over_one])
+        wh.execute(f"update {stored} set numerator = denominator + 1 where {key} = ?", [above])
+        wh.execute(f"update {stored} set value = value + 1 where {key} = ?", [rollup])
+        wh.execute(f"insert into {stored} select * from {stored} where {key} = ?", [twice])
         table = next(t for s in default_suites() for t in s.tables
                      if t.table == "marts.indicator_values")
         found = {o.check.name: o for o in SuiteRunner(

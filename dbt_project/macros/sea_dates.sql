@@ -39,6 +39,18 @@
   cast(date_trunc('year', {{ date_expr }}) as date)
 {%- endmacro %}
 
+{#- The readable label of a period: `2026-03`, `2026-T1`, `2026`, `cumul`. -#}
+{% macro period_label(type_expr, start_expr) -%}
+  case {{ type_expr }}
+      when 'month' then cast(cast(extract(year from {{ start_expr }}) as integer) as varchar)
+          || '-' || lpad(cast(cast(extract(month from {{ start_expr }}) as integer) as varchar), 2, '0')
+      when 'quarter' then cast(cast(extract(year from {{ start_expr }}) as integer) as varchar)
+          || '-T' || cast(cast((extract(month from {{ start_expr }}) + 2) / 3 as integer) as varchar)
+      when 'year' then cast(cast(extract(year from {{ start_expr }}) as integer) as varchar)
+      else 'cumul'
+  end
+{%- endmacro %}
+
 {#- Whole years between a birth date and a day: year difference, minus 1 when the day's
     (month, day) comes before the birthday's (indicators.md § age). -#}
 {% macro age_on(birth_expr, day_expr) -%}

@@ -61,14 +61,7 @@ select
     periods.period_type,
     periods.period_start,
     periods.period_end,
-    case periods.period_type
-        when 'month' then cast(cast(extract(year from periods.period_start) as integer) as varchar)
-            || '-' || lpad(cast(cast(extract(month from periods.period_start) as integer) as varchar), 2, '0')
-        when 'quarter' then cast(cast(extract(year from periods.period_start) as integer) as varchar)
-            || '-T' || cast(cast((extract(month from periods.period_start) + 2) / 3 as integer) as varchar)
-        when 'year' then cast(cast(extract(year from periods.period_start) as integer) as varchar)
-        else 'cumul'
-    end as period_label,
+    {{ period_label('periods.period_type', 'periods.period_start') }} as period_label,
     periods.period_end <= params.as_of as is_complete
 from periods
 cross join params

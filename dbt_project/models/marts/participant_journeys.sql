@@ -1,6 +1,10 @@
+{{ config(materialized='view') }}
 -- One row per counted enrolment (parcours), pseudonymised: who (disaggregation values only),
 -- where, when, how it ended and what came after — the facts every enrolment indicator is built
 -- from, for drill-down in BI tools. No names, contact details or free text.
+-- A view: every column is stored already (int_enrolments_counted, int_enrolment_outcomes,
+-- int_activity_hours) but the as-of date and the days in programme, which change every night on
+-- every active enrolment; a read joins three tables of 100 000 rows (100 000 participants).
 with hours as (
     select
         enrolment_id,
