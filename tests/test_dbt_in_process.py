@@ -145,3 +145,67 @@ def test_a_table_model_is_replaced_in_one_statement_and_kept_when_its_rebuild_fa
             == periods
     log = (tmp_path / "again" / "dbt.log").read_text(encoding="utf-8")
     assert "create or replace table" in log and "__dbt_backup" not in log
+
+
+def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
+                                                            tmp_path: Path) -> None:
+    """`row_diff: true` (macros/materializations/duckdb_table.sql): once the table exists, a
+    rebuild computes the query's rows into a temporary table, deletes the rows the query no
+    longer gives and inserts the ones the table lacks (a full refresh, or a first build,
+    creates the table whole). The table ends up with exactly the query's rows — an edited row,
+    a removed one, a new one — and a table whose columns are not the query's is replaced."""
+    with duckdb.connect(str(dbt_env)) as con:
+        con.execute("create schema staging")
+        con.execute("""create table staging.stg_crm__situations as
+            select 'S' || i as situation_id, 'p' || i as participant_key,
+                   cast(null as varchar) as enrolment_id, 'employment' as kind,
+                   'CDI' as contract, cast(null as varchar) as training_type,
+                   date '2025-01-01' + cast(i as integer) as start_date,
+                   cast(null as date) as end_date
+            from range(1, 6) as r(i)""")
+        con.execute("""create table staging.stg_sheets__suivi_post_parcours as
+            select 'R1' as survey_row_id, 'p9' as participant_key, true as reached,
+                   'emploi' as situation, 'CDD' as contract,
+                   cast(null as varchar) as training_type_fr,
+                   date '2025-03-01' as situation_start_date,
+                   date '2025-09-30' as situation_end_date,
+                   date '2025-10-01' as contact_date, 'suivi.xlsx' as source_file,
+                   2 as source_row, false as situation_quarantined""")
+
+    def build(name: str) -> str:
+        done = _resource().cli(["run", "--select", "int_situations_unioned", "--quiet"],
+                               target_path=tmp_path / name).wait()
+        assert done.is_successful()
+        return (tmp_path / name / "dbt.log").read_text(encoding="utf-8")
+
+    def held(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+        return dict(con.execute("select situation_id, end_date "
+                                "from intermediate.int_situations_unioned").fetchall())
+
+    assert "__sea_rows_" not in build("first")  # no table yet: built whole
+    with duckdb.connect(str(dbt_env)) as con:
+        before = held(con)
+        assert set(before) == {"S1", "S2", "S3", "S4", "S5", "R1"} and before["S2"] is None
+        con.execute("update staging.stg_crm__situations set end_date = date '2026-01-31' "
+                    "where situation_id = 'S2'")
+        con.execute("delete from staging.stg_crm__situations where situation_id = 'S3'")
+        con.execute("insert into staging.stg_crm__situations select 'S6', 'p6', null, "
+                    "'training', null, 'qualifying', date '2025-02-01', null")
+    log = build("second")
+    assert "__sea_rows_" in log and "delete from" in log and "create or replace table" not in log
+    with duckdb.connect(str(dbt_env)) as con:
+        after = held(con)
+        assert set(after) == {"S1", "S2", "S4", "S5", "S6", "R1"}
+        assert str(after["S2"]) == "2026-01-31"
+        assert con.execute("select count(*) from intermediate.int_situations_unioned").fetchone()[0] == 6
+        # a table whose columns differ from the query's is replaced, not patched
+        con.execute("alter table intermediate.int_situations_unioned add column stray integer")
+    build("third")
+    with duckdb.connect(str(dbt_env)) as con:
+        columns = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = "
+            "'intermediate' and table_name = 'int_situations_unioned'").fetchall()]
+        assert "stray" not in columns
+        assert {r[0] for r in con.execute(
+            "select situation_id from intermediate.int_situations_unioned").fetchall()} \
+            == {"S1", "S2", "S4", "S5", "S6", "R1"}
