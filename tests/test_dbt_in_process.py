@@ -197,7 +197,8 @@ def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
         after = held(con)
         assert set(after) == {"S1", "S2", "S4", "S5", "S6", "R1"}
         assert str(after["S2"]) == "2026-01-31"
-        assert con.execute("select count(*) from intermediate.int_situations_unioned").fetchone()[0] == 6
+        assert con.execute("select count(*) "
+                           "from intermediate.int_situations_unioned").fetchone()[0] == 6
         # a table whose columns differ from the query's is replaced, not patched
         con.execute("alter table intermediate.int_situations_unioned add column stray integer")
     build("third")
