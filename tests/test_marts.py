@@ -39,7 +39,7 @@ KEY = "test-marts-pseudonym-key-0123456789"
 # Only the indicator models and their parents: other marts of the project are not under test here.
 SELECTION = [
     "+indicator_values", "+indicator_baselines", "+participant_journeys", "+cohorts",
-    "+time_to_employment", "+dq_activity_flags",
+    "+time_to_employment",
 ]
 
 # ------------------------------------------------------------------------------------------ data
@@ -874,35 +874,34 @@ def test_model_rules_test_names_each_failing_rule(duckdb_path: Path, tmp_path: P
 
 def test_rules_of_the_views_fail_on_the_tables_that_carry_them(duckdb_path: Path,
                                                                tmp_path: Path):
-    """The views `int_activities_unioned` and `int_indicator_period_values` have no dbt test of
-    their own (testing a view computes it again): their rules are on the tables every row of
-    theirs reaches. An attendance row sharing a CRM activity's id fails `rules_dq_activity_flags`
-    (the id alone is unique, whatever the source), a rate above 1 fails `rules_indicator_values`."""
+    """The views `int_activities_unioned`, `int_indicator_period_values` and the mart
+    `indicator_values` have their rules checked where it costs least: an attendance row taking a
+    CRM activity's id fails `assert_activity_ids_unique_across_sources` (read on the attendance
+    rows only), a rate above 1 stored in `int_indicator_values` fails `rules_indicator_values`."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(duckdb_path, copy)
     with duckdb.connect(str(copy)) as con:
-        crm_id = con.execute("select min(record_id) from intermediate.dq_activity_flags "
-                             "where source = 'crm'").fetchone()[0]
-        sheet_id = con.execute("select min(record_id) from intermediate.dq_activity_flags "
+        crm_id = con.execute("select min(activity_id) from staging.stg_crm__activities "
+                             "where activity_type <> 'workshop'").fetchone()[0]
+        sheet_id = con.execute("select min(activity_id) from intermediate.int_activities_unioned "
                                "where source = 'emargement'").fetchone()[0]
         assert crm_id and sheet_id
-        con.execute("update intermediate.dq_activity_flags set record_id = ? "
-                    "where record_id = ? and source = 'emargement'", [crm_id, sheet_id])
+        con.execute("update staging.stg_sheets__emargements set attendance_id = ? "
+                    "where attendance_id = ?", [crm_id, sheet_id])
         con.execute("update intermediate.int_indicator_values "
                     "set value = 1.5, numerator = 3, denominator = 2 "
                     "where indicator_code = 'ENT_F' and period_type = 'cumulative' "
                     "and programme = 'ALL' and antenna = 'ALL' and dimension = 'total'")
-    done = _dbt_test_with_failures(copy, tmp_path, "rules_dq_activity_flags",
+    done = _dbt_test_with_failures(copy, tmp_path, "assert_activity_ids_unique_across_sources",
                                    "rules_indicator_values")
     assert done.returncode == 1, done.stdout[-3000:]
     with duckdb.connect(str(copy), read_only=True) as con:
         found = {}
-        for name in ("rules_dq_activity_flags", "rules_indicator_values"):
+        for name in ("assert_activity_ids_unique_across_sources", "rules_indicator_values"):
             schema = con.execute("select table_schema from information_schema.tables "
                                  "where table_name = ?", [name]).fetchone()[0]
-            found[name] = sorted(con.execute(f'select rule, detail from "{schema}"."{name}"')
-                                 .fetchall())
-    assert found["rules_dq_activity_flags"] == [("unique(record_id)", crm_id)]
-    assert [rule for rule, _ in found["rules_indicator_values"]] == [
+            found[name] = sorted(con.execute(f'select * from "{schema}"."{name}"').fetchall())
+    assert found["assert_activity_ids_unique_across_sources"] == [(crm_id, "emargement")]
+    assert [row[0] for row in found["rules_indicator_values"]] == [
         "expression(indicator_type <> 'rate' or value is null or value between 0 and 1)",
         "not_greater_than(numerator, denominator)"]

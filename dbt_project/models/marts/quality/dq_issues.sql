@@ -1,6 +1,9 @@
+{{ config(materialized='view') }}
 -- Data-quality scorecard, to-do list: one row per (record, broken rule), so an antenna can fix
 -- each one in the CRM. Records are named by their CRM id (enrolments, activities, situations) or,
 -- for a person, by their pseudonym and the id of one of their enrolments: never a CRM person id.
+-- A view: it is the failures of the flags tables, already stored, with the as-of date, which
+-- changes every night on every row; reading it scans the flags for their failed rules.
 select
     antenna,
     month_start,

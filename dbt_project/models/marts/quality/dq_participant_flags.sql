@@ -1,4 +1,4 @@
-{{ config(schema='intermediate') }}
+{{ config(schema='intermediate', row_diff=true) }}
 -- Data-quality rules of each staged participant, one row per participant: for every rule R,
 -- `R_applies` (the rule concerns this record) and `R_failed` (it breaks the rule). The month is
 -- the participant's first entry (else the month of the last CRM change), so an antenna sees its

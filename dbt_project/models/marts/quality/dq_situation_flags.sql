@@ -1,4 +1,4 @@
-{{ config(schema='intermediate') }}
+{{ config(schema='intermediate', row_diff=true) }}
 {%- set as_of = as_of_date() %}
 {%- set timely_days = var('dq_timely_days', 30) %}
 -- Data-quality rules of each staged CRM situation (employment, training, business creation),
