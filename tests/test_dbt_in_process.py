@@ -126,7 +126,8 @@ def test_a_table_model_is_replaced_in_one_statement_and_kept_when_its_rebuild_fa
         assert periods > 0
         con.execute("drop table intermediate.int_periods")
         con.execute("create view intermediate.int_periods as select 1 as leftover")
-    again = _resource().cli(["run", "--select", "int_periods", "--quiet"],
+    again = _resource().cli(["run", "--select", "int_periods", "--quiet",
+                             "--log-level-file", "debug"],  # its SQL in dbt.log
                             target_path=tmp_path / "again").wait()
     assert again.is_successful()
     with duckdb.connect(str(dbt_env)) as con:
@@ -173,7 +174,8 @@ def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
                    2 as source_row, false as situation_quarantined""")
 
     def build(name: str) -> str:
-        done = _resource().cli(["run", "--select", "int_situations_unioned", "--quiet"],
+        done = _resource().cli(["run", "--select", "int_situations_unioned", "--quiet",
+                                "--log-level-file", "debug"],  # its SQL in dbt.log
                                target_path=tmp_path / name).wait()
         assert done.is_successful()
         return (tmp_path / name / "dbt.log").read_text(encoding="utf-8")
