@@ -345,16 +345,21 @@ def marts_models(target_path: Path) -> list[str]:
 
 
 def dbt_marts_seconds(settings: Settings, target_path: Path) -> float:
-    """dbt's time for the models behind `indicator_values`, rebuilt from scratch on one thread.
+    """dbt's time for the models behind `indicator_values`, rebuilt from scratch on one thread,
+    best of two (as the floor's).
 
     The build runs two threads, so there one model's time also counts the CPU it shared with
     another; rebuilt alone, on one thread and in full (incremental models included), the sum
     of their times is the work itself, comparable with the floor query's.
     """
-    _run_dbt(settings, target_path, [
-        "run", "--threads", "1", "--full-refresh", "--select", " ".join(marts_models(target_path))])
-    results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
-    return sum(r["execution_time"] for r in results["results"])
+    args = ["run", "--threads", "1", "--full-refresh",
+            "--select", " ".join(marts_models(target_path))]
+    sums = []
+    for _ in range(2):
+        _run_dbt(settings, target_path, args)
+        results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
+        sums.append(sum(r["execution_time"] for r in results["results"]))
+    return min(sums)
 
 
 def run_floor(settings: Settings) -> tuple[float, int, int]:
@@ -515,7 +520,7 @@ def run_benchmark(base: Settings) -> int:
           f"{floor_rows:,} lignes, {mismatches} écart(s) avec marts.indicator_values "
           "(trimestres, total)")
     print(f"modèles dbt derrière indicator_values (intermediate + marts, reconstruits seuls, "
-          f"1 thread) : {marts_s:.2f} s ; "
+          f"1 thread, meilleur de 2) : {marts_s:.2f} s ; "
           f"ratio dbt / plancher : {marts_s / floor_s:.1f}× (cible ≤ 3×)")
     print(f"chargement de l'emplacement de code Dagster (processus neuf) : "
           f"{code_location_seconds():.1f} s")

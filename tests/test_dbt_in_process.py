@@ -150,7 +150,8 @@ def test_a_table_model_is_replaced_in_one_statement_and_kept_when_its_rebuild_fa
 
 def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
                                                             tmp_path: Path) -> None:
-    """`row_diff: true` (macros/materializations/duckdb_table.sql): once the table exists, a
+    """`row_diff: true` (macros/materializations/duckdb_table.sql), on int_situations_classified
+    over the view of the situations it classes: once the table exists, a
     rebuild computes the query's rows into a temporary table, deletes the rows the query no
     longer gives and inserts the ones the table lacks (a full refresh, or a first build,
     creates the table whole). The table ends up with exactly the query's rows — an edited row,
@@ -164,6 +165,8 @@ def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
                    date '2025-01-01' + cast(i as integer) as start_date,
                    cast(null as date) as end_date
             from range(1, 6) as r(i)""")
+        con.execute("""create table staging.stg_crm__participants as
+            select 'p' || i as participant_key from range(1, 10) as r(i)""")
         con.execute("""create table staging.stg_sheets__suivi_post_parcours as
             select 'R1' as survey_row_id, 'p9' as participant_key, true as reached,
                    'emploi' as situation, 'CDD' as contract,
@@ -173,8 +176,12 @@ def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
                    date '2025-10-01' as contact_date, 'suivi.xlsx' as source_file,
                    2 as source_row, false as situation_quarantined""")
 
+    seeds = ["seed", "--select", "situation_class_mapping situation_classes", "--quiet"]
+    assert _resource().cli(seeds, target_path=tmp_path / "seeds").wait().is_successful()
+
     def build(name: str) -> str:
-        done = _resource().cli(["run", "--select", "int_situations_unioned", "--quiet",
+        models = "int_situations_unioned int_situations_classified"
+        done = _resource().cli(["run", "--select", models, "--quiet",
                                 "--log-level-file", "debug"],  # its SQL in dbt.log
                                target_path=tmp_path / name).wait()
         assert done.is_successful()
@@ -182,7 +189,7 @@ def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
 
     def held(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         return dict(con.execute("select situation_id, end_date "
-                                "from intermediate.int_situations_unioned").fetchall())
+                                "from intermediate.int_situations_classified").fetchall())
 
     assert "__sea_rows_" not in build("first")  # no table yet: built whole
     with duckdb.connect(str(dbt_env)) as con:
@@ -200,15 +207,15 @@ def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
         assert set(after) == {"S1", "S2", "S4", "S5", "S6", "R1"}
         assert str(after["S2"]) == "2026-01-31"
         assert con.execute("select count(*) "
-                           "from intermediate.int_situations_unioned").fetchone()[0] == 6
+                           "from intermediate.int_situations_classified").fetchone()[0] == 6
         # a table whose columns differ from the query's is replaced, not patched
-        con.execute("alter table intermediate.int_situations_unioned add column stray integer")
+        con.execute("alter table intermediate.int_situations_classified add column stray integer")
     build("third")
     with duckdb.connect(str(dbt_env)) as con:
         columns = [r[0] for r in con.execute(
             "select column_name from information_schema.columns where table_schema = "
-            "'intermediate' and table_name = 'int_situations_unioned'").fetchall()]
+            "'intermediate' and table_name = 'int_situations_classified'").fetchall()]
         assert "stray" not in columns
         assert {r[0] for r in con.execute(
-            "select situation_id from intermediate.int_situations_unioned").fetchall()} \
+            "select situation_id from intermediate.int_situations_classified").fetchall()} \
             == {"S1", "S2", "S4", "S5", "S6", "R1"}

@@ -275,14 +275,14 @@ def test_plan_sea_is_rewritten_when_a_printed_baseline_changes_not_its_decimals(
     try:
         for value, rewritten in ((original + 1e-9, False), (original * 2 + 10, True)):
             with connect(target) as wh:
-                # the mart is a view: its numbers are stored in int_indicator_values
-                wh.execute(f"update intermediate.int_indicator_values set value = ? "
+                # the mart is a view: its total rows are stored in int_indicator_totals
+                wh.execute(f"update intermediate.int_indicator_totals set value = ? "
                            f"where {where}", [value, code])
             plan = build_plan_sea(target, output_dir=out, k=K, pdf=False)
             assert plan.changed is rewritten, (code, value)
     finally:
         with connect(target) as wh:
-            wh.execute(f"update intermediate.int_indicator_values set value = ? where {where}",
+            wh.execute(f"update intermediate.int_indicator_totals set value = ? where {where}",
                        [original, code])
 
 

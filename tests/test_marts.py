@@ -877,7 +877,7 @@ def test_rules_of_the_views_fail_on_the_tables_that_carry_them(duckdb_path: Path
     """The views `int_activities_unioned`, `int_indicator_period_values` and the mart
     `indicator_values` have their rules checked where it costs least: an attendance row taking a
     CRM activity's id fails `assert_activity_ids_unique_across_sources` (read on the attendance
-    rows only), a rate above 1 stored in `int_indicator_values` fails `rules_indicator_values`."""
+    rows only), a rate above 1 stored in `int_indicator_totals` fails `rules_indicator_values`."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(duckdb_path, copy)
     with duckdb.connect(str(copy)) as con:
@@ -888,7 +888,7 @@ def test_rules_of_the_views_fail_on_the_tables_that_carry_them(duckdb_path: Path
         assert crm_id and sheet_id
         con.execute("update staging.stg_sheets__emargements set attendance_id = ? "
                     "where attendance_id = ?", [crm_id, sheet_id])
-        con.execute("update intermediate.int_indicator_values "
+        con.execute("update intermediate.int_indicator_totals "
                     "set value = 1.5, numerator = 3, denominator = 2 "
                     "where indicator_code = 'ENT_F' and period_type = 'cumulative' "
                     "and programme = 'ALL' and antenna = 'ALL' and dimension = 'total'")

@@ -584,13 +584,13 @@ def test_mart_invariants(duck, tmp_path):
     with connect(path) as wh:
         def pick(where: str) -> str:
             return wh.scalar(f"select min({key}) from marts.indicator_values where {where}")
-        over_one = pick("indicator_code = 'ABD' and denominator > 0")
-        above = pick("indicator_code = 'SD_SORTIE' and denominator > 0")
+        over_one = pick("indicator_code = 'ABD' and denominator > 0 and dimension = 'total'")
+        above = pick("indicator_code = 'SD_SORTIE' and denominator > 0 and dimension = 'total'")
         rollup = pick("indicator_code = 'ENT' and period_type = 'quarter' "
                       "and programme = 'ALL' and antenna = 'ALL' and dimension = 'total'")
         twice = pick("indicator_code = 'HRS'")
-        # the mart is a view: its numbers are stored in int_indicator_values
-        stored = "intermediate.int_indicator_values"
+        # the mart is a view: its total rows are stored in int_indicator_totals
+        stored = "intermediate.int_indicator_totals"
         wh.execute(f"update {stored} set value = 1.5 where {key} = ?", [over_one])
         wh.execute(f"update {stored} set numerator = denominator + 1 where {key} = ?", [above])
         wh.execute(f"update {stored} set value = value + 1 where {key} = ?", [rollup])

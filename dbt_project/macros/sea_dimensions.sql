@@ -36,3 +36,40 @@
 {% macro dimension_select(alias) -%}
   {%- for dim in sea_dimensions() %}{{ alias }}.dim_{{ dim }}{% if not loop.last %}, {% endif %}{% endfor -%}
 {%- endmacro %}
+
+{#- FROM-clause fragment: each row of `alias` once for 'total' and once per disaggregation, with
+    `dimension` and `dimension_value` (select them with dimension_row_columns()). One grouping
+    where a grouping set per dimension would compute an ordered aggregate (the median) once per
+    set: DuckDB takes a quarter less time on DELAI_EMPLOI this way (0.32 vs 0.42 s at 100 000
+    participants); for plain sums the grouping sets stay faster. -#}
+{% macro dimension_rows(alias) -%}
+  {{ return(adapter.dispatch('dimension_rows', 'sea')(alias)) }}
+{%- endmacro %}
+
+{% macro default__dimension_rows(alias) -%}
+  cross join lateral (
+    values ('total', 'total')
+    {%- for dim in sea_dimensions() %}, ('{{ dim }}', {{ alias }}.dim_{{ dim }}){% endfor %}
+  ) as dims (dimension, dimension_value)
+{%- endmacro %}
+
+{% macro duckdb__dimension_rows(alias) -%}
+  cross join unnest([
+    {'dimension': 'total', 'dimension_value': 'total'}
+    {%- for dim in sea_dimensions() %},
+    {'dimension': '{{ dim }}', 'dimension_value': {{ alias }}.dim_{{ dim }}}
+    {%- endfor %}
+  ]) as dims (d)
+{%- endmacro %}
+
+{% macro dimension_row_columns() -%}
+  {{ return(adapter.dispatch('dimension_row_columns', 'sea')()) }}
+{%- endmacro %}
+
+{% macro default__dimension_row_columns() -%}
+  dims.dimension, dims.dimension_value
+{%- endmacro %}
+
+{% macro duckdb__dimension_row_columns() -%}
+  dims.d.dimension as dimension, dims.d.dimension_value as dimension_value
+{%- endmacro %}

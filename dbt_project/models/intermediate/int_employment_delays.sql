@@ -15,6 +15,18 @@ with population as (
     where o.is_in_delay_population
 ),
 
+-- each exit once in 'total' and once in each disaggregation
+by_dimension as (
+    select
+        p.programme,
+        p.antenna,
+        p.end_month,
+        p.days_to_first_job,
+        {{ dimension_row_columns() }}
+    from population as p
+    {{ dimension_rows('p') }}
+),
+
 placed as (
     select
         sm.scope_programme,
@@ -22,14 +34,15 @@ placed as (
         pm.period_type,
         pm.period_start,
         pm.period_end,
-        p.days_to_first_job,
-        {{ dimension_select('p') }}
-    from population as p
+        d.dimension,
+        d.dimension_value,
+        d.days_to_first_job
+    from by_dimension as d
     inner join {{ ref('int_scope_map') }} as sm
-        on sm.programme = p.programme
-       and sm.antenna = p.antenna
+        on sm.programme = d.programme
+       and sm.antenna = d.antenna
     inner join {{ ref('int_period_months') }} as pm
-        on pm.month_start = p.end_month
+        on pm.month_start = d.end_month
        and pm.period_type <> 'ytd'
 )
 
@@ -39,8 +52,11 @@ select
     period_type,
     period_start,
     period_end,
-    {{ dimension_columns() }},
+    dimension,
+    dimension_value,
     count(*) as population,
     percentile_cont(0.5) within group (order by days_to_first_job) as median_days
 from placed
-group by {{ dimension_grouping_sets(['scope_programme', 'scope_antenna', 'period_type', 'period_start', 'period_end']) }}
+group by
+    scope_programme, scope_antenna, period_type, period_start, period_end, dimension,
+    dimension_value

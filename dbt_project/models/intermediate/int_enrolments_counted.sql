@@ -1,7 +1,9 @@
 -- The enrolments that count (the unit of count of every enrolment indicator), with the
 -- participant's attributes from their latest staged version, the age at entry and the
 -- disaggregation values (indicators.md § age and bands, § disaggregations): every `dim_*`
--- column holds a listed code, or 'unknown' when null or out of list.
+-- column holds a listed code, or 'unknown' when null or out of list. The raw attributes stay in
+-- staging: only the bands and codes the indicators and the journeys read are stored here (each
+-- stored column is written again on every full build; the quality flags check the raw ones).
 with enrolments as (
     select * from {{ ref('int_enrolments_status') }}
     where exclusion_reason is null
@@ -46,27 +48,15 @@ select
     a.cohort,
     a.start_date,
     a.end_date,
-    a.recorded_end_date,
     a.end_date is not null as is_ended,
     a.exit_reason,
     a.end_date is not null and coalesce(a.exit_reason = 'dropout', false) as is_dropout,
     a.end_date is not null and n.exit_reason is not null as is_neutral_exit,
     a.is_missing_exit_reason,
-    a.birth_date,
-    a.sex,
-    a.nationality,
-    a.protection_status,
-    a.french_level,
-    a.education_level,
-    a.qpv,
-    a.rqth,
     case
         when a.raw_age_at_start between {{ sea_param('age_min') }} and {{ sea_param('age_max') }}
             then a.raw_age_at_start
     end as age_at_start,
-    a.raw_age_at_start is not null
-        and a.raw_age_at_start not between {{ sea_param('age_min') }} and {{ sea_param('age_max') }}
-        as is_age_out_of_range,
     coalesce(ls.code, 'unknown') as dim_sex,
     coalesce(
         case
