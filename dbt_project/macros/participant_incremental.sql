@@ -4,20 +4,23 @@
     activity — 17 per participant, millions at scale — yet a night changes a few percent of
     participants. `int_activity_input_signatures` gives each participant (and the group of
     activities without one, keyed '') a signature of everything those models read about them,
-    with R entering only through the comparisons that can flip when R moves. Each row of the
-    models keeps the signature it was computed from (`_input_signature`), so on a night:
+    with R entering only through the comparisons that can flip when R moves. Each model keeps
+    the signatures its rows were computed from in `<model>__signatures` (one row per
+    participant), so on a night:
 
     1. `prune_stale_participants` (pre-hook) deletes the rows whose participant's signature
        changed or vanished (a new, edited or erased record; an activity or an enrolment start
        crossing R; a participant or employer record changed);
-    2. the model computes only the participants with no row left (`participants_to_compute`)
-       and appends them;
-    3. `record_computed_signatures` (post-hook, same transaction) keeps the signatures the
-       table now holds in `<model>__signatures` (one row per participant, brought up to date
-       by deleting and inserting the ones that changed), so the next night
-       finds what changed by comparing two tables of 100 000 rows, not by an anti-join over
-       the model's millions of rows. Without that table (dropped by hand), steps 1 and 2
-       compare with the model's rows themselves, as before: slower, same result.
+    2. the model computes only those participants (`participants_to_compute`) and appends
+       them;
+    3. `record_computed_signatures` (post-hook, same transaction) brings `<model>__signatures`
+       up to date by deleting and inserting the signatures that changed, so the next night
+       finds what changed by comparing two tables of 100 000 rows.
+
+    The rows themselves carry no signature (a 64-bit column on millions of rows, and a join of
+    every activity with its participant's signature on a full build, for nothing the signature
+    table does not say). Without that table (dropped by hand) an incremental run recomputes
+    every participant: slower, same result.
 
     The result is the full rebuild's, row for row (tests/test_incremental.py). What the
     signature does not see — the models' own SQL, these macros, the seeds, dbt_project.yml —
@@ -70,12 +73,8 @@
         ) as unchanged
     )
   {%- elif is_incremental() -%}
+    -- no record of what the rows were computed from: recompute every participant
     delete from {{ this }}
-    where not exists (
-        select 1 from {{ signatures }} as s
-        where s.participant_group = {{ participant_group(this.identifier ~ '.participant_key') }}
-          and s.input_signature = {{ this.identifier }}._input_signature
-    )
   {%- else -%}
     select 1
   {%- endif -%}
@@ -128,17 +127,19 @@
 {%- endmacro %}
 
 {#- The first two CTEs of a per-activity model: `to_compute`, the groups it computes, and
-    `activities`, their activities with the signature each row keeps. -#}
+    `activities`, their activities (all of them on a full build). -#}
 {% macro activities_to_compute(incremental) -%}
 to_compute as (
     {{ participants_to_compute(ref('int_activity_input_signatures'), incremental) }}
 ),
 
 activities as (
-    select u.*, c.input_signature
+    select u.*
     from {{ ref('int_activities_unioned') }} as u
-    {{ 'inner' if incremental else 'left' }} join to_compute as c
+    {%- if incremental %}
+    inner join to_compute as c
         on c.participant_group = {{ participant_group('u.participant_key') }}
+    {%- endif %}
 )
 {%- endmacro %}
 

@@ -96,3 +96,5 @@ left join running as b
    and b.dimension = e.dimension
    and b.dimension_value = e.dimension_value
    and b.month_start = {{ add_months(month_start('p.period_start'), -1) }}
+-- year-to-date periods serve the achievement of annual targets, on total rows only
+where p.period_type <> 'ytd' or e.dimension = 'total'

@@ -46,8 +46,7 @@ counted as (
         a.participant_key,
         a.enrolment_id,
         a.activity_date,
-        coalesce(a.duration_minutes, 0) as minutes,
-        a.input_signature
+        coalesce(a.duration_minutes, 0) as minutes
     from activities as a
     cross join params as pr
     inner join participants as p
@@ -106,8 +105,7 @@ attributed as (
         coalesce(a.declared_programme, b.programme) as programme,
         coalesce(a.declared_antenna, b.antenna) as antenna,
         {{ month_start('a.activity_date') }} as month_start,
-        a.minutes,
-        a.input_signature
+        a.minutes
     from declared as a
     left join by_dates as b
         on b.activity_id = a.activity_id
@@ -121,8 +119,7 @@ select
     antenna,
     month_start,
     count(*) as activities_counted,
-    sum(minutes) as counted_minutes,
-    input_signature as _input_signature
+    sum(minutes) as counted_minutes
 from attributed
 where enrolment_id is not null
-group by participant_key, enrolment_id, programme, antenna, month_start, input_signature
+group by participant_key, enrolment_id, programme, antenna, month_start

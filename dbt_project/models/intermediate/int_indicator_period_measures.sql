@@ -1,7 +1,10 @@
 -- The additive measures of int_indicator_monthly per reporting scope and period: each record's
 -- contribution goes to every scope that covers its enrolment (int_scope_map: its programme,
 -- the programme's ancestors and ALL × its antenna and ALL — once each) and to every period that
--- contains its month (int_period_months, `ytd` included).
+-- contains its month (int_period_months). Year-to-date periods only for the total rows: they
+-- serve the achievement of annual targets, which attach to total rows only (a fifth of the
+-- rows, and the largest fan-out of months to periods, were disaggregated `ytd` rows no one
+-- read).
 select
     sm.scope_programme as programme,
     sm.scope_antenna as antenna,
@@ -29,6 +32,7 @@ inner join {{ ref('int_scope_map') }} as sm
    and sm.antenna = m.antenna
 inner join {{ ref('int_period_months') }} as pm
     on pm.month_start = m.month_start
+   and (pm.period_type <> 'ytd' or m.dimension = 'total')
 group by
     sm.scope_programme, sm.scope_antenna, pm.period_type, pm.period_start, pm.period_end,
     m.dimension, m.dimension_value

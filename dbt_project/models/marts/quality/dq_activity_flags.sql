@@ -99,8 +99,7 @@ select
         as recorded_in_time_applies,
     coalesce(a.activity_date <= {{ as_of }}
              and cast(a.first_updated_at as date) - a.activity_date > {{ timely_days }}, false)
-        as recorded_in_time_failed,
-    a.input_signature as _input_signature
+        as recorded_in_time_failed
 from named as a
 left join participants as p on p.participant_key = a.participant_key
 left join dated as d on d.activity_id = a.activity_id
