@@ -42,11 +42,12 @@ sheet as (
             'e.attendance_id', 'e.participant_key', 'e.session_date', 'e.duration_minutes',
             'e.attended', 'e.antenna_declared']) }} as _row_hash
     from {{ ref('stg_sheets__emargements') }} as e
+    -- (read from staging, not from the `crm` CTE: a CTE read twice is materialized whole)
     where not exists (
-        select 1 from crm
-        where crm.activity_type = 'workshop'
-          and crm.participant_key = e.participant_key
-          and crm.activity_date = e.session_date
+        select 1 from {{ ref('stg_crm__activities') }} as c
+        where c.activity_type = 'workshop'
+          and c.participant_key = e.participant_key
+          and c.activity_date = e.session_date
     )
 )
 

@@ -28,11 +28,8 @@ with params as (
 
 {{ activities_to_compute(incremental) }},
 
-participants as (
-    select participant_key from {{ ref('stg_crm__participants') }}
-    {{ only_participants_to_compute('participant_key', incremental) }}
-),
-
+-- (no join with the participants: an activity counts only through a counted enrolment of its
+-- own participant, and counted enrolments are those of known participants)
 enrolments as (
     select enrolment_id, participant_key, programme, antenna, start_date, end_date
     from {{ ref('int_enrolments_counted') }}
@@ -49,8 +46,6 @@ counted as (
         coalesce(a.duration_minutes, 0) as minutes
     from activities as a
     cross join params as pr
-    inner join participants as p
-        on p.participant_key = a.participant_key
     where coalesce(a.has_participant, false)
       and a.activity_date <= pr.as_of
       and coalesce(a.activity_type <> 'followup_contact', true)
@@ -59,30 +54,28 @@ counted as (
            or a.duration_minutes between pr.min_minutes and pr.max_minutes)
 ),
 
--- the enrolment named on the activity, when it counts and is the participant's (enrolment ids
--- are unique, so this join keeps one row per activity)
+-- the enrolment named on the activity, when it counts and is the participant's: a semi-join
+-- (macros/sea_semijoin.sql), the activities probing the enrolments (a left join let DuckDB
+-- build its hash table on the 1.4 M activities)
 declared as (
     select
         a.*,
-        e.enrolment_id as declared_fit_id,
-        e.programme as declared_programme,
-        e.antenna as declared_antenna
+        case
+            when {{ pair_in(['a.enrolment_id', 'a.participant_key'], 'enrolments',
+                            ['enrolment_id', 'participant_key']) }}
+                then a.enrolment_id
+        end as declared_fit_id
     from counted as a
-    left join enrolments as e
-        on e.enrolment_id = a.enrolment_id
-       and e.participant_key = a.participant_key
 ),
 
 -- otherwise the participant's enrolment running on that date: earliest start, then id as text
 by_dates as (
-    select activity_id, source, enrolment_id, programme, antenna
+    select activity_id, source, enrolment_id
     from (
         select
             a.activity_id,
             a.source,
             e.enrolment_id,
-            e.programme,
-            e.antenna,
             row_number() over (
                 partition by a.activity_id, a.source
                 order by e.start_date, {{ text_sort_key('e.enrolment_id') }}
@@ -100,26 +93,36 @@ by_dates as (
 
 attributed as (
     select
-        a.participant_key,
         coalesce(a.declared_fit_id, b.enrolment_id) as enrolment_id,
-        coalesce(a.declared_programme, b.programme) as programme,
-        coalesce(a.declared_antenna, b.antenna) as antenna,
         {{ month_start('a.activity_date') }} as month_start,
         a.minutes
     from declared as a
     left join by_dates as b
         on b.activity_id = a.activity_id
        and b.source = a.source
+),
+
+-- added up per enrolment and month; the enrolment's participant, programme and antenna joined
+-- after (grouping on two keys rather than five)
+monthly as (
+    select
+        enrolment_id,
+        month_start,
+        count(*) as activities_counted,
+        sum(minutes) as counted_minutes
+    from attributed
+    where enrolment_id is not null
+    group by enrolment_id, month_start
 )
 
 select
-    participant_key,
-    enrolment_id,
-    programme,
-    antenna,
-    month_start,
-    count(*) as activities_counted,
-    sum(minutes) as counted_minutes
-from attributed
-where enrolment_id is not null
-group by participant_key, enrolment_id, programme, antenna, month_start
+    e.participant_key,
+    m.enrolment_id,
+    e.programme,
+    e.antenna,
+    m.month_start,
+    m.activities_counted,
+    m.counted_minutes
+from monthly as m
+inner join enrolments as e
+    on e.enrolment_id = m.enrolment_id

@@ -5,7 +5,9 @@
 -- A person (employer) counts once in a period however many of their months fall in it: each of
 -- their months is placed only in the periods that do not already hold their previous month
 -- (periods are intervals), so a plain count gives the distinct count without a distinct over
--- millions of (scope, period, person) rows.
+-- millions of (scope, period, person) rows. Most participants have a single month of entry (one
+-- enrolment): they have no previous month in any scope, and skip the window that finds it.
+-- Members are counted per (scope, month, previous month) before being placed in periods.
 with entries as (
     select distinct
         e.participant_key,
@@ -15,13 +17,38 @@ with entries as (
     from {{ ref('int_enrolments_counted') }} as e
 ),
 
-persons_scoped as (
+entry_rows as (
+    select participant_key, count(*) as entry_rows
+    from entries
+    group by participant_key
+),
+
+-- a participant with one (programme, antenna, month) of entry is in each of its scopes once
+-- (int_scope_map lists each scope of a pair once), with no earlier month
+persons_once as (
+    select
+        sm.scope_programme as programme,
+        sm.scope_antenna as antenna,
+        entries.month_start
+    from entries
+    inner join entry_rows as n
+        on n.participant_key = entries.participant_key
+       and n.entry_rows = 1
+    inner join {{ ref('int_scope_map') }} as sm
+        on sm.programme = entries.programme
+       and sm.antenna = entries.antenna
+),
+
+persons_with_history as (
     select distinct
         sm.scope_programme as programme,
         sm.scope_antenna as antenna,
         entries.month_start,
         entries.participant_key
     from entries
+    inner join entry_rows as n
+        on n.participant_key = entries.participant_key
+       and n.entry_rows > 1
     inner join {{ ref('int_scope_map') }} as sm
         on sm.programme = entries.programme
        and sm.antenna = entries.antenna
@@ -43,11 +70,11 @@ employers_scoped as (
     from employer_events
 ),
 
--- who is counted, once per (indicator, scope, month): a participant or an employer
-members as (
+-- who may have an earlier month in the same scope, once per (indicator, scope, month)
+members_with_history as (
     select 'ENT_P' as indicator_code, programme, antenna, month_start,
            participant_key as member_id
-    from persons_scoped
+    from persons_with_history
     union all
     select 'EMP_ENG' as indicator_code, programme, antenna, month_start,
            employer_id as member_id
@@ -56,6 +83,14 @@ members as (
 
 member_months as (
     select
+        'ENT_P' as indicator_code,
+        programme,
+        antenna,
+        month_start,
+        cast(null as date) as previous_month
+    from persons_once
+    union all
+    select
         indicator_code,
         programme,
         antenna,
@@ -63,7 +98,13 @@ member_months as (
         lag(month_start) over (
             partition by indicator_code, programme, antenna, member_id order by month_start
         ) as previous_month
-    from members
+    from members_with_history
+),
+
+month_counts as (
+    select indicator_code, programme, antenna, month_start, previous_month, count(*) as members
+    from member_months
+    group by indicator_code, programme, antenna, month_start, previous_month
 )
 
 select
@@ -73,8 +114,8 @@ select
     pm.period_type,
     pm.period_start,
     pm.period_end,
-    count(*) as distinct_count
-from member_months as m
+    cast(sum(m.members) as bigint) as distinct_count
+from month_counts as m
 inner join {{ ref('int_period_months') }} as pm
     on pm.month_start = m.month_start
    and (m.previous_month is null or m.previous_month < pm.period_start)

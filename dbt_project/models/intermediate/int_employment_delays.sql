@@ -4,9 +4,9 @@
 -- for an even count). Computed on the records of each scope, period and disaggregation.
 with population as (
     select
-        o.programme,
-        o.antenna,
-        {{ month_start('o.end_date') }} as end_month,
+        e.programme,
+        e.antenna,
+        {{ month_start('e.end_date') }} as end_month,
         o.days_to_first_job,
         {{ dimension_select('e') }}
     from {{ ref('int_enrolment_outcomes') }} as o

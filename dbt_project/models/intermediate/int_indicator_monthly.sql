@@ -14,7 +14,7 @@ with enrolments as (
         e.programme,
         e.antenna,
         {{ month_start('e.start_date') }} as start_month,
-        {{ month_start('o.end_date') }} as end_month,
+        {{ month_start('e.end_date') }} as end_month,
         {{ month_start('o.m6_date') }} as m6_month,
         e.is_ended,
         e.is_dropout,
