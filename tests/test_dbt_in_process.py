@@ -219,3 +219,30 @@ def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
         assert {r[0] for r in con.execute(
             "select situation_id from intermediate.int_situations_classified").fetchall()} \
             == {"S1", "S2", "S4", "S5", "S6", "R1"}
+
+
+def test_dbt_and_python_write_duckdb_in_the_same_row_groups(tmp_path: Path) -> None:
+    """dbt's profile and connectors.warehouse attach the file with one row group size: a
+    connection with another would rewrite the row groups it finds too small at its first
+    checkpoint. A table of 40 000 rows is then three row groups, not one."""
+    import yaml
+
+    from connectors.warehouse import DUCKDB_ROW_GROUP_SIZE, connect, duckdb_catalog_name
+    from orchestration.dbt_project import DBT_PROJECT_DIR
+
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    (attach,) = profile["sea"]["outputs"]["duckdb"]["attach"]
+    assert attach["options"]["row_group_size"] == DUCKDB_ROW_GROUP_SIZE
+
+    path = tmp_path / "my.warehouse.duckdb"
+    with connect(path) as wh:
+        wh.execute("create schema s")
+        wh.execute("create table s.t as select range as i from range(40000)")
+        wh.execute("create view s.v as select * from s.t")
+        assert wh.scalar("select count(distinct row_group_id) "
+                         "from pragma_storage_info('s.t')") == 3
+    assert duckdb_catalog_name(path) == "my"
+    with duckdb.connect(str(path), read_only=True) as con:  # opened as BI tools open it
+        assert con.execute("select count(*) from s.v").fetchone()[0] == 40000
+    with connect(path, read_only=True) as wh:
+        assert wh.scalar("select count(*) from s.v") == 40000
