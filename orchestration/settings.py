@@ -40,6 +40,7 @@ class Settings:
     sheets_dir: Path
     warehouse: str = field(repr=False)
     output_dir: Path
+    internal_dir: Path
     pseudonym_key: str = field(repr=False)
     dagster_home: Path
     as_of: date
@@ -181,6 +182,23 @@ def _crm_base_url(env: Mapping[str, str]) -> str:
     return raw.rstrip("/")
 
 
+def _output_dirs(env: Mapping[str, str]) -> tuple[Path, Path]:
+    """Where deliverables go (sent outside) and where the data lead's internal files go.
+
+    Internal files (diffs between versions, the data-quality annex with record ids) must never
+    sit inside a folder that is sent, so the two folders may not contain one another.
+    """
+    output_dir = _path(env, "SEA_OUTPUT_DIR", "data/reports").resolve()
+    internal_dir = _path(env, "SEA_INTERNAL_DIR", "data/interne").resolve()
+    if internal_dir.is_relative_to(output_dir) or output_dir.is_relative_to(internal_dir):
+        raise SettingsError(
+            f"SEA_INTERNAL_DIR={str(internal_dir)!r} invalide : attendu un dossier hors de "
+            f"SEA_OUTPUT_DIR ({output_dir}), car les documents internes ne doivent jamais être "
+            "envoyés"
+        )
+    return output_dir, internal_dir
+
+
 def _cron(env: Mapping[str, str]) -> str:
     raw = env.get("NIGHTLY_CRON", "0 2 * * *")
     fields = raw.split()
@@ -215,13 +233,15 @@ def load_settings(
     if len(key) < 16:
         raise SettingsError("PSEUDONYM_KEY trop court : attendu au moins 16 caractères")
     as_of, pinned = _as_of(env)
+    output_dir, internal_dir = _output_dirs(env)
     overlap = _int(env, "CRM_OVERLAP_MINUTES", 60, 0, "un nombre entier de minutes >= 0")
     return Settings(
         crm_base_url=_crm_base_url(env),
         crm_api_token=env.get("CRM_API_TOKEN", DEMO_CRM_TOKEN),
         sheets_dir=_path(env, "SHEETS_DIR", "data/demo_sheets"),
         warehouse=_warehouse(env),
-        output_dir=_path(env, "SEA_OUTPUT_DIR", "data/reports"),
+        output_dir=output_dir,
+        internal_dir=internal_dir,
         pseudonym_key=key,
         dagster_home=_path(env, "DAGSTER_HOME", "data/dagster_home"),
         as_of=as_of,

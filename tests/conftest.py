@@ -59,6 +59,7 @@ def make_settings(tmp_path: Path, *, warehouse: str | None = None, crm_url: str 
         "SEA_WAREHOUSE": warehouse or str(tmp_path / "warehouse.duckdb"),
         "SHEETS_DIR": str(tmp_path / "sheets"),
         "SEA_OUTPUT_DIR": str(tmp_path / "reports"),
+        "SEA_INTERNAL_DIR": str(tmp_path / "interne"),
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "SEA_AS_OF": as_of,
         "CRM_API_TOKEN": "test-token",
