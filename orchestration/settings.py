@@ -8,6 +8,7 @@ trace from deep inside a run. Secrets (`CRM_API_TOKEN`, `PSEUDONYM_KEY`, passwor
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import warnings
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,10 @@ DEMO_CRM_PORT = 8765
 DEMO_CRM_TOKEN = "demo-token"
 # Only `make demo` and `make test` may use it; every other command needs a real key.
 DEMO_PSEUDONYM_KEY = "sea-demo-pseudonym-key-not-for-real-data"
+
+MIN_KEY_LENGTH = 16
+# A key such as "abababababababab" is long but guessable.
+MIN_KEY_DISTINCT = 8
 
 _CRON_FIELD = re.compile(r"^[0-9*/,\-]+$")
 
@@ -51,6 +56,8 @@ class Settings:
     quarterly_delay_days: int
     demo: bool
     bench_participants: int = 10_000
+    # How long a report waits for a running refresh (and a refresh for a report), in seconds.
+    lock_wait_seconds: int = 3600
 
     @property
     def warehouse_is_postgres(self) -> bool:
@@ -84,13 +91,15 @@ class Settings:
             "SEA_AS_OF": self.as_of.isoformat(),
         }
         if self.warehouse_is_postgres:
+            # A URL percent-encodes what would break it (`@` is `%40` in a password); dbt takes
+            # each part as a plain value, so each is decoded here as libpq decodes the URL.
             parts = urlsplit(self.warehouse)
             env.update(
                 SEA_PG_HOST=parts.hostname or "127.0.0.1",
                 SEA_PG_PORT=str(parts.port or 5432),
-                SEA_PG_USER=parts.username or os.environ.get("USER", "postgres"),
-                DBT_ENV_SECRET_SEA_PG_PASSWORD=parts.password or "",
-                SEA_PG_DBNAME=parts.path.lstrip("/") or "postgres",
+                SEA_PG_USER=unquote(parts.username or "") or os.environ.get("USER", "postgres"),
+                DBT_ENV_SECRET_SEA_PG_PASSWORD=unquote(parts.password or ""),
+                SEA_PG_DBNAME=unquote(parts.path.lstrip("/")) or "postgres",
             )
             env["SEA_DUCKDB_PATH"] = ""
         else:
@@ -210,6 +219,50 @@ def _cron(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _is_loopback(url: str) -> bool:
+    """Whether `url` names this machine (127.0.0.0/8, ::1, localhost): where the fake CRM runs."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _pseudonym_key(env: Mapping[str, str], demo: bool) -> str:
+    """The pseudonym secret, refused when it would not keep pseudonyms secret.
+
+    A pseudonym is an HMAC of the CRM id: anyone holding the key can recompute it from an id, so
+    a guessable key (blank, short, a character repeated, or the published demo key) makes the
+    pseudonymised layers re-identifiable. Only demo and test runs, on synthetic data, may fall
+    back to the demo key.
+    """
+    key = env.get("PSEUDONYM_KEY")
+    if key is None:
+        if not demo:
+            raise SettingsError(
+                "PSEUDONYM_KEY manquant : attendu un secret d'au moins "
+                f"{MIN_KEY_LENGTH} caractères (seuls `make demo` et `make test` utilisent une "
+                "clé de démonstration)"
+            )
+        warnings.warn("PSEUDONYM_KEY not set: using the demo key (demo data only)", stacklevel=3)
+        return DEMO_PSEUDONYM_KEY
+    expected = (f"attendu un secret d'au moins {MIN_KEY_LENGTH} caractères, dont au moins "
+                f"{MIN_KEY_DISTINCT} différents (par exemple : openssl rand -hex 32)")
+    stripped = key.strip()
+    if len(stripped) < MIN_KEY_LENGTH:
+        raise SettingsError(f"PSEUDONYM_KEY trop court ou vide : {expected}")
+    if len(set(stripped)) < MIN_KEY_DISTINCT:
+        raise SettingsError(f"PSEUDONYM_KEY trop répétitif : {expected}")
+    if key == DEMO_PSEUDONYM_KEY and not demo:
+        raise SettingsError(
+            "PSEUDONYM_KEY est la clé de démonstration publiée : attendu un secret propre à "
+            "votre association (par exemple : openssl rand -hex 32)"
+        )
+    return key
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, demo: bool | None = None
 ) -> Settings:
@@ -221,22 +274,19 @@ def load_settings(
     env = _merged_environment(environ)
     if demo is None:
         demo = env.get("SEA_DEMO", "0") in ("1", "true", "yes")
-    key = env.get("PSEUDONYM_KEY")
-    if key is None:
-        if not demo:
-            raise SettingsError(
-                "PSEUDONYM_KEY manquant : attendu un secret d'au moins 16 caractères "
-                "(seuls `make demo` et `make test` utilisent une clé de démonstration)"
-            )
-        warnings.warn("PSEUDONYM_KEY not set: using the demo key (demo data only)", stacklevel=2)
-        key = DEMO_PSEUDONYM_KEY
-    if len(key) < 16:
-        raise SettingsError("PSEUDONYM_KEY trop court : attendu au moins 16 caractères")
+    crm_base_url = _crm_base_url(env)
+    if demo and not _is_loopback(crm_base_url):
+        raise SettingsError(
+            f"SEA_DEMO=1 refusé avec CRM_BASE_URL={crm_base_url!r} : le mode démonstration ne "
+            "vaut que pour le faux CRM local (127.0.0.1, localhost) ; retirez SEA_DEMO pour un "
+            "vrai CRM"
+        )
+    key = _pseudonym_key(env, demo)
     as_of, pinned = _as_of(env)
     output_dir, internal_dir = _output_dirs(env)
     overlap = _int(env, "CRM_OVERLAP_MINUTES", 60, 0, "un nombre entier de minutes >= 0")
     return Settings(
-        crm_base_url=_crm_base_url(env),
+        crm_base_url=crm_base_url,
         crm_api_token=env.get("CRM_API_TOKEN", DEMO_CRM_TOKEN),
         sheets_dir=_path(env, "SHEETS_DIR", "data/demo_sheets"),
         warehouse=_warehouse(env),
@@ -253,4 +303,6 @@ def load_settings(
         demo=demo,
         bench_participants=_int(env, "BENCH_PARTICIPANTS", 10_000, 1,
                                 "un nombre entier de participants >= 1"),
+        lock_wait_seconds=_int(env, "SEA_LOCK_WAIT_SECONDS", 3600, 0,
+                               "un nombre entier de secondes >= 0"),
     )

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from datetime import date, timedelta
+from urllib.parse import quote, urlsplit
 
 import pytest
 
+from connectors.warehouse import connect
+from orchestration.dbt_project import DBT_PROJECT_DIR
 from orchestration.settings import DEMO_PSEUDONYM_KEY, SettingsError, load_settings
+from tests.conftest import _admin
 
 KEY = {"PSEUDONYM_KEY": "a-real-secret-of-some-length"}
 
@@ -68,10 +73,109 @@ def test_postgres_password_never_shown():
 
 
 def test_cli_prints_one_line_on_configuration_error(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "SEA_AS_OF": "hier", "PSEUDONYM_KEY": "x" * 20,
+    env = {"PATH": "/usr/bin:/bin", "SEA_AS_OF": "hier", "PSEUDONYM_KEY": KEY["PSEUDONYM_KEY"],
            "HOME": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "SEA_AS_OF" in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        (" " * 16, "vide"),
+        ("\t" * 20, "vide"),
+        ("  short-key  \n    ", "court"),
+        ("x" * 40, "répétitif"),
+        ("abababababababababab", "répétitif"),
+        (DEMO_PSEUDONYM_KEY, "démonstration"),
+    ],
+    ids=["spaces", "tabs", "short-once-stripped", "one-char", "two-chars", "demo-key"],
+)
+def test_weak_pseudonym_keys_are_refused_outside_demo(key, why):
+    with pytest.raises(SettingsError) as err:
+        load_settings({"PSEUDONYM_KEY": key}, demo=False)
+    message = str(err.value)
+    assert "PSEUDONYM_KEY" in message and why in message and "\n" not in message
+    if key.strip():
+        assert key.strip() not in message  # a secret is never echoed, even a weak one
+
+
+def test_weak_key_refused_even_in_demo_mode():
+    with pytest.raises(SettingsError, match="PSEUDONYM_KEY"):
+        load_settings({"PSEUDONYM_KEY": " " * 16}, demo=True)
+
+
+def test_demo_key_allowed_in_demo_mode_on_the_fake_crm():
+    s = load_settings({"PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY,
+                       "CRM_BASE_URL": "http://127.0.0.1:40123"}, demo=True)
+    assert s.pseudonym_key == DEMO_PSEUDONYM_KEY
+
+
+@pytest.mark.parametrize("url", ["https://crm.aere.org", "http://10.0.0.5:8000",
+                                 "http://[2001:db8::1]:8080", "http://localhost.aere.org"])
+@pytest.mark.parametrize("key", [{}, KEY], ids=["demo-key", "own-key"])
+def test_demo_mode_refused_with_a_real_crm(url, key):
+    env = {**key, "CRM_BASE_URL": url, "SEA_DEMO": "1"}
+    with pytest.raises(SettingsError) as err:
+        load_settings(env)
+    message = str(err.value)
+    assert "SEA_DEMO" in message and "CRM_BASE_URL" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8765", "http://127.9.8.7:1", "http://[::1]:9",
+                                 "http://localhost:8765/api/v1"])
+def test_demo_mode_accepted_on_the_loopback(url):
+    s = load_settings({**KEY, "CRM_BASE_URL": url, "SEA_DEMO": "1"})
+    assert s.demo and s.crm_base_url == url.rstrip("/")
+
+
+def test_cli_refuses_a_blank_key_in_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "PSEUDONYM_KEY": " " * 16, "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "PSEUDONYM_KEY" in lines[0], proc.stderr
+
+
+def test_percent_encoded_postgres_url_is_decoded_for_dbt():
+    s = load_settings({**KEY, "SEA_WAREHOUSE":
+                       "postgresql://sea%40aere:p%40ss%3Aw%2Frd%25@db.local:5433/sea%20prod"})
+    env = s.dbt_env()
+    assert env["SEA_PG_USER"] == "sea@aere"
+    assert env["DBT_ENV_SECRET_SEA_PG_PASSWORD"] == "p@ss:w/rd%"
+    assert env["SEA_PG_DBNAME"] == "sea prod"
+    assert "p@ss" not in s.warehouse_display and "p%40ss" not in s.warehouse_display
+
+
+@pytest.mark.postgres
+def test_role_with_at_sign_reaches_postgres_through_dbt(pg_url, tmp_path, monkeypatch):
+    """A role and password holding `@`, written percent-encoded in SEA_WAREHOUSE as a URL
+    requires: dbt connects with the decoded values (the server checks the role name)."""
+    role = f"sea@{uuid.uuid4().hex[:8]}"
+    password = "p@ss:w/rd"
+    _admin(f"""create role "{role}" login password '{password}'""")
+    try:
+        base = urlsplit(pg_url)
+        url = (f"postgresql://{quote(role, safe='')}:{quote(password, safe='')}"
+               f"@{base.hostname}:{base.port or 5432}{base.path}")
+        settings = load_settings({**KEY, "SEA_WAREHOUSE": url}, demo=False)
+        env = settings.dbt_env()
+        assert env["SEA_PG_USER"] == role
+        assert env["DBT_ENV_SECRET_SEA_PG_PASSWORD"] == password
+        for name, value in {**env, "SEA_DBT_TARGET": "postgres"}.items():
+            monkeypatch.setenv(name, value)
+        from dbt.cli.main import dbtRunner
+
+        result = dbtRunner().invoke(
+            ["debug", "--connection", "--project-dir", str(DBT_PROJECT_DIR),
+             "--profiles-dir", str(DBT_PROJECT_DIR), "--log-path", str(tmp_path)])
+        assert result.success, result.exception
+        # And the pipeline's own connections (a URL handed to libpq) reach it as that role.
+        with connect(settings.warehouse) as wh:
+            assert wh.scalar("select current_user") == role
+    finally:
+        _admin(f'drop role if exists "{role}"')
