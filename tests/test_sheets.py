@@ -21,7 +21,7 @@ from connectors.sheets.demo import write_demo_spreadsheets
 from connectors.sheets.kinds import CONTRACTS, KINDS_BY_NAME
 from connectors.sheets.loader import SheetsLoadReport, load_spreadsheets
 from connectors.sheets.names import normalise_name
-from connectors.sheets.reader import discover
+from connectors.sheets.reader import OLE2_MAGIC, discover
 from connectors.sheets.values import (
     ValueProblem,
     parse_boolean,
@@ -718,3 +718,37 @@ def test_demo_files_load_with_only_a_few_quarantined_rows(duck: Target, tmp_path
         second_df = Target(second, "raw").df(table)
         assert first_df.equals(second_df), table
     second.close()
+
+
+def _ole2_file(path: Path, streams: list[str]) -> Path:
+    """An OLE2 compound file as Excel writes one: the signature, a header sector, then a
+    directory sector of 128-byte entries, each starting with its name in UTF-16LE."""
+    header = OLE2_MAGIC + bytes(512 - len(OLE2_MAGIC))
+    directory = b"".join((name.encode("utf-16-le") + b"\0\0").ljust(128, b"\0")
+                         for name in ["Root Entry", *streams])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + directory.ljust(512, b"\0") + os.urandom(4096))
+    return path
+
+
+def test_password_protected_xlsx_is_rejected_saying_what_to_do(duck: Target,
+                                                              tmp_path: Path) -> None:
+    folder = tmp_path / "sheets"
+    _ole2_file(folder / "emargements juin.xlsx",
+               ["\x06DataSpaces", "EncryptionInfo", "EncryptedPackage"])
+    _ole2_file(folder / "emargements juillet.xlsx", ["Workbook", "\x05SummaryInformation"])
+    write_xlsx(folder / "emargements avril.xlsx", {
+        "Avril": [ATTENDANCE_HEADERS, ["02/04/2024", "PARIS", "CV", "P1", "Alice", "oui", 120]],
+    })
+    report = load(duck, folder)
+    assert report.files_loaded == ["emargements avril.xlsx"]  # the others do not stop it
+    assert sorted(report.files_rejected) == ["emargements juillet.xlsx", "emargements juin.xlsx"]
+    messages = dict(duck.rows("select source_file, message from {s}.sheet_files "
+                              "where status = 'rejected'"))
+    protected = messages["emargements juin.xlsx"]
+    assert "« emargements juin.xlsx » : fichier protégé par mot de passe : enregistrez-le sans " \
+           "mot de passe" in protected
+    assert "BadZipFile" not in protected and "\n" not in protected
+    legacy = messages["emargements juillet.xlsx"]
+    assert "« emargements juillet.xlsx »" in legacy and ".xls" in legacy
+    assert "BadZipFile" not in legacy

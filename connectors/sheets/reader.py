@@ -22,6 +22,11 @@ from connectors.sheets.names import normalise_name
 from connectors.sheets.values import display, is_blank
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".ods")
+# An .xlsx is a zip. Excel saves a password-protected workbook (and an old .xls) as an OLE2
+# compound file instead: these 8 bytes open it, and an encrypted workbook keeps its zip, scrambled,
+# in a stream named EncryptedPackage (directory entry names are UTF-16LE).
+OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 HEADER_SEARCH_ROWS = 20  # a header may sit under a few title lines; not further down than this
 
 
@@ -126,6 +131,28 @@ def discover(root: Path) -> Discovery:
 
 
 # -- reading grids --------------------------------------------------------------------------------
+class UnreadableFile(Exception):
+    """A file that cannot be read for a reason staff can fix; the message says how (French)."""
+
+
+def _check_not_ole2(path: Path) -> None:
+    """Refuse a workbook saved as an OLE2 compound file, saying what to do.
+
+    Read as a zip it fails with `BadZipFile`, which tells staff nothing; the usual cause is a
+    password set in Excel, which they can remove.
+    """
+    with path.open("rb") as handle:
+        if handle.read(len(OLE2_MAGIC)) != OLE2_MAGIC:
+            return
+    if ENCRYPTED_STREAM in path.read_bytes():
+        raise UnreadableFile(
+            "fichier protégé par mot de passe : enregistrez-le sans mot de passe "
+            "(Fichier > Informations > Protéger le classeur) puis remplacez-le dans le dossier")
+    raise UnreadableFile(
+        "classeur Excel 97-2003 (.xls) portant l'extension .xlsx : enregistrez-le au format "
+        "« Classeur Excel (.xlsx) »")
+
+
 def _xlsx_grids(path: Path, kind: Kind) -> list[tuple[str, Grid]]:
     """Values through python-calamine (Rust: about 15 times faster than openpyxl on the nightly
     files), except where openpyxl is needed to read the same cells:
@@ -135,7 +162,10 @@ def _xlsx_grids(path: Path, kind: Kind) -> list[tuple[str, Grid]]:
       which the quarantine shows;
     - the file is not a readable zip, or calamine cannot open it: openpyxl then reads it or
       fails with the message staff have always seen in the load log.
+
+    A password-protected workbook is refused first, with what to do (`_check_not_ole2`).
     """
+    _check_not_ole2(path)
     if not any(column.type == "target" for column in kind.columns) and not _has_error_cells(path):
         try:
             return _calamine_grids(path)
@@ -410,7 +440,10 @@ def read_file(found: FoundFile) -> FileRead:
     result = FileRead(found)
     try:
         grids = read_grids(found)
-    except Exception as error:  # a corrupt or password-protected file must not stop the others
+    except UnreadableFile as error:
+        result.rejection = f"« {found.relative} » : {error}"
+        return result
+    except Exception as error:  # a corrupt file must not stop the others
         result.rejection = f"fichier illisible : {type(error).__name__} : {error}"
         return result
     rejected = []
