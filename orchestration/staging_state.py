@@ -5,6 +5,9 @@ participants whose input signature changed (dbt_project/macros/participant_incre
 That is exact as long as what turns inputs into rows is unchanged: the pseudonym key, the seeds
 (code lists, parameters), the macros, the project file, the SQL of those models. When any of
 them changes, every incremental row is stale, so the next dbt build runs with `--full-refresh`.
+The raw layer counts too: a raw layout step that rewrote rows in place (connectors/crm/
+raw_layout.py: versions rehashed or merged, without a new load for staging to notice) changes
+its restage marker, which the stored fingerprint includes.
 The fingerprint is stored in `raw.pipeline_state`; the key enters it only as a keyed hash of a
 constant, so it reveals nothing.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from connectors.crm.raw_layout import restage_marker
 from connectors.warehouse import Warehouse
 from orchestration.dbt_project import DBT_PROJECT_DIR
 from orchestration.settings import Settings
@@ -52,11 +56,16 @@ def _ensure(wh: Warehouse) -> None:
     wh.execute(f"create table if not exists {STATE_TABLE} (name text, value text)")
 
 
+def _with_raw_layout(wh: Warehouse, fingerprint: str) -> str:
+    marker = restage_marker(wh)
+    return f"{fingerprint}+raw:{marker}" if marker else fingerprint
+
+
 def needs_full_refresh(wh: Warehouse, fingerprint: str) -> bool:
     """True when staging was built from other inputs (or never built)."""
     _ensure(wh)
     stored = wh.scalar(f"select value from {STATE_TABLE} where name = ?", [STATE_NAME])
-    return stored != fingerprint
+    return stored != _with_raw_layout(wh, fingerprint)
 
 
 def record_fingerprint(wh: Warehouse, fingerprint: str) -> None:
@@ -64,4 +73,5 @@ def record_fingerprint(wh: Warehouse, fingerprint: str) -> None:
     _ensure(wh)
     with wh.transaction():
         wh.execute(f"delete from {STATE_TABLE} where name = ?", [STATE_NAME])
-        wh.execute(f"insert into {STATE_TABLE} values (?, ?)", [STATE_NAME, fingerprint])
+        wh.execute(f"insert into {STATE_TABLE} values (?, ?)",
+                   [STATE_NAME, _with_raw_layout(wh, fingerprint)])

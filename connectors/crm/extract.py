@@ -138,7 +138,12 @@ class _Stager:
 
 def _append_distinct(wh: Warehouse, target: str, staged: str, columns: list[str],
                      key: tuple[str, ...], order: str) -> int:
-    """Insert each staged row whose key is not yet in `target`, once per key."""
+    """Insert each staged row whose key is not yet in `target`, once per key.
+
+    The anti-join skips what is already stored; `on conflict do nothing` (the unique index on
+    the key, raw_layout.py) skips what another writer stored after this statement's snapshot,
+    instead of failing on it or — without the index — storing a second copy.
+    """
     cols = ", ".join(columns)
     match = " and ".join(f"t.{k} = s.{k}" for k in key)
     part = ", ".join(key)
@@ -147,9 +152,26 @@ def _append_distinct(wh: Warehouse, target: str, staged: str, columns: list[str]
         f"insert into {target} ({cols}) select {cols} from ("
         f"select *, row_number() over (partition by {part} order by {order}) as sea_rn "
         f"from {staged}) s where sea_rn = 1 "
-        f"and not exists (select 1 from {target} t where {match})"
+        f"and not exists (select 1 from {target} t where {match}) "
+        "on conflict do nothing"
     )
     return int(wh.scalar(f"select count(*) from {target}")) - int(before)
+
+
+def _refresh_extras(wh: Warehouse, target: str, staged: str) -> None:
+    """Give each received version the unknown fields of its latest receipt.
+
+    Extras are not part of a version's identity: a version received again with other extras
+    (the CRM added a field) stays one row, and that row shows what the CRM sends now.
+    """
+    key = ", ".join(VERSION_KEY)
+    match = " and ".join(f"t.{k} = s.{k}" for k in VERSION_KEY)
+    wh.execute(
+        f"update {target} as t set _extra_fields = s._extra_fields from ("
+        f"select {key}, _extra_fields, row_number() over (partition by {key} "
+        f"order by _load_seq desc, _page desc, _position desc) as sea_rn from {staged}) as s "
+        f"where s.sea_rn = 1 and {match} and t._extra_fields is distinct from s._extra_fields"
+    )
 
 
 def _update_drift(wh: Warehouse, resource: str, counts: Counter, run: LoadRun) -> None:
@@ -193,7 +215,7 @@ def extract_resource(wh: Warehouse, client: CRMClient, resource: str, *, overlap
                 if erased.covers(resource, record):
                     report.skipped_erased += 1
                     continue
-                digest = payload_hash(record)
+                digest = payload_hash(resource, record)
                 extras = {k: v for k, v in record.items() if k not in expected}
                 drift.update(extras.keys())
                 values = [rid if f == "id" else stamp if f == "updated_at"
@@ -212,6 +234,7 @@ def extract_resource(wh: Warehouse, client: CRMClient, resource: str, *, overlap
             report.new_versions = _append_distinct(
                 wh, raw_table(resource), rows.name, names, VERSION_KEY,
                 "_load_seq, _page, _position")
+            _refresh_extras(wh, raw_table(resource), rows.name)
             report.quarantined_versions = _append_distinct(
                 wh, "raw.crm_quarantine", qrows.name, [c for c, _ in quarantine_cols],
                 ("resource", "id", "updated_at", "_payload_hash", "field"), "_loaded_at")

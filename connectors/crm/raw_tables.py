@@ -1,12 +1,14 @@
 """DDL of the raw CRM layer, in one place.
 
-Raw keeps every distinct version (resource, `id`, `updated_at`, payload hash) exactly as
-received: each contract field as text (typed in staging), unknown fields as JSON in
-`_extra_fields`, plus load metadata giving the order staging needs to pick the latest version.
+Raw keeps every distinct version (resource, `id`, `updated_at`, hash of the contract fields)
+once: each contract field as text (typed in staging), unknown fields as JSON in `_extra_fields`
+(from the latest receipt of the version), plus load metadata giving the order staging needs to
+pick the latest version. The warehouse itself holds versions unique (raw_layout.py).
 """
 
 from __future__ import annotations
 
+from connectors.crm.raw_layout import VERSION_KEY, ensure_version_layout
 from connectors.crm.schema import RESOURCES, raw_table
 from connectors.warehouse import Warehouse
 
@@ -19,7 +21,7 @@ META_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_page", "integer"),
     ("_position", "integer"),
 )
-VERSION_KEY = ("id", "updated_at", "_payload_hash")
+__all__ = ["META_COLUMNS", "VERSION_KEY", "ensure_raw_crm_tables", "resource_columns"]
 
 
 def resource_columns(resource: str) -> list[tuple[str, str]]:
@@ -58,3 +60,4 @@ def ensure_raw_crm_tables(wh: Warehouse) -> None:
         "create table if not exists raw.deletion_log ("
         "resource text, id text, deleted_at timestamp, erased_at timestamp, cause text)"
     )
+    ensure_version_layout(wh)

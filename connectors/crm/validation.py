@@ -12,7 +12,6 @@ Three outcomes for a record version:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from connectors.crm.schema import OPEN_CODE_PATTERN, RESOURCES, Field, code_lists
+from connectors.crm.version_identity import contract_hash, hashed_fields
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OPEN_CODE = re.compile(OPEN_CODE_PATTERN)
@@ -62,9 +62,10 @@ def parse_timestamp(value: Any) -> datetime | None:
     return parsed
 
 
-def payload_hash(record: dict[str, Any]) -> str:
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def payload_hash(resource: str, record: dict[str, Any]) -> str:
+    """The version hash of a payload: its contract fields as raw stores them, extras left out
+    (a CRM that adds a field creates no new version; see connectors/crm/version_identity.py)."""
+    return contract_hash([as_text(record.get(name)) for name in hashed_fields(resource)])
 
 
 def as_text(value: Any) -> str | None:
