@@ -10,6 +10,14 @@ PYTHON ?= python3
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
+# What the user passes (`make report QUARTER=…`) is data, never shell or make syntax: kept
+# unexpanded (`$(value …)`, so `$(shell …)` in it is not run), exported, and read by the recipes
+# as "$$QUARTER" — the shell substitutes the value without parsing it. Never write $(QUARTER)
+# in a recipe: make would paste the value into the command line the shell parses.
+override QUARTER := $(value QUARTER)
+override EVALUATION := $(value EVALUATION)
+export QUARTER EVALUATION
+
 .PHONY: help setup demo test refresh report evidence ui bench lint
 
 help:
@@ -41,13 +49,13 @@ refresh: setup
 
 ## report: that quarter's deliverables behind the data-quality gate (QUARTER=2026-Q3)
 report: setup
-	@test -n "$(QUARTER)" || { echo "usage : make report QUARTER=AAAA-Tn (ex. 2026-Q3)"; exit 2; }
-	$(PY) -m orchestration.cli report --quarter "$(QUARTER)"
+	@test -n "$$QUARTER" || { echo "usage : make report QUARTER=AAAA-Tn (ex. 2026-Q3)"; exit 2; }
+	$(PY) -m orchestration.cli report --quarter="$$QUARTER"
 
 ## evidence: the evidence pack of one evaluation of the plan (EVALUATION=<id>)
 evidence: setup
-	@test -n "$(EVALUATION)" || { echo "usage : make evidence EVALUATION=<identifiant>"; exit 2; }
-	$(PY) -m orchestration.cli evidence --evaluation "$(EVALUATION)"
+	@test -n "$$EVALUATION" || { echo "usage : make evidence EVALUATION=<identifiant>"; exit 2; }
+	$(PY) -m orchestration.cli evidence --evaluation="$$EVALUATION"
 
 ## ui: the Dagster UI on 127.0.0.1 (SEA_DEMO=1 make ui also serves the fake CRM)
 ui: setup

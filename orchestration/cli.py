@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 
 from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
@@ -166,7 +167,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quarter", help="report: the quarter, e.g. 2026-Q3")
     parser.add_argument("--evaluation", help="evidence: the evaluation id of plan_evaluation")
     args = parser.parse_args(argv)
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except Exception as exc:  # noqa: BLE001 - any failure ends on one line, details logged
+        return _failed(args, exc)
+
+
+def _failed(args: argparse.Namespace, exc: Exception) -> int:
+    """A command that failed on something unexpected (PostgreSQL down, a file locked…) ends on
+    one French line naming the cause and the fix; the traceback goes to the log it names."""
+    from orchestration.failures import explain_exception
+
+    try:
+        with warnings.catch_warnings():  # the demo key's warning was shown at start-up
+            warnings.simplefilter("ignore")
+            settings: Settings | None = load_settings(demo=args.demo or None)
+    except SettingsError:
+        settings = None
+    print(f"sea: {explain_exception(settings, args.command, exc)}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -13,16 +13,18 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 class RunFailed(RuntimeError):
-    """A job finished unsuccessfully; the message lists the failed steps and why."""
+    """A job finished unsuccessfully; the message is one French line (cause, fix, log path)."""
 
 
-def _failure_summary(result: ExecuteInProcessResult) -> str:
-    lines = []
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            message = event.step_failure_data.error.message.strip().splitlines()
-            lines.append(f"- {event.step_key}: {message[0] if message else ''}")
-    return "\n".join(lines) or "(no step failure recorded)"
+def _failure_summary(result: ExecuteInProcessResult, settings: Settings, command: str) -> str:
+    """One French line naming the first failed step's cause and its fix; every failed step's
+    full error (stack traces) goes to the log file the line names (orchestration/failures.py)."""
+    from orchestration.failures import explain_step_failures
+
+    failures = [(event.step_key or "?", event.step_failure_data.error)
+                for event in result.all_events
+                if event.is_step_failure and event.step_failure_data]
+    return explain_step_failures(settings, command, result.run_id, failures)
 
 
 def run_nightly(settings: Settings, instance: DagsterInstance | None = None
@@ -35,5 +37,5 @@ def run_nightly(settings: Settings, instance: DagsterInstance | None = None
         run_config=QUIET_CONSOLE,
     )
     if not result.success:
-        raise RunFailed(f"nightly refresh failed:\n{_failure_summary(result)}")
+        raise RunFailed(_failure_summary(result, settings, "refresh"))
     return result

@@ -1,0 +1,162 @@
+"""The commands behind the Makefile, run for real: user values are data, failures one French line.
+
+- `make evidence EVALUATION=…` / `make report QUARTER=…`: a value holding shell or make syntax
+  reaches the command as it was typed and runs nothing.
+- `make refresh` / `make report` failing on the usual causes (the CRM down, its token refused,
+  PostgreSQL down) end on one French line naming the cause and the fix and the log file that
+  holds the full error.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.fake_crm import FakeCRMServer, World
+from orchestration.settings import PROJECT_ROOT
+from tests.conftest import TEST_KEY
+
+TOKEN = "test-token-that-must-stay-secret"
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on (bound then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: everything under tmp_path, no SEA_DEMO, a real-looking key."""
+    (tmp_path / "sheets").mkdir(exist_ok=True)
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+        "PSEUDONYM_KEY": TEST_KEY, "CRM_API_TOKEN": TOKEN,
+        "SEA_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "SHEETS_DIR": str(tmp_path / "sheets"), "SEA_OUTPUT_DIR": str(tmp_path / "reports"),
+        "SEA_INTERNAL_DIR": str(tmp_path / "interne"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"), "SEA_AS_OF": "2026-11-20",
+        "CRM_BASE_URL": f"http://127.0.0.1:{_free_port()}",
+        **extra,
+    }
+
+
+def _make(target: str, variable: str, value: str, env: dict[str, str]
+          ) -> subprocess.CompletedProcess:
+    """The real Makefile target (its `setup` prerequisite taken as done: the session's fixture
+    prepared the dbt manifest and the virtualenv exists)."""
+    return subprocess.run(["make", "--no-print-directory", "-o", "setup", target,
+                           f"{variable}={value}"], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _cli(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", command], cwd=PROJECT_ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def _plan_warehouse(path: Path) -> None:
+    """A warehouse whose evaluation plan has one evaluation: enough for `make evidence` to
+    answer that another id is unknown."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema marts")
+        con.execute("create table marts.evaluation_plan as "
+                    "select 'EVAL-2026-01' as evaluation_id, date '2026-01-01' as planned_start")
+    finally:
+        con.close()
+
+
+HOSTILE = [
+    'x"; touch {canary}; echo "',
+    "x'; touch {canary}; echo '",
+    "$(shell touch {canary})",
+    "`touch {canary}`",
+    "$$(touch {canary})",
+    "-x; touch {canary}",
+]
+
+
+@pytest.mark.parametrize("template", HOSTILE)
+def test_evidence_id_is_data_never_shell(tmp_path, template):
+    canary = Path(f"/tmp/sea_pwned_{uuid.uuid4().hex}")
+    value = template.format(canary=canary)
+    env = _env(tmp_path)
+    _plan_warehouse(Path(env["SEA_WAREHOUSE"]))
+    proc = _make("evidence", "EVALUATION", value, env)
+    assert not canary.exists(), "the value was run as a command"
+    assert proc.returncode != 0
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("sea:")]
+    assert len(ours) == 1, proc.stderr
+    # The id reached the command exactly as typed, and the answer says it is unknown.
+    assert f"évaluation « {value} » absente du plan d'évaluation" in ours[0], proc.stderr
+    assert "EVAL-2026-01" in ours[0]
+
+
+@pytest.mark.parametrize("template", HOSTILE[:3])
+def test_quarter_is_data_never_shell(tmp_path, template):
+    canary = Path(f"/tmp/sea_pwned_{uuid.uuid4().hex}")
+    value = template.format(canary=canary)
+    proc = _make("report", "QUARTER", value, _env(tmp_path))
+    assert not canary.exists(), "the value was run as a command"
+    assert proc.returncode != 0
+    assert "trimestre invalide" in proc.stderr, proc.stderr
+
+
+def _assert_one_line_failure(proc: subprocess.CompletedProcess, *expected: str) -> Path:
+    """Non-zero; stderr ends on one French `sea:` line holding `expected` and the path of a
+    log that has the full error; no secret in either."""
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines()
+             if line.strip() and not line.startswith("make: ***")]
+    last = lines[-1]
+    assert last.startswith("sea: échec : "), proc.stderr[-3000:]
+    for word in expected:
+        assert word in last, last
+    assert "Traceback" not in last and "Error:" not in last
+    log = Path(last.rsplit("(détails : ", 1)[1].rstrip(")"))
+    assert log.is_file(), last
+    details = log.read_text(encoding="utf-8")
+    assert "Traceback" in details or "Stack Trace" in details
+    for secret in (TOKEN, TEST_KEY):
+        assert secret not in last and secret not in details
+    return log
+
+
+@pytest.mark.slow
+def test_refresh_with_the_crm_down_names_it(tmp_path):
+    env = _env(tmp_path)
+    proc = _cli("refresh", env)
+    log = _assert_one_line_failure(proc, "CRM est injoignable", env["CRM_BASE_URL"],
+                                   "CRM_BASE_URL")
+    assert log.is_relative_to(tmp_path / "dagster_home")
+
+
+@pytest.mark.slow
+def test_refresh_with_the_token_refused_names_it(tmp_path):
+    world = World(seed=3, participants=20, now=datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    with FakeCRMServer(world, token="the-right-token") as server:
+        proc = _cli("refresh", _env(tmp_path, CRM_BASE_URL=server.base_url))
+    _assert_one_line_failure(proc, "refusé le jeton", "401", "CRM_API_TOKEN")
+
+
+def test_refresh_with_postgres_down_names_it(tmp_path):
+    url = f"postgresql://sea:pg-secret-pw@127.0.0.1:{_free_port()}/sea"
+    proc = _cli("refresh", _env(tmp_path, SEA_WAREHOUSE=url))
+    log = _assert_one_line_failure(proc, "PostgreSQL est injoignable", "SEA_WAREHOUSE")
+    assert "pg-secret-pw" not in proc.stderr and "pg-secret-pw" not in log.read_text()
+
+
+def test_make_report_with_postgres_down_names_it(tmp_path):
+    url = f"postgresql://sea:pg-secret-pw@127.0.0.1:{_free_port()}/sea"
+    proc = _make("report", "QUARTER", "2026-Q3", _env(tmp_path, SEA_WAREHOUSE=url))
+    log = _assert_one_line_failure(proc, "PostgreSQL est injoignable", "SEA_WAREHOUSE")
+    assert "pg-secret-pw" not in proc.stderr and "pg-secret-pw" not in log.read_text()
