@@ -7,7 +7,8 @@ and the columns it judges (one query per table and `where`) and, where the wareh
 which rows it could refuse (`expectations/narrowing.py`), only those rows; an offending-rows
 check fetches only the offending rows. Sample ids are sorted, so two runs on the same data show
 the same sample; CRM participant ids are replaced by their pseudonym before they leave this
-module.
+module. The ids go to the warehouse's id table and the data lead's annex only (see
+`expectations/outcomes.py`), so a sample can be large: the data lead works from it.
 
 Each offending-rows query runs on its own (a query that fails is that check's outcome and no
 other's), but GE judges them all in one validation: one frame holds a row per offending row,
@@ -34,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from connectors.crm.schema import code_lists
+from connectors.crm.versions import ranked_versions_sql
 from connectors.pseudonyms import pseudonym
 from connectors.warehouse import Warehouse
 from expectations.narrowing import candidate_condition, candidates_where
@@ -42,8 +44,11 @@ from expectations.suites import Check, Suite, TableSuite
 
 log = logging.getLogger("sea.expectations")
 
-DEFAULT_SAMPLE_SIZE = 10
+# Offending ids kept per failing check (the count is always exact): what the id table in the
+# warehouse and the data lead's annex list. Never logged, so it can be generous.
+DEFAULT_SAMPLE_SIZE = 1000
 _CODE_LIST = re.compile(r"\{code_list:([a-z_]+)\}")
+_CRM_RANKED = re.compile(r"\{crm_ranked_versions:([a-z_]+)\}")
 _TAG = "check"  # column of the offending-rows frame: which check (its position) a row offends
 
 
@@ -113,7 +118,8 @@ def expectation_problems(suites: Iterable[Suite]) -> list[str]:
 
 
 def render_sql(sql: str, as_of: date) -> str:
-    """Fill the placeholders of suite SQL: `{as_of}` and `{code_list:NAME}`.
+    """Fill the placeholders of suite SQL: `{as_of}`, `{code_list:NAME}` and
+    `{crm_ranked_versions:RESOURCE}` (raw versions ranked as staging ranks them).
 
     The values come from settings and the versioned code lists, never from data, so plain
     literals are safe and keep the SQL portable (DuckDB and PostgreSQL).
@@ -127,6 +133,7 @@ def render_sql(sql: str, as_of: date) -> str:
         return "(" + ", ".join("'" + c.replace("'", "''") + "'" for c in sorted(lists[name])) + ")"
 
     sql = sql.replace("{as_of}", f"cast('{as_of.isoformat()}' as date)")
+    sql = _CRM_RANKED.sub(lambda match: ranked_versions_sql(match.group(1)), sql)
     return _CODE_LIST.sub(codes, sql)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -212,13 +213,37 @@ def test_each_fault_happens_then_stops(server, http, kind):
     count = 1 if kind == "slow" else 2
     server.inject_fault(kind, count=count, retry_after=0, seconds=0.8)
     url = api(server, "participants")
-    expected = {"slow": "timeout"}.get(kind, kind)
+    # trickle and cursor_loop answer a 200 with the right data (see their own tests below)
+    expected = {"slow": "timeout", "trickle": "200", "cursor_loop": "200"}.get(kind, kind)
     assert [_attempt(http, url) for _ in range(count)] == [expected] * count
     assert _attempt(http, url) == "200"
     assert server.faults == []
     assert server.faults_fired[kind] == count
-    if kind not in ("slow", "malformed"):
+    if kind not in ("slow", "malformed", "trickle", "cursor_loop"):
         assert server.stats["participants"][kind] == count
+
+
+def test_trickle_sends_the_right_page_slowly_in_small_parts(server, http):
+    url = api(server, "participants")
+    plain = http.get(url, params={"limit": 20}).json()
+    server.inject_fault("trickle", seconds=1.2, pieces=12)
+    started = time.monotonic()
+    # a 0.5 s read timeout never fires: each part comes within 0.1 s
+    response = http.get(url, params={"limit": 20}, timeout=0.5)
+    assert time.monotonic() - started >= 1.0
+    assert response.json() == plain
+
+
+def test_cursor_loop_answers_the_cursor_it_was_given(server, http):
+    url = api(server, "participants")
+    first = http.get(url, params={"limit": 5}).json()
+    server.inject_fault("cursor_loop", count=2)
+    again = http.get(url, params={"limit": 5, "cursor": first["next_cursor"]}).json()
+    assert again["next_cursor"] == first["next_cursor"]
+    restart = http.get(url, params={"limit": 5}).json()
+    # on a first page, the cursor lists the first page again
+    assert http.get(url, params={"limit": 5, "cursor": restart["next_cursor"]}).json()[
+        "data"] == first["data"]
 
 
 def test_429_carries_retry_after(server, http):
@@ -354,6 +379,7 @@ def test_each_bad_record_kind_is_served_as_described(world, server, http, kind):
         "duplicate_id": "activities",
         "orphan": "situations",
         "future_date": "activities",
+        "future_updated_at": "participants",
     }[kind]
     fresh = _fresh(http, server, resource, world)
     if kind == "missing_id":
@@ -381,6 +407,7 @@ def test_each_bad_record_kind_is_served_as_described(world, server, http, kind):
             r["participant_id"] not in {p["id"] for p in world.records("participants")}
         ),
         "future_date": lambda r: r["date"] > today,
+        "future_updated_at": lambda r: r["updated_at"] == "2099-01-01T00:00:00Z",
     }
     assert checks[kind](record), record
 
@@ -511,3 +538,18 @@ def test_the_module_serves_until_terminated():
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_future_dated_record_is_fixed_at_the_clock_and_deletions_can_be_future_dated(world):
+    now = world.now
+    rid = world.inject_bad_record("future_updated_at", "participants")
+    assert world.get("participants", rid)["updated_at"].startswith("2099-01-01")
+    assert world.records("participants")[-1]["id"] == rid  # served where its date sorts it
+    assert world.clear_bad_records() == [rid]
+    fixed = world.get("participants", rid)["updated_at"]
+    # the fix is a normal update: dated by the clock, not after the wrong date
+    assert fixed < "2027" and world.now - now < timedelta(minutes=1)
+    erased = world.inject_bad_record("future_updated_at", "deletions")
+    listed = [d for d in world.records("deletions") if d["id"] == erased]
+    assert listed and all(d["deleted_at"].startswith("2099") for d in listed)
+    assert world.get("participants", erased) is None

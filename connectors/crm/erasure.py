@@ -23,15 +23,17 @@ from connectors.crm.extract import (
     write_watermark,
 )
 from connectors.crm.schema import RESOURCES, raw_table
-from connectors.crm.validation import parse_timestamp
+from connectors.crm.validation import is_future_dated, parse_timestamp
 from connectors.warehouse import Warehouse
 
 WATERMARK_KEY = "deletions"
+CHECK_FAILURES = "marts.dq_check_failures"  # written by the gate (expectations/failures.py)
 
 
 @dataclass
 class ErasureReport:
     deletions_received: int = 0
+    future_dated: int = 0
     participants_erased: int = 0
     records_erased: int = 0
 
@@ -44,7 +46,9 @@ def _fetch_deletions(client: CRMClient, since: datetime | None) -> list[tuple[st
             if stamp is None or not rec.get("id") or rec.get("resource") not in RESOURCES:
                 raise ValueError(
                     f"{page.url} (record #{pos + 1}): a deletion needs `resource` (one of "
-                    f"{', '.join(RESOURCES)}), `id` and `deleted_at`; got {rec!r}"
+                    f"{', '.join(RESOURCES)}), `id` and `deleted_at`; got "
+                    # the fields only: a record's values would put an id in the run's log
+                    f"the fields {sorted(rec) if isinstance(rec, dict) else type(rec).__name__}"
                 )
             found.append((rec["resource"], str(rec["id"]), stamp))
     return found
@@ -87,6 +91,7 @@ def erase(wh: Warehouse, deletions: list[tuple[str, str, datetime]], erased_at: 
             f"from {raw_table(resource)} r join sea_erase x "
             "on x.resource = 'enrolments' and x.cause = 'cascade' and r.enrolment_id = x.id"
         )
+    _erase_check_failures(wh)  # before the pseudonym map loses the erased participants
     removed = 0
     for resource in RESOURCES:
         removed += _delete_counted(
@@ -109,6 +114,21 @@ def erase(wh: Warehouse, deletions: list[tuple[str, str, datetime]], erased_at: 
     return removed
 
 
+def _erase_check_failures(wh: Warehouse) -> None:
+    """The gate's table of offending ids names records, and persons by pseudonym: the rows
+    naming an erased record or person go now, not at the next gate run that rewrites it."""
+    if not wh.table_exists(CHECK_FAILURES):
+        return
+    wh.execute("create temporary table sea_erase_names as select id as name from sea_erase")
+    if wh.table_exists("raw.participant_pseudonyms"):
+        wh.execute("insert into sea_erase_names select k.participant_key "
+                   "from raw.participant_pseudonyms k join sea_erase x "
+                   "on x.resource = 'participants' and k.participant_id = x.id")
+    wh.execute(f"delete from {CHECK_FAILURES} where record_id in (select name from "
+               "sea_erase_names) or detail in (select name from sea_erase_names)")
+    wh.execute("drop table sea_erase_names")
+
+
 def _delete_counted(wh: Warehouse, table: str, condition: str) -> int:
     count = int(wh.scalar(f"select count(*) from {table} where {condition}"))
     if count:
@@ -124,10 +144,15 @@ def apply_deletions(wh: Warehouse, client: CRMClient, run: LoadRun,
     deletions = _fetch_deletions(client, since)
     report.deletions_received = len(deletions)
     report.participants_erased = len({i for r, i, _ in deletions if r == "participants"})
-    max_seen = max((d for _, _, d in deletions), default=None)
+    # A deletion dated in the future is still applied (erasure must not wait for the CRM's
+    # clock), but like a future-dated version it never moves the watermark: it comes back every
+    # night until the CRM corrects it, and erasing twice changes nothing.
+    sane = [d for _, _, d in deletions if not is_future_dated(d, run.loaded_at)]
+    report.future_dated = len(deletions) - len(sane)
+    max_seen = max(sane, default=None)
     with wh.transaction():
         report.records_erased = erase(wh, deletions, run.loaded_at)
-        watermark = next_watermark(since, max_seen, overlap)
+        watermark = next_watermark(since, max_seen, overlap, run.loaded_at)
         if watermark is not None and max_seen is not None:
             write_watermark(wh, WATERMARK_KEY, watermark, max_seen, run)
     if report.records_erased:

@@ -23,6 +23,7 @@ from connectors.crm.schema import RESOURCES, raw_table
 from connectors.crm.validation import (
     as_text,
     check_identity,
+    future_problem,
     payload_hash,
     quarantine_problems,
 )
@@ -39,7 +40,7 @@ class LoadRun:
 
     load_seq: int
     load_id: str
-    loaded_at: datetime
+    loaded_at: datetime  # the run's start (naive UTC): future-dated versions are measured by it
 
 
 @dataclass
@@ -77,6 +78,7 @@ class ResourceReport:
     received: int = 0
     new_versions: int = 0
     quarantined_versions: int = 0
+    future_dated: int = 0
     skipped_erased: int = 0
     pages: int = 0
     drift_fields: dict[str, int] = field(default_factory=dict)
@@ -104,11 +106,16 @@ def write_watermark(wh: Warehouse, resource: str, since: datetime, max_seen: dat
 
 
 def next_watermark(previous: datetime | None, max_seen: datetime | None,
-                   overlap: timedelta) -> datetime | None:
-    """Largest `updated_at` received minus the overlap, never moving backwards."""
+                   overlap: timedelta, started_at: datetime) -> datetime | None:
+    """Largest `updated_at` received minus the overlap, never beyond the extraction's start
+    (`started_at`) and never moving backwards.
+
+    `max_seen` must leave out future-dated versions; the cap at the start is a second guard: a
+    watermark past the start would skip records the CRM changes between now and then.
+    """
     if max_seen is None:
         return previous
-    candidate = max_seen - overlap
+    candidate = min(max_seen - overlap, started_at)
     return candidate if previous is None or candidate > previous else previous
 
 
@@ -211,7 +218,11 @@ def extract_resource(wh: Warehouse, client: CRMClient, resource: str, *, overlap
                        for pos, rec in enumerate(page.records)]
             for pos, (record, (rid, stamp)) in enumerate(zip(page.records, checked, strict=True)):
                 report.received += 1
-                max_seen = stamp if max_seen is None or stamp > max_seen else max_seen
+                future = future_problem(stamp, run.loaded_at)
+                if future is not None:
+                    report.future_dated += 1
+                elif max_seen is None or stamp > max_seen:
+                    max_seen = stamp
                 if erased.covers(resource, record):
                     report.skipped_erased += 1
                     continue
@@ -224,12 +235,13 @@ def extract_resource(wh: Warehouse, client: CRMClient, resource: str, *, overlap
                           json.dumps(extras, sort_keys=True, ensure_ascii=False) if extras
                           else None,
                           run.load_seq, run.load_id, run.loaded_at, page.number, pos))
-                for problem in quarantine_problems(resource, record):
+                problems = quarantine_problems(resource, record)
+                for problem in [future, *problems] if future is not None else problems:
                     qrows.add((resource, rid, stamp, digest, problem.field, problem.problem,
                                problem.value, problem.reason, run.load_id, run.loaded_at))
         rows.flush()
         qrows.flush()
-        watermark = next_watermark(report.since, max_seen, overlap)
+        watermark = next_watermark(report.since, max_seen, overlap, run.loaded_at)
         with wh.transaction():
             report.new_versions = _append_distinct(
                 wh, raw_table(resource), rows.name, names, VERSION_KEY,
@@ -246,7 +258,7 @@ def extract_resource(wh: Warehouse, client: CRMClient, resource: str, *, overlap
     finally:
         rows.drop()
         qrows.drop()
-    log.info("CRM %s: %d received, %d new versions, %d quarantined, %d pages",
-             resource, report.received, report.new_versions, report.quarantined_versions,
-             report.pages)
+    log.info("CRM %s: %d received, %d new versions, %d quarantined (%d dated in the future), "
+             "%d pages", resource, report.received, report.new_versions,
+             report.quarantined_versions, report.future_dated, report.pages)
     return report

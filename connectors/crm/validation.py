@@ -4,7 +4,8 @@ Three outcomes for a record version:
 - *fatal* (`CRMRecordError`): no `id`, no `updated_at`, an expected field absent — the whole
   extraction stops, nothing of the page is written;
 - *quarantined*: a null required field, an out-of-list closed code, a malformed open code, an
-  unparseable required date — the version is kept in raw and listed in `raw.crm_quarantine`,
+  unparseable required date, an `updated_at` after the extraction's start (plus a small
+  tolerance) — the version is kept in raw and listed in `raw.crm_quarantine`,
   staging skips it;
 - *accepted*: everything else (out-of-list descriptors and bad optional values are nulled and
   flagged later, in staging).
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.crm.schema import OPEN_CODE_PATTERN, RESOURCES, Field, code_lists
@@ -23,6 +24,11 @@ from connectors.crm.version_identity import contract_hash, hashed_fields
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OPEN_CODE = re.compile(OPEN_CODE_PATTERN)
+
+
+#: How far past the extraction's start an `updated_at` (or `deleted_at`) may be before it is
+#: taken for a CRM clock or import error: clocks drift a little, records from the future do not.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class CRMRecordError(ValueError):
@@ -34,7 +40,8 @@ class Problem:
     """Why one version is quarantined (one per offending field)."""
 
     field: str
-    problem: str  # null_required | out_of_list | malformed_code | bad_date | bad_type
+    problem: str  # null_required | out_of_list | malformed_code | bad_date | bad_type |
+    #               future_updated_at
     value: str | None
     reason: str  # French, for staff
 
@@ -116,6 +123,26 @@ def check_identity(resource: str, record: Any, where: str) -> tuple[str, datetim
             f"{where}: {resource} record {rid} lacks expected field(s) {', '.join(absent)}"
         )
     return str(rid), stamp
+
+
+def is_future_dated(stamp: datetime, started_at: datetime) -> bool:
+    """True when `stamp` lies beyond the extraction's start plus the tolerance.
+
+    Such a version is quarantined and never moves the watermark: trusting it would make every
+    later run ask only for records changed after a date that has not come yet.
+    """
+    return stamp > started_at + FUTURE_TOLERANCE
+
+
+def future_problem(stamp: datetime, started_at: datetime) -> Problem | None:
+    """The quarantine line of a version dated after the extraction's start (None if sane)."""
+    if not is_future_dated(stamp, started_at):
+        return None
+    return Problem(
+        "updated_at", "future_updated_at", stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        f"date de mise à jour dans le futur : {stamp:%d/%m/%Y %H:%M} (UTC), après le début de "
+        f"l'extraction ({started_at:%d/%m/%Y %H:%M}) ; erreur d'horloge ou d'import du CRM, "
+        "la version corrigée dans le CRM la remplacera")
 
 
 def quarantine_problems(resource: str, record: dict[str, Any]) -> list[Problem]:

@@ -29,6 +29,7 @@ BAD_RECORD_KINDS: tuple[str, ...] = (
     "duplicate_id",
     "orphan",
     "future_date",
+    "future_updated_at",
 )
 
 #: resource used when the caller does not name one
@@ -46,6 +47,7 @@ DEFAULT_RESOURCE: dict[str, str] = {
     "duplicate_id": "activities",
     "orphan": "situations",
     "future_date": "activities",
+    "future_updated_at": "participants",
 }
 
 #: default field per (kind, resource); a resource absent here does not support the kind
@@ -229,6 +231,16 @@ def _future_date(resource: str, record: dict, params: dict, today: int) -> list[
     return [record]
 
 
+#: where ``future_updated_at`` puts a version by default: a CRM clock or import error
+FUTURE_UPDATED_AT = "2099-01-01T00:00:00Z"
+
+
+def _future_updated_at(resource: str, record: dict, params: dict, today: int) -> list[dict]:
+    """The same content stamped far in the future (``at`` overrides the instant)."""
+    record["updated_at"] = str(params.get("at", FUTURE_UPDATED_AT))
+    return [record]
+
+
 _MUTATORS: dict[str, Mutator] = {
     "missing_id": _missing_id,
     "missing_updated_at": _missing_updated_at,
@@ -242,4 +254,5 @@ _MUTATORS: dict[str, Mutator] = {
     "extra_field": _extra_field,
     "duplicate_id": _duplicate_id,
     "future_date": _future_date,
+    "future_updated_at": _future_updated_at,
 }

@@ -48,6 +48,8 @@ FAULT_KINDS: tuple[str, ...] = (
     "slow",
     "401",
     "malformed",
+    "trickle",
+    "cursor_loop",
 )
 MALFORMED_BODY = b'{"data": [{"id": "P0000'
 _ENDPOINTS = (*RESOURCES, DELETIONS)
@@ -62,7 +64,8 @@ class Fault:
     """One injected misbehaviour, applied to the next ``remaining`` matching API requests.
 
     ``params``: ``retry_after`` (seconds, for 429 and optionally 503), ``seconds`` (delay of
-    ``slow``), ``body`` (bytes or text served by ``malformed``).
+    ``slow``, total duration of ``trickle``), ``pieces`` (how many parts ``trickle`` sends),
+    ``body`` (bytes or text served by ``malformed``).
     """
 
     kind: str
@@ -156,8 +159,11 @@ class FakeCRMServer:
 
         Kinds: ``429`` (``retry_after`` seconds, default 1), ``500``/``502``/``503``/``504``,
         ``reset`` (connection closed with a TCP reset, no answer), ``slow`` (sleep ``seconds``,
-        default 3, then answer normally), ``401``, ``malformed`` (a 200 whose body is not JSON).
-        Faults queue up in injection order.
+        default 3, then answer normally), ``401``, ``malformed`` (a 200 whose body is not JSON),
+        ``trickle`` (the right page, its body sent in ``pieces`` parts, default 30, spread over
+        ``seconds``, default 3: every read is quick, the page is slow), ``cursor_loop`` (the
+        right page whose ``next_cursor`` is the cursor of the request itself, or on a first page
+        a cursor that starts the listing over). Faults queue up in injection order.
         """
         kind = str(kind)
         if kind not in FAULT_KINDS:
@@ -245,11 +251,30 @@ class FakeCRMServer:
         except _BadRequest as exc:
             self._answer(handler, resource, 400, {"error": str(exc)})
             return
+        if fault is not None and fault.kind == "cursor_loop":
+            payload["next_cursor"] = self._looping_cursor(resource, query)
+        if fault is not None and fault.kind == "trickle":
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+            _send_trickled(handler, body, float(fault.params.get("seconds", 3.0)),
+                           int(fault.params.get("pieces", 30)))
+            self._count(resource, "200")
+            return
         self._answer(handler, resource, 200, payload)
+
+    def _looping_cursor(self, resource: str, query: str) -> str:
+        """The request's own cursor, or on a first page one that lists the first page again."""
+        params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        if params.get("cursor"):
+            return params["cursor"]
+        since_name = "since" if resource == DELETIONS else "updated_since"
+        since = _parse_instant(params[since_name]) if params.get(since_name) else 0
+        return self._encode_cursor(resource, (since - 1, ""))
 
     def _misbehave(self, handler: _Handler, resource: str, fault: Fault) -> bool:
         """Apply a fault; True when the request has been fully dealt with."""
         kind = fault.kind
+        if kind in ("trickle", "cursor_loop"):
+            return False  # they alter the right answer: see `_api`
         if kind == "slow":
             time.sleep(float(fault.params.get("seconds", 3.0)))
             return False
@@ -432,6 +457,23 @@ def _send(
         handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.write(body)
+
+
+def _send_trickled(handler: _Handler, body: bytes, seconds: float, pieces: int) -> None:
+    """A 200 whose body arrives in ``pieces`` parts spread over ``seconds``: each socket read
+    gets a few bytes well within any read timeout, the whole page takes ``seconds``."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.flush()
+    pieces = max(1, min(pieces, len(body)))
+    size = math.ceil(len(body) / pieces)
+    pause = seconds / pieces
+    for start in range(0, len(body), size):
+        time.sleep(pause)
+        handler.wfile.write(body[start : start + size])
+        handler.wfile.flush()
 
 
 def _send_json(

@@ -26,7 +26,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from . import distributions as dist
-from .bad_records import BAD_RECORD_KINDS, DEFAULT_RESOURCE, BadRecordError, mutate
+from .bad_records import (
+    BAD_RECORD_KINDS,
+    DEFAULT_RESOURCE,
+    FUTURE_UPDATED_AT,
+    BadRecordError,
+    mutate,
+)
 from .schema import (
     DAY,
     DELETIONS,
@@ -312,12 +318,17 @@ class World:
         """Serve one bad record of ``kind`` as a new version with a fresh ``updated_at``.
 
         ``params``: ``field`` and ``value`` override what is altered; ``days`` sets the offset
-        of ``future_date`` / ``end_before_start``; ``participant_id`` the ghost of ``orphan``.
+        of ``future_date`` / ``end_before_start``; ``participant_id`` the ghost of ``orphan``;
+        ``at`` the instant of ``future_updated_at`` (default 2099-01-01), which on ``deletions``
+        erases a participant with that ``deleted_at`` in the feed.
         Returns the id of the affected record (for ``missing_id``, the id the payload lacks).
         """
         if kind not in BAD_RECORD_KINDS:
             raise BadRecordError(f"unknown bad-record kind {kind!r}; one of {BAD_RECORD_KINDS}")
         res = resource or DEFAULT_RESOURCE[kind]
+        if kind == "future_updated_at" and res == DELETIONS:
+            with self._lock:
+                return self._inject_future_deletion(params)
         if res not in RESOURCES:
             raise BadRecordError(f"unknown resource {res!r}")
         with self._lock:
@@ -327,6 +338,8 @@ class World:
             record = render(res, base)
             record["updated_at"] = iso(ts)
             payloads = mutate(kind, res, record, params, ts_ord(self._now))
+            if kind == "future_updated_at":  # served where its (wrong) date sorts it
+                ts = to_ts(datetime.fromisoformat(payloads[0]["updated_at"]))
             entries = [Raw((rid, ts, payload, base)) for payload in payloads]
             self._store[res][rid] = entries[0] if len(entries) == 1 else entries
             self._bad[res, rid] = kind
@@ -339,10 +352,13 @@ class World:
         Returns the ids repaired."""
         with self._lock:
             bad = [key for key in self._bad if self._is_bad(*key)]
+            # a future-dated version is fixed at the clock's time, not after its wrong date
+            floor = max((current_ts(self._store[r][i]) for r, i in bad
+                         if self._bad[r, i] != "future_updated_at"), default=self._now - 1)
             self._bad.clear()
             if not bad:
                 return []
-            ts = self._fresh_ts(max(current_ts(self._store[r][i]) for r, i in bad) + 1)
+            ts = self._fresh_ts(floor + 1)
             touched: dict[str, set[str]] = defaultdict(set)
             feed = []
             for res, rid in bad:
@@ -1059,6 +1075,19 @@ class World:
             if self._store[res].get(entry[0]) is entry:
                 return entry[0], entry, ts
         raise BadRecordError(f"could not claim a {res} record")
+
+    def _inject_future_deletion(self, params: dict[str, Any]) -> str:
+        """Erase a participant now, its deletions listed in the feed with a future date."""
+        pid = self._pick_plain("participants", _any)[0]
+        target = self._now + 1
+        self._push(target, _ERASE, "participants", pid)
+        batch = self._advance_to(target, grow=False)
+        at = to_ts(datetime.fromisoformat(str(params.get("at", FUTURE_UPDATED_AT))))
+        listed = set(batch.feed)
+        self._deletions = sorted(
+            ((rid, at, res) if (rid, ts, res) in listed else (rid, ts, res)
+             for rid, ts, res in self._deletions), key=KEY)
+        return pid
 
     def _inject_orphan(self, res: str, params: dict[str, Any]) -> str:
         if res not in _ORPHAN_PREFIX:

@@ -1,6 +1,7 @@
 {#- The latest version of each CRM record (crm-api.md): by updated_at, then load order, page,
-    position in page. A latest version that is quarantined hides the record until a later
-    version fixes it: quarantine is per version.
+    position in page (a version dated in the future ranks apart: see `crm_version_rank`). A
+    latest version that is quarantined hides the record until a later version fixes it:
+    quarantine is per version.
 
     The CRM staging models are incremental (a night's cost follows what changed, not the
     history): on an incremental run only the records with a raw version loaded after the last
@@ -24,12 +25,11 @@
                ) as first_updated_at,
                {%- endif %}
                {{ crm_version_rank('r') }} as version_rank
-        from {{ source('crm', 'crm_' ~ resource) }} as r
         {%- if is_incremental() %}
-        where r.id in (
-            select c.id from {{ source('crm', 'crm_' ~ resource) }} as c
-            where c._load_seq > {{ crm_staging_watermark() }}
-        )
+        from {{ crm_versions(resource, "select c.id from " ~ source('crm', 'crm_' ~ resource)
+                             ~ " as c where c._load_seq > " ~ crm_staging_watermark()) }} as r
+        {%- else %}
+        from {{ crm_versions(resource) }} as r
         {%- endif %}
     ) as v
     where v.version_rank = 1
@@ -94,11 +94,44 @@
 
 {#- Rank 1 = the latest version of a CRM record (crm-api.md): updated_at as a UTC instant, then
     load order, page, position in page. The one definition of "latest", used by staging and by
-    the quality models. -#}
+    the quality models; `alias` must come from `crm_versions` (it needs `sea_last_load_seq`).
+
+    A version dated in the future (`crm_future_dated`: a CRM clock or import error, quarantined
+    by the extractor) cannot be ordered by its updated_at, which would outrank every fix for
+    ever. While it is the CRM's current version, every extraction receives it again (its date
+    is past any watermark), so it stays the record's latest load; once the CRM fixes it, the
+    fix arrives in a later load and the future-dated version is never served again. Hence:
+    a future-dated version is the latest while no later load brought a version of the record
+    (the record stays hidden and flagged, as the quarantine rule wants), and ranks below every
+    other version afterwards. A rebuild from empty sees only what the CRM serves now, the
+    future-dated version or its fix: the same latest version. -#}
 {% macro crm_version_rank(alias) -%}
     row_number() over (
         partition by {{ alias }}.id
-        order by {{ alias }}.updated_at desc, {{ alias }}._load_seq desc, {{ alias }}._page desc,
+        order by case when not ({{ crm_future_dated(alias) }}) then 1
+                      when {{ alias }}._load_seq >= {{ alias }}.sea_last_load_seq then 2
+                      else 0 end desc,
+                 {{ alias }}.updated_at desc, {{ alias }}._load_seq desc, {{ alias }}._page desc,
                  {{ alias }}._position desc
     )
+{%- endmacro %}
+
+{#- The raw versions of a CRM resource, with each record's last load (`sea_last_load_seq`) that
+    `crm_version_rank` needs; `ids`: SQL selecting the ids to keep (whole records, so the
+    window sees every version of each one). -#}
+{% macro crm_versions(resource, ids=none) -%}
+    (
+        select s.*, max(s._load_seq) over (partition by s.id) as sea_last_load_seq
+        from {{ source('crm', 'crm_' ~ resource) }} as s
+        {%- if ids %}
+        where s.id in ({{ ids }})
+        {%- endif %}
+    )
+{%- endmacro %}
+
+{#- A version whose updated_at lies more than 5 minutes past the start of the load that brought
+    it (`_loaded_at`): the extractor's rule for quarantining it (FUTURE_TOLERANCE in
+    connectors/crm/validation.py — change both together). -#}
+{% macro crm_future_dated(alias) -%}
+    {{ alias }}.updated_at > {{ alias }}._loaded_at + interval '5 minutes'
 {%- endmacro %}

@@ -33,12 +33,9 @@ latest as (
                {% if spec.participant %}{{ spec.participant }}{% else %}cast(null as varchar){% endif %}
                    as participant_id,
                {{ crm_version_rank('r') }} as version_rank
-        from {{ source('crm', 'crm_' ~ resource) }} as r
         -- only records with a quarantined version can have a quarantined latest version
-        where r.id in (
-            select q.id from {{ source('crm', 'crm_quarantine') }} as q
-            where q.resource = '{{ resource }}'
-        )
+        from {{ crm_versions(resource, "select q.id from " ~ source('crm', 'crm_quarantine')
+                             ~ " as q where q.resource = '" ~ resource ~ "'") }} as r
     ) as v
     where v.version_rank = 1
     {% if not loop.last %}union all{% endif %}
