@@ -35,12 +35,13 @@ def cmd_prepare(_: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    from connectors.run_lock import RunLockError
     from orchestration.runs import RunFailed, run_nightly
 
     settings = _settings(args.demo)
     try:
-        run_nightly(settings)
-    except RunFailed as exc:
+        run_nightly(settings, origin="make refresh")
+    except (RunFailed, RunLockError) as exc:
         print(f"sea: {exc}", file=sys.stderr)
         return 1
     print(f"Actualisation terminée (date d'arrêté {settings.as_of}). "
@@ -50,6 +51,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`make report QUARTER=2026-Q3`: gate, then deliverables; non-zero when the gate blocks."""
+    from connectors.run_lock import RunLockError
     from orchestration.reporting import GateBlocked, run_quarterly_report
     from reports.quarters import Quarter
 
@@ -61,7 +63,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     try:
         run = run_quarterly_report(settings, quarter)
-    except GateBlocked as exc:
+    except (GateBlocked, RunLockError) as exc:
         print(f"sea: {exc}", file=sys.stderr)
         return 1
     for line in run.gate.summary_fr().splitlines():
@@ -74,15 +76,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_evidence(args: argparse.Namespace) -> int:
     """`make evidence EVALUATION=<id>`: one evaluation's evidence pack."""
+    from connectors.run_lock import RunLockError, read_lock
     from reports.evidence.build import build_evidence_pack
     from reports.evidence.data import EvaluationNotFound
 
     settings = _settings(args.demo)
     try:
-        pack = build_evidence_pack(settings.warehouse, args.evaluation, as_of=settings.as_of,
-                                   output_dir=settings.output_dir / "evidence",
-                                   k=settings.disclosure_k)
-    except EvaluationNotFound as exc:
+        with read_lock(settings.warehouse, wait=settings.lock_wait_seconds):
+            pack = build_evidence_pack(settings.warehouse, args.evaluation,
+                                       as_of=settings.as_of,
+                                       output_dir=settings.output_dir / "evidence",
+                                       k=settings.disclosure_k)
+    except (EvaluationNotFound, RunLockError) as exc:
         print(f"sea: {exc}", file=sys.stderr)
         return 1
     print(f"Dossier de preuves {args.evaluation} (données arrêtées au {pack.as_of:%d/%m/%Y}) :")

@@ -30,6 +30,7 @@ from orchestration.assets.reporting import (
     quarterly_reporting_job,
 )
 from orchestration.checks import build_quality_checks
+from orchestration.locked_executor import locked_in_process_executor
 from orchestration.settings import Settings, load_settings
 
 NIGHTLY_JOB = "nightly_refresh"
@@ -72,6 +73,9 @@ def build_definitions(settings: Settings) -> Definitions:
         jobs=[nightly, quarterly_reporting_job],
         schedules=[nightly_schedule, build_quarterly_schedule(settings)],
         resources={"dbt": dbt_resource(settings)},
+        # Every job the UI, daemon or schedules launch runs in one process under the
+        # warehouse's run lock: one refresh at a time, reports waiting for a running one.
+        executor=locked_in_process_executor(settings),
     )
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from connectors.fake_crm import FakeCRMServer, World
+from connectors.run_lock import RunLockError, read_lock
 from connectors.sheets.demo import write_demo_spreadsheets
 from orchestration.reporting import GateBlocked, run_quarterly_report
 from orchestration.runs import RunFailed, run_nightly
@@ -68,14 +69,19 @@ def run_demo(settings: Settings, participants: int = 3000) -> int:
                                             as_of=settings.as_of)
             print(f"  tableurs de démonstration : {len(files)} fichiers dans {settings.sheets_dir}")
         try:
-            run_nightly(settings)
-        except RunFailed as exc:
+            run_nightly(settings, origin="make demo")
+        except (RunFailed, RunLockError) as exc:
             print(f"sea: {exc}", file=sys.stderr)
             return 1
     finally:
         if server is not None:
             server.stop()
-    status = _deliverables(settings)
+    try:
+        with read_lock(settings.warehouse, wait=settings.lock_wait_seconds):
+            status = _deliverables(settings)
+    except RunLockError as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 1
     print(f"Entrepôt : {settings.warehouse_display}")
     print(f"Historique Dagster : {settings.dagster_home} (make ui pour l'explorer)")
     return status

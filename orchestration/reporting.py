@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from connectors.run_lock import Notify, read_lock
 from connectors.warehouse import connect
 from orchestration.gate import GateResult, evaluate_gate
 from orchestration.settings import Settings
@@ -56,13 +57,21 @@ def learning_inputs(settings: Settings) -> LearningInputs:
                               evaluation_plan=_mart(wh, "evaluation_plan"))
 
 
-def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True) -> ReportRun:
-    """Gate, then deliverables of `quarter` (`YYYY-Qn`) in `SEA_OUTPUT_DIR`; raises GateBlocked."""
-    gate = evaluate_gate(settings, quarter)
-    if not gate.passed:
-        raise GateBlocked(gate)
-    delivery = build_quarterly_deliverables(
-        settings.warehouse, gate.quarter, as_of=settings.as_of, output_dir=settings.output_dir,
-        k=settings.disclosure_k, quality=gate.quality_summary(),
-        learning=learning_inputs(settings), pdf=pdf)
+def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True,
+                         notify: Notify | None = None) -> ReportRun:
+    """Gate, then deliverables of `quarter` (`YYYY-Qn`) in `SEA_OUTPUT_DIR`; raises GateBlocked.
+
+    The gate and the deliverables must read one state of the warehouse: a refresh running
+    when the report starts is waited for (at most `SEA_LOCK_WAIT_SECONDS`, said through
+    `notify`, stderr by default), and none can start until the report is written.
+    """
+    waiting = {"notify": notify} if notify is not None else {}
+    with read_lock(settings.warehouse, wait=settings.lock_wait_seconds, **waiting):
+        gate = evaluate_gate(settings, quarter)
+        if not gate.passed:
+            raise GateBlocked(gate)
+        delivery = build_quarterly_deliverables(
+            settings.warehouse, gate.quarter, as_of=settings.as_of,
+            output_dir=settings.output_dir, k=settings.disclosure_k,
+            quality=gate.quality_summary(), learning=learning_inputs(settings), pdf=pdf)
     return ReportRun(gate=gate, delivery=delivery)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+from connectors.run_lock import refresh_lock
 from orchestration.definitions import NIGHTLY_JOB, build_definitions
 from orchestration.instance import dagster_instance
 from orchestration.settings import Settings
@@ -27,15 +28,21 @@ def _failure_summary(result: ExecuteInProcessResult, settings: Settings, command
     return explain_step_failures(settings, command, result.run_id, failures)
 
 
-def run_nightly(settings: Settings, instance: DagsterInstance | None = None
-                ) -> ExecuteInProcessResult:
-    """One nightly refresh: extraction, spreadsheets, pseudonyms, dbt build."""
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(NIGHTLY_JOB)
-    result = job.execute_in_process(
-        instance=instance or dagster_instance(settings), raise_on_error=False,
-        run_config=QUIET_CONSOLE,
-    )
+def run_nightly(settings: Settings, instance: DagsterInstance | None = None, *,
+                origin: str = "make refresh") -> ExecuteInProcessResult:
+    """One nightly refresh: extraction, spreadsheets, pseudonyms, dbt build.
+
+    The warehouse's refresh lock is taken first and held to the end (`origin` says how this
+    refresh was started, for whoever is refused meanwhile); raises `RefreshRunning` at once
+    when another refresh holds it.
+    """
+    with refresh_lock(settings.warehouse, origin, wait=settings.lock_wait_seconds):
+        defs = build_definitions(settings)
+        job = defs.resolve_job_def(NIGHTLY_JOB)
+        result = job.execute_in_process(
+            instance=instance or dagster_instance(settings), raise_on_error=False,
+            run_config=QUIET_CONSOLE,
+        )
     if not result.success:
         raise RunFailed(_failure_summary(result, settings, "refresh"))
     return result

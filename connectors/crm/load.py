@@ -13,7 +13,8 @@ from connectors.crm.erasure import ErasureReport, apply_deletions
 from connectors.crm.extract import ErasedIndex, LoadRun, ResourceReport, extract_resource
 from connectors.crm.raw_tables import ensure_raw_crm_tables
 from connectors.crm.schema import RESOURCE_ORDER
-from connectors.warehouse import Warehouse
+from connectors.run_lock import holds_refresh_lock
+from connectors.warehouse import DuckDBWarehouse, Warehouse
 
 
 @dataclass
@@ -30,8 +31,35 @@ class CRMLoadReport:
         }
 
 
+INTERRUPTED_SUMMARY = ("interrompue : le processus de cette extraction s'est arrêté avant sa fin "
+                       "(arrêt brutal ou panne) ; une ressource non terminée n'a rien écrit et "
+                       "l'extraction suivante la reprend à son dernier filigrane")
+
+
+def _lock_target(wh: Warehouse) -> str:
+    """The `SEA_WAREHOUSE` value `wh` was opened with, as the run lock names warehouses."""
+    return str(wh.path) if isinstance(wh, DuckDBWarehouse) else wh._url  # type: ignore[attr-defined]
+
+
+def close_interrupted_loads(wh: Warehouse) -> int:
+    """Mark `interrupted` the loads still `running` from a run that died; returns their count.
+
+    Only a holder of the warehouse's refresh lock may do it: then no live run can own them. A
+    caller without the lock (a test or tool calling the loader directly) leaves them as they are.
+    """
+    if not holds_refresh_lock(_lock_target(wh)):
+        return 0
+    stale = int(wh.scalar("select count(*) from raw.crm_loads where status = 'running'"))
+    if stale:
+        wh.execute("update raw.crm_loads set finished_at = ?, status = 'interrupted', "
+                   "summary = ? where status = 'running'",
+                   [datetime.now(UTC).replace(tzinfo=None), INTERRUPTED_SUMMARY])
+    return stale
+
+
 def start_run(wh: Warehouse) -> LoadRun:
     ensure_raw_crm_tables(wh)
+    close_interrupted_loads(wh)
     seq = int(wh.scalar("select coalesce(max(_load_seq), 0) + 1 from raw.crm_loads"))
     run = LoadRun(load_seq=seq, load_id=uuid.uuid4().hex[:12],
                   loaded_at=datetime.now(UTC).replace(tzinfo=None))
