@@ -1,4 +1,10 @@
-"""What one check found, phrased for staff (French) and structured for the UI and reports."""
+"""What one check found, phrased for staff (French) and structured for the UI and reports.
+
+An outcome carries the offending record ids it found, but only the warehouse's id table
+(`expectations/failures.py`) and the data lead's internal annex read them: its French line and
+its plain form — what logs, Dagster metadata and reports receive — give the count and where the
+ids are, never an id (an id in Dagster's run history would outlive the person's erasure).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from expectations.suites import Check
 
 SEVERITY_FR = {"error": "bloquant", "warn": "avertissement"}
 EMPTY_ID = "(vide)"
+FAILURES_TABLE = "marts.dq_check_failures"  # where the offending ids of failing checks live
 
 
 @dataclass(frozen=True)
@@ -17,15 +24,16 @@ class CheckOutcome:
 
     `row_count` is the number of offending rows (records); `checked_count` how many rows the
     expectation judged when known (column expectations); `sample_ids` the first offending record
-    ids in id order, participants shown by their pseudonym only.
+    ids in id order, participants shown by their pseudonym only — kept out of `repr`, `message`
+    and `as_dict`, which reach logs and Dagster.
     """
 
     check: Check
     passed: bool
     row_count: int
     checked_count: int | None = None
-    sample_ids: tuple[str, ...] = ()
-    sample_details: tuple[str | None, ...] = ()
+    sample_ids: tuple[str, ...] = field(default=(), repr=False)
+    sample_details: tuple[str | None, ...] = field(default=(), repr=False)
     error: str | None = None  # the check could not run (table absent, SQL error)
     seconds: float = 0.0
     observed: Any = None  # GE's observed value for aggregate expectations
@@ -47,22 +55,24 @@ class CheckOutcome:
     def with_waiver(self, waiver: dict[str, str]) -> CheckOutcome:
         return CheckOutcome(**{**self.__dict__, "waiver": waiver})
 
+    @property
+    def ids_location(self) -> str:
+        """Where the data lead reads the offending records: the table and its filter."""
+        return f"{FAILURES_TABLE} où check_key = '{self.key}'"
+
     def message(self) -> str:
-        """One French line: table, rule, how many rows, sample of ids."""
+        """One French line for logs and Dagster: table, rule, how many rows, where the ids are."""
         head = f"{self.check.table} — {self.check.rule}"
         if self.error is not None:
             return f"{head} : contrôle impossible ({self.error})"
         if self.passed:
             return f"{head} : conforme"
         of = f" sur {self.checked_count}" if self.checked_count is not None else ""
-        text = f"{head} : {self.row_count} ligne(s) en échec{of}"
-        if self.sample_ids:
-            more = " …" if self.row_count > len(self.sample_ids) else ""
-            text += f" ; exemples : {', '.join(self.sample_ids)}{more}"
-        return text
+        return (f"{head} : {self.row_count} ligne(s) en échec{of} ; "
+                f"identifiants : {self.ids_location}")
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form for the reports library and Dagster metadata."""
+        """Plain JSON-ready form for the reports library and Dagster metadata: no record id."""
         return {
             "check": self.key,
             "suite": self.check.suite,
@@ -75,7 +85,7 @@ class CheckOutcome:
             "passed": self.passed,
             "row_count": self.row_count,
             "checked_count": self.checked_count,
-            "sample_ids": list(self.sample_ids),
+            "ids_location": self.ids_location,
             "error": self.error,
             "message": self.message(),
             "waiver": dict(self.waiver) if self.waiver else None,

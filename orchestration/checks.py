@@ -3,8 +3,11 @@
 - `build_quality_checks` turns every table suite of `expectations/suites/*.yml` into asset checks
   on the asset it guards (`["raw", "crm_enrolments"]`, `["staging", "stg_crm__enrolments"]`,
   `["marts", "indicator_values"]`, …): one check per rule, severity `ERROR` or `WARN`, with the
-  table, the rule, the row count and a sample of ids in the UI and in the logs (French). One op
-  per guarded asset, so a table is queried once and GE runs once per table.
+  table, the rule, the row count and where the offending ids are in the UI and in the logs
+  (French) — never an id: Dagster's run history outlives an erasure. The ids go to the
+  warehouse's `marts.dq_check_failures` (each op replaces its own checks' rows), which the
+  erasure reaches. One op per guarded asset, so a table is queried once and GE runs once per
+  table.
   Only mart checks block by default: a quarantined CRM record must not stop the nightly refresh
   (staff need the refreshed scorecard to fix it); it blocks the quarterly reports through the
   gate asset below, which re-evaluates every suite.
@@ -16,7 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dagster import (
@@ -32,7 +35,8 @@ from dagster import (
 )
 
 from connectors.warehouse import connect
-from expectations.outcomes import SEVERITY_FR, CheckOutcome
+from expectations.failures import write_failures
+from expectations.outcomes import FAILURES_TABLE, SEVERITY_FR, CheckOutcome
 from expectations.runner import DEFAULT_SAMPLE_SIZE, SuiteRunner
 from expectations.suites import Suite, SuiteError, TableSuite, all_checks, default_suites
 from expectations.suites import tables_by_asset as group_tables
@@ -57,17 +61,14 @@ def _metadata(outcome: CheckOutcome, waived_for: Sequence[str]) -> dict:
         "sévérité": SEVERITY_FR[outcome.severity],
         "clé du contrôle": outcome.key,
         "lignes en échec": outcome.row_count,
-        "exemples (identifiants)": ", ".join(outcome.sample_ids) or "—",
         "durée (s)": round(outcome.seconds, 3),
     }
+    if not outcome.passed and not outcome.error:
+        meta["où trouver les identifiants"] = outcome.ids_location
     if outcome.checked_count is not None:
         meta["lignes contrôlées"] = int(outcome.checked_count)
     if outcome.error:
         meta["contrôle impossible"] = outcome.error
-    if outcome.sample_details and any(outcome.sample_details):
-        rows = "\n".join(f"| {i} | {d or ''} |"
-                         for i, d in zip(outcome.sample_ids, outcome.sample_details, strict=False))
-        meta["exemples"] = MetadataValue.md(f"| identifiant | détail |\n|---|---|\n{rows}")
     if waived_for:
         meta["dérogations (trimestres)"] = ", ".join(waived_for)
     return meta
@@ -112,6 +113,9 @@ def _build_one(settings: Settings, key: tuple[str, ...], tables: list[TableSuite
             runner = SuiteRunner(wh, as_of=settings.as_of, pseudonym_key=settings.pseudonym_key,
                                  sample_size=DEFAULT_SAMPLE_SIZE)
             outcomes = [o for table in tables for o in runner.run_table(table)]
+            write_failures(wh, outcomes, as_of=settings.as_of,
+                           evaluated_at=datetime.now(UTC).replace(tzinfo=None),
+                           checks=[c.key for table in tables for c in table.checks])
         for outcome in outcomes:
             if not outcome.passed:
                 level = context.log.error if outcome.severity == "error" else context.log.warning
@@ -178,6 +182,7 @@ def _gate_check_result(result: GateResult) -> AssetCheckResult:
                                                   result.summary_fr().splitlines())),
             "dérogations utilisées": ", ".join(o.key for o in result.waived) or "aucune",
             "avertissements": len(result.warnings),
+            "où trouver les identifiants": f"{FAILURES_TABLE}, filtré sur check_key",
         })
 
 

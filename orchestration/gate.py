@@ -7,6 +7,10 @@ not trusting the last nightly run — so a report is never built on data the gat
 `make report` exits non-zero with the blocking checks named. `GateResult.as_dict()` is what the
 reports library renders (warnings and waivers are printed in the report).
 
+Counts only leave this module in logs, Dagster and reports; the offending ids go to the
+warehouse (`marts.dq_check_failures`, rewritten at each evaluation) and, through
+`annex_checks`, to the data lead's internal annex.
+
 No Dagster here: the reports library and the CLI import it without loading the code location.
 """
 
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.warehouse import connect
+from expectations.failures import write_failures
 from expectations.outcomes import CheckOutcome, summarise
 from expectations.runner import DEFAULT_SAMPLE_SIZE, SuiteRunner
 from expectations.suites import Suite, SuiteError, all_checks, default_suites
@@ -28,6 +33,7 @@ from expectations.waivers import Waiver, check_quarter, load_waivers, waivers_fo
 from orchestration.settings import Settings
 
 log = logging.getLogger("sea.gate")
+RULE_RESULTS = "marts.dq_rule_results"  # the scorecard by rule, antenna and month
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class GateResult:
     evaluated_at: datetime
     outcomes: tuple[CheckOutcome, ...]
     waivers: tuple[Waiver, ...] = field(default_factory=tuple)  # this quarter's, used or not
+    # failing check -> ((antenna, records), ...) from the scorecard, where it mirrors the check
+    antennas: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     @property
     def blocking(self) -> list[CheckOutcome]:
@@ -92,13 +100,24 @@ class GateResult:
         checks = [QualityCheck(name=o.key, severity=o.severity,  # type: ignore[arg-type]
                                status="passed" if o.passed else "failed",
                                message_fr=o.message(), failing_rows=o.row_count,
-                               table=o.check.table) for o in self.outcomes]
+                               table=o.check.table, rule_fr=o.check.rule,
+                               antennas=self.antennas.get(o.key, ()))
+                  for o in self.outcomes]
         waivers = [ReportWaiver(check=w.check, quarter=w.quarter, reason=w.reason, who=w.who)
                    for w in self.waivers]
         return QualitySummary(checks=checks, waivers=waivers, evaluated_at=self.evaluated_at)
 
+    def annex_checks(self) -> list[dict[str, Any]]:
+        """The failing checks with their offending ids: for the data lead's internal annex
+        only (`reports/quality_annex.py`), never for logs, Dagster or what is sent."""
+        return [{**o.as_dict(), "sample_ids": list(o.sample_ids),
+                 "sample_details": list(o.sample_details),
+                 "antennas": [list(a) for a in self.antennas.get(o.key, ())]}
+                for o in self.outcomes if not o.passed]
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready structure for the reports library (data-quality section of the report)."""
+        """JSON-ready structure for the reports library (data-quality section of the report);
+        Dagster stores it as the gate asset's value, so it holds no record id."""
         return {
             "quarter": self.quarter,
             "as_of": self.as_of.isoformat(),
@@ -145,15 +164,38 @@ def evaluate_gate(
         runner = SuiteRunner(wh, as_of=settings.as_of, pseudonym_key=settings.pseudonym_key,
                              sample_size=sample_size)
         outcomes = runner.run(suites)
+        write_failures(wh, outcomes, as_of=settings.as_of, evaluated_at=started)
+        antennas = _antennas(wh, [o for o in outcomes if not o.passed and not o.error])
     judged = tuple(
         o.with_waiver(waivers[o.key].as_dict())
         if not o.passed and o.severity == "error" and o.key in waivers else o
         for o in outcomes
     )
     result = GateResult(quarter=quarter, as_of=settings.as_of, evaluated_at=started,
-                        outcomes=judged, waivers=tuple(waivers.values()))
+                        outcomes=judged, waivers=tuple(waivers.values()), antennas=antennas)
     _log(result)
     return result
+
+
+def _antennas(wh, failing: list[CheckOutcome]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Failing checks' records per antenna, from the scorecard's rules that mirror them.
+
+    Only where the scorecard counts exactly the records the gate found: an antenna split that
+    does not add up to the reported count would mislead more than it tells.
+    """
+    keys = sorted(o.key for o in failing)
+    if not keys or not wh.table_exists(RULE_RESULTS):
+        return {}
+    marks = ", ".join("?" for _ in keys)
+    rows = wh.fetchall(
+        f"select gate_check, antenna, sum(records_failed) from {RULE_RESULTS} "
+        f"where gate_check in ({marks}) and records_failed > 0 "
+        "group by gate_check, antenna order by gate_check, antenna", keys)
+    found: dict[str, list[tuple[str, int]]] = {}
+    for check, antenna, count in rows:
+        found.setdefault(check, []).append((str(antenna), int(count)))
+    counts = {o.key: o.row_count for o in failing}
+    return {k: tuple(v) for k, v in found.items() if sum(n for _, n in v) == counts[k]}
 
 
 def _log(result: GateResult) -> None:

@@ -17,6 +17,7 @@ from orchestration.gate import GateResult, evaluate_gate
 from orchestration.settings import Settings
 from reports.delivery import DeliveryResult, build_quarterly_deliverables
 from reports.learning import LearningInputs
+from reports.quality_annex import write_quality_annex
 
 # Mart column → the spreadsheet name the report's learning sections read.
 _LEARNING_ALIASES = {
@@ -74,4 +75,9 @@ def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True,
             settings.warehouse, gate.quarter, as_of=settings.as_of,
             output_dir=settings.output_dir, k=settings.disclosure_k,
             quality=gate.quality_summary(), learning=learning_inputs(settings), pdf=pdf)
+    if not delivery.unchanged:  # the data lead's detail of this version, never in the sent one
+        write_quality_annex(settings.internal_dir, quarter=gate.quarter,
+                            version=delivery.version, as_of=gate.as_of.isoformat(),
+                            evaluated_at=gate.evaluated_at.isoformat(timespec="seconds"),
+                            checks=gate.annex_checks())
     return ReportRun(gate=gate, delivery=delivery)

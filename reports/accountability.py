@@ -282,15 +282,21 @@ class _ReportBuilder:
         }
 
     def quality_section(self) -> dict | None:
+        """Each failing rule in French with its count and antennas: no check key, table,
+        record, file or row — those are in the data lead's internal annex."""
         if self.quality is None:
             return None
         q = self.quality
+
+        def antennas(check) -> str:
+            return " ; ".join(f"{antenna_label(a)} : {number(n)}" for a, n in check.antennas)
+
         return {
             "total": len(q.checks), "passed": len(q.passed()),
-            "warnings": [{"name": c.name, "message": c.message_fr, "rows": number(c.failing_rows),
-                          "table": c.table or ""} for c in q.warnings()],
-            "waived": [{"name": c.name, "message": c.message_fr, "rows": number(c.failing_rows),
-                        "reason": w.reason, "who": w.who}
+            "warnings": [{"rule": c.public_rule, "rows": number(c.failing_rows),
+                          "antennas": antennas(c)} for c in q.warnings()],
+            "waived": [{"rule": c.public_rule, "rows": number(c.failing_rows),
+                        "antennas": antennas(c), "reason": w.reason, "who": w.who}
                        for c, w in q.waived(self.q.code)],
             "evaluated_at": q.evaluated_at.strftime("%d/%m/%Y %H:%M") if q.evaluated_at else "",
         }

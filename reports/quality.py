@@ -4,6 +4,10 @@ The gate itself (Great Expectations suites as Dagster asset checks, the waivers 
 elsewhere; it hands the report this plain structure, so the report does not depend on how the
 checks were run. A failing `error` check without a waiver for the quarter means the gate did not
 pass: building the deliverables then refuses, as the gate would.
+
+What a sent document shows of a check is its rule in French, its severity, its count and the
+antennas concerned (`public_rule`, `antennas_fr`): never the check's key, table or records —
+technical names and record ids are for the data lead's internal annex.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ CheckStatus = Literal["passed", "failed"]
 
 @dataclass(frozen=True)
 class QualityCheck:
-    """One check of the gate. `message_fr` is what staff read (names the table and the rule)."""
+    """One check of the gate. `message_fr` is the internal line (names the table); `rule_fr`
+    the rule alone, in French, which is what a sent report prints."""
 
     name: str
     severity: Severity
@@ -27,10 +32,17 @@ class QualityCheck:
     message_fr: str
     failing_rows: int = 0
     table: str | None = None
+    rule_fr: str | None = None
+    antennas: tuple[tuple[str, int], ...] = ()  # (antenna code, records), where known
 
     @property
     def failed(self) -> bool:
         return self.status == "failed"
+
+    @property
+    def public_rule(self) -> str:
+        """The rule as a sent document states it (the internal line when no rule is given)."""
+        return self.rule_fr or self.message_fr
 
 
 @dataclass(frozen=True)
@@ -75,10 +87,17 @@ class QualitySummary:
     def fingerprint(self, quarter: str) -> dict:
         """What the report shows of it, for deciding whether a re-run changed anything."""
         return {
-            "checks": sorted([c.name, c.severity, c.status, c.message_fr, c.failing_rows]
-                             for c in self.checks),
-            "waivers": sorted([w.check, w.reason, w.who] for w in self.waivers_for(quarter)),
+            "checks": sorted([c.public_rule, c.severity, c.status, c.failing_rows,
+                              [list(a) for a in c.antennas]] for c in self.checks),
+            "waivers": sorted([w.reason, w.who] for w in self.waivers_for(quarter)),
         }
+
+    def counts(self, quarter: str) -> dict[str, int]:
+        """The verdict in numbers, for the manifest of a delivery (no rule, no name)."""
+        return {"controles": len(self.checks), "satisfaits": len(self.passed()),
+                "avertissements": len(self.warnings()),
+                "derogations": len(self.waived(quarter)),
+                "bloquants": len(self.blocking(quarter))}
 
 
 class QualityGateError(RuntimeError):

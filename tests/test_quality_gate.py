@@ -35,7 +35,7 @@ from connectors.pseudonyms import pseudonym
 from connectors.sheets.demo import write_demo_spreadsheets
 from connectors.warehouse import Warehouse, connect
 from expectations.outcomes import CheckOutcome
-from expectations.runner import SuiteRunner, expectation_problems
+from expectations.runner import DEFAULT_SAMPLE_SIZE, SuiteRunner, expectation_problems
 from expectations.suites import SuiteError, all_checks, default_suites, load_suite
 from expectations.waivers import load_waivers
 from orchestration.checks import GATE_CHECK, build_quality_checks, build_quality_gate_asset
@@ -488,8 +488,9 @@ def test_clean_demo_data_passes_with_only_warnings(duck):
     assert "raw.sheet_quarantine.no_quarantined_row" in keys
     quarantine = next(o for o in failed if o.key == "raw.sheet_quarantine.no_quarantined_row")
     assert quarantine.row_count >= 3
-    assert len(quarantine.sample_ids) == min(quarantine.row_count, 10)
+    assert len(quarantine.sample_ids) == min(quarantine.row_count, DEFAULT_SAMPLE_SIZE)
     assert "Aucune ligne de tableur" in quarantine.message()
+    assert not any(i in quarantine.message() for i in quarantine.sample_ids)  # ids: warehouse
     # The indicator mart is checked for real, not skipped.
     rollup = next(o for o in duck.clean if o.key == "marts.indicator_values.rollup_matches_records")
     assert rollup.passed and rollup.error is None

@@ -13,6 +13,7 @@ from connectors.crm.client import CRMClient
 from connectors.crm.load import load_crm
 from connectors.warehouse import connect
 from orchestration.settings import Settings
+from reports.quality_annex import erased_identifiers, scrub_erased_from_annexes
 
 OWNERS = ["team:mel"]
 # Resources paged at once; each resource's pages stay sequential (cursors).
@@ -59,6 +60,12 @@ def build_crm_asset(settings: Settings):
                 drift = wh.fetchall(
                     "select resource, field, first_seen_at, versions_seen "
                     "from raw.crm_schema_drift order by resource, field")
+                # Erasure reaches the data lead's annexes of ids too (outside the warehouse).
+                erased, through = erased_identifiers(wh, settings.pseudonym_key)
+            annexes = scrub_erased_from_annexes(settings.internal_dir, erased, through)
+            if annexes:
+                context.log.info("%d annexe(s) qualité interne(s) réécrite(s) après effacement",
+                                 annexes)
         finally:
             client.close()
         context.log.info(

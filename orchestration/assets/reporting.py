@@ -79,7 +79,7 @@ def build_reporting_assets(settings: Settings) -> list:
             "dossier": MetadataValue.path(str(delivery.directory)),
             "avertissements qualité": len(run.gate.warnings),
             "dérogations": ", ".join(o.key for o in run.gate.waived) or "aucune",
-            "écarts": delivery.diff.summary_fr() if delivery.diff else "—",
+            "écarts": delivery.diff.summary_fr if delivery.diff else "—",  # a property
         })
 
     @asset(key=["deliverables", "plan_sea"], group_name=GROUP, owners=OWNERS, deps=LEARNING_DEPS,

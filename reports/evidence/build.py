@@ -168,9 +168,9 @@ def _caveats(content: EvidenceContent, pub: Publication,
         notes.append(f"{quarantined} ligne(s) de tableurs sont en quarantaine à la date "
                      f"d'arrêté et ne comptent nulle part tant qu'elles ne sont pas corrigées : "
                      f"{kinds}.")
-    if quality.stale_files:
-        notes.append("Tableurs périmés (dernier chargement réussi conservé) : "
-                     + ", ".join(quality.stale_files) + ".")
+    if quality.stale_files:  # a count: file names are for the data lead, not for readers
+        notes.append(f"{len(quality.stale_files)} tableur(s) périmé(s) : leur dernier "
+                     "chargement réussi est conservé.")
     if quality.learning_issues:
         notes.append(f"{quality.learning_issues} ligne(s) des tableurs d'apprentissage sont "
                      "écartées ou signalées (doublons, dates incohérentes, sources introuvables).")
