@@ -307,7 +307,7 @@ def run_stages(settings: Settings, target_path: Path, exclude: set[int],
         build_quarterly_deliverables(
             settings.warehouse, quarter, as_of=settings.as_of, output_dir=settings.output_dir,
             k=settings.disclosure_k, quality=gate_box[0].quality_summary(),
-            learning=learning_inputs(settings), pdf=True)
+            learning=learning_inputs(settings), pdf=True, internal_dir=settings.internal_dir)
         with connect(settings.warehouse) as wh:
             return int(wh.scalar("select count(*) from marts.indicator_values"))
 

@@ -74,7 +74,8 @@ def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True,
         delivery = build_quarterly_deliverables(
             settings.warehouse, gate.quarter, as_of=settings.as_of,
             output_dir=settings.output_dir, k=settings.disclosure_k,
-            quality=gate.quality_summary(), learning=learning_inputs(settings), pdf=pdf)
+            quality=gate.quality_summary(), learning=learning_inputs(settings), pdf=pdf,
+            internal_dir=settings.internal_dir)
     if not delivery.unchanged:  # the data lead's detail of this version, never in the sent one
         write_quality_annex(settings.internal_dir, quarter=gate.quarter,
                             version=delivery.version, as_of=gate.as_of.isoformat(),

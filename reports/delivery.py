@@ -1,9 +1,12 @@
 """Frozen quarterly deliveries: `<output_dir>/<YYYY-Qn>/v<N>/`, never overwritten.
 
 Once a quarter's deliverables have left the organisation they are a record: a re-run (late data,
-a corrected CRM record, a new mapping) writes the next version beside it, with a diff of the
-published figures against the latest version, instead of silently replacing what funders and the
-ministry already hold. A re-run that would publish exactly the same content (same figures, same
+a corrected CRM record, a new mapping) writes the next version beside it instead of silently
+replacing what funders and the ministry already hold. The diff of the published figures against
+the latest version is an internal document (`<internal_dir>/<YYYY-Qn>/diff_v<N-1>_v<N>.*`,
+never in the sent folder): figure by figure, "Hommes 80 -> 79" after an erasure tells a reader
+the erased person's sex, programme and antenna. The sent version only says, in words, how many
+figures changed and why. A re-run that would publish exactly the same content (same figures, same
 quality summary and learning sections, same mapping and k) writes nothing and says so: a new
 version that differs only by its production date would only blur which version is the real one.
 """
@@ -46,7 +49,6 @@ KEY = ["indicator_code", "quarter", "programme", "antenna", "dimension", "dimens
        "measure"]
 MEASURE_FR = {"value": "", "target": " (objectif)", "achievement": " (réalisation)",
               "survival": " (part sans emploi)"}
-DIFF_LINES_IN_REPORT = 30
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,13 @@ class DiffSummary:
     changed: int
     added: int
     removed: int
-    csv_path: Path
-    markdown_path: Path
-    lines: list[str] = field(default_factory=list)  # French, one per changed figure
+    csv_path: Path | None  # in the internal folder; None when no internal folder was given
+    markdown_path: Path | None
+    lines: list[str] = field(default_factory=list)  # French, one per changed figure (internal)
 
     @property
     def summary_fr(self) -> str:
+        """Counts of figures only: what the sent version may say about the change."""
         return (f"{self.changed} chiffre(s) publié(s) modifié(s), {self.added} ajouté(s), "
                 f"{self.removed} retiré(s) par rapport à la version {self.previous_version}.")
 
@@ -162,18 +165,41 @@ def _diff_lines(diff: pd.DataFrame) -> list[dict]:
             for _, r in diff.iterrows()]
 
 
-def _write_diff(diff: pd.DataFrame, folder: Path, old: int, new: int, old_as_of: str,
+REASONS_FR = (
+    "Ces écarts viennent des corrections et compléments apportés aux données sources depuis "
+    "la version précédente et, le cas échéant, de l'effacement des données de personnes qui "
+    "l'ont demandé. Le détail chiffre par chiffre n'est pas diffusé : rapproché des deux "
+    "versions, il permettrait de reconnaître les personnes concernées (secret statistique)."
+)
+
+
+def summarise_diff(diff: pd.DataFrame, old: int, new: int) -> DiffSummary:
+    """The counts of a diff, and its lines for the internal file (paths set when written)."""
+    lines = _diff_lines(diff)
+    return DiffSummary(old, new, int((diff["change"] == "modifié").sum()),
+                       int((diff["change"] == "ajouté").sum()),
+                       int((diff["change"] == "retiré").sum()), None, None,
+                       [f"{x['label']} : {x['before']} → {x['after']} ({x['change']})"
+                        for x in lines])
+
+
+def diff_folder(internal_dir: Path, quarter: str) -> Path:
+    """Where the diffs of a quarter's versions are kept: beside the warehouse, never sent."""
+    return Path(internal_dir) / quarter
+
+
+def _write_diff(diff: pd.DataFrame, summary: DiffSummary, folder: Path, old_as_of: str,
                 new_as_of: date) -> DiffSummary:
+    """Write the figure-by-figure diff in the internal folder (one quarter's subfolder)."""
+    old, new = summary.previous_version, summary.version
+    folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / f"diff_v{old}_v{new}.csv"
     md_path = folder / f"diff_v{old}_v{new}.md"
     diff.to_csv(csv_path, index=False, lineterminator="\n")
     lines = _diff_lines(diff)
-    summary = DiffSummary(old, new, int((diff["change"] == "modifié").sum()),
-                          int((diff["change"] == "ajouté").sum()),
-                          int((diff["change"] == "retiré").sum()), csv_path, md_path,
-                          [f"{x['label']} : {x['before']} → {x['after']} ({x['change']})"
-                           for x in lines])
+    summary = replace(summary, csv_path=csv_path, markdown_path=md_path)
     md = [f"# Modifications de la version {old} à la version {new}", "",
+          "Document interne : à ne pas diffuser (secret statistique).", "",
           f"Données arrêtées au {old_as_of} (v{old}) puis au {date_fr(new_as_of)} (v{new}).", "",
           summary.summary_fr, "", f"| Chiffre publié | v{old} | v{new} | Écart |",
           "| --- | ---: | ---: | ---: |"]
@@ -205,12 +231,20 @@ def build_quarterly_deliverables(
     learning: LearningInputs | None = None,
     pdf: bool = True,
     trend_quarters: int = 8,
+    internal_dir: Path | None = None,
 ) -> DeliveryResult:
     """Build (or re-build) a quarter's deliverables under `output_dir/<quarter>/v<N>/`.
 
     Refuses a quarter that is not over at `as_of`, and data whose quality gate failed without
     a waiver. `pdf=False` skips WeasyPrint (tests, quick previews); everything else is written.
+    The diff against the previous version goes to `internal_dir/<quarter>/` (the data lead's
+    folder, outside what is sent); without `internal_dir` only its counts are kept.
     """
+    if internal_dir is not None:
+        inside = Path(internal_dir).resolve().is_relative_to(Path(output_dir).resolve())
+        if inside:
+            raise ValueError(f"internal_dir {internal_dir} is inside output_dir {output_dir}: "
+                             "an internal document would be sent")
     q = Quarter.parse(quarter)
     if q.end >= as_of:
         raise ValueError(f"{q.code} is not over on the as-of date {as_of.isoformat()}: "
@@ -252,10 +286,13 @@ def build_quarterly_deliverables(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    written, diff = files
+    written, diff_table = files
     files = {name: final / path.name for name, path in written.items()}
-    if diff is not None:  # same summary, paths in the final folder
-        diff = replace(diff, csv_path=files["diff_csv"], markdown_path=files["diff_md"])
+    diff = None
+    if diff_table is not None:
+        table, diff, old_as_of = diff_table
+        if internal_dir is not None:
+            diff = _write_diff(table, diff, diff_folder(internal_dir, q.code), old_as_of, as_of)
     message = (f"{q.label_fr} : version {version} écrite dans {final}"
                + (f" ({diff.summary_fr})" if diff else "."))
     log.info(message)
@@ -296,22 +333,20 @@ def _write_all(folder: Path, pub: Publication, inputs, mapping, q: Quarter, *, a
     files["figures"] = figures_path
     content_hash = _content_hash(figures_path.read_bytes(), pub, mapping.sha256, quality,
                                  learning)
-    summary = None
+    diff_table = None
     if latest is not None:
         previous_manifest = json.loads((latest / MANIFEST).read_text(encoding="utf-8"))
         if previous_manifest.get("content_hash") == content_hash:
             return None
         diff = diff_figures(_read_figures(latest / FIGURES), _read_figures(figures_path),
                             pub.catalogue)
-        summary = _write_diff(diff, folder, latest_version, version,
-                              previous_manifest.get("as_of_fr", ""), as_of)
-        files["diff_csv"], files["diff_md"] = summary.csv_path, summary.markdown_path
-        lines = _diff_lines(diff)
+        summary = summarise_diff(diff, latest_version, version)
+        diff_table = (diff, summary, previous_manifest.get("as_of_fr", ""))
+        # the sent version says how many figures changed and why, never which or by how much
         context["diff"] = {
             "previous_version": latest_version, "summary": summary.summary_fr
             + ("" if len(diff) else " Seuls les éléments non chiffrés du rapport ont changé."),
-            "lines": lines[:DIFF_LINES_IN_REPORT],
-            "more": max(0, len(lines) - DIFF_LINES_IN_REPORT), "file": summary.csv_path.name,
+            "reasons": REASONS_FR if len(diff) else "",
         }
     html = render_html(context)
     files["html"] = folder / f"rapport_redevabilite_{stem}.html"
@@ -333,7 +368,7 @@ def _write_all(folder: Path, pub: Publication, inputs, mapping, q: Quarter, *, a
         "figures": {"total": len(records),
                     **records["status"].value_counts().sort_index().to_dict()},
         "unresolved_disclosure": pub.unresolved,
-        "quality": quality.counts(q.code) if quality else None,  # counts only: it is sent
+        "quality": quality.fingerprint(q.code) if quality else None,
         "files": {path.name: {"sha256": _sha256(path), "bytes": path.stat().st_size}
                   for path in sorted(files.values())},
         "generator": "sea.reports",
@@ -341,4 +376,4 @@ def _write_all(folder: Path, pub: Publication, inputs, mapping, q: Quarter, *, a
     files["manifest"] = folder / MANIFEST
     files["manifest"].write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                  encoding="utf-8")
-    return files, summary
+    return files, diff_table

@@ -1,8 +1,11 @@
 """The published figures of one quarterly delivery: every number any deliverable shows.
 
-One indicator for one quarter is one table for disclosure control: every scope (programme x
-antenna, with the `ALL` rollups) crossed with the total and the published breakdowns (sex, age
-band). It is protected as a whole, with every additivity relation a reader knows:
+Everything a delivery shows for one quarter is one table for disclosure control: every
+indicator, every scope (programme x antenna, with the `ALL` rollups) crossed with the total and
+the published breakdowns (sex, age band). It is protected as a whole, with every relation a
+reader knows:
+* a rate's denominator is a published count of the same cell (exits for the exit rates, entries
+  for the share of women), and the share of women's numerator is the entries of women;
 * a scope's total = the sum of each of its breakdowns;
 * a programme's `ALL` antenna figure = the sum over its antennas;
 * the `ALL` programme figure = the sum over the top-level programmes, and a parent programme =
@@ -23,12 +26,15 @@ import pandas as pd
 from reports.catalogue import Catalogue, Indicator
 from reports.disclosure import (
     Cell,
+    Entry,
     Group,
     Kind,
+    Layer,
+    Protection,
     PublishedValue,
     Status,
     Suppressed,
-    protect,
+    protect_table,
     publish,
 )
 from reports.formatting import achievement as fmt_achievement
@@ -225,6 +231,17 @@ def _opt(value: object) -> float | None:
 
 
 # -- building ----------------------------------------------------------------------------------
+@dataclass
+class _Table:
+    """One indicator's cells for one quarter, before protection."""
+
+    indicator: Indicator
+    kind: Kind
+    cells: dict[CellKey, Cell]
+    groups: list[Group]
+    lookup: dict
+
+
 class _Builder:
     """Builds the protected cubes of every indicator for every quarter of the window."""
 
@@ -251,14 +268,13 @@ class _Builder:
         for q in self.pub.quarters:
             qdf = df[df["quarter"] == q.code]
             by_code = dict(tuple(qdf.groupby("indicator_code")))
-            for ind in indicators:
-                rows = by_code.get(ind.code)
-                if rows is None or rows.empty:
-                    continue
-                self._cube(ind, q, rows)
+            tables = [self._table(ind, q, rows) for ind in indicators
+                      if (rows := by_code.get(ind.code)) is not None and not rows.empty]
+            self._protect_quarter(q, tables)
 
-    # -- one table -----------------------------------------------------------------------------
-    def _cube(self, ind: Indicator, q: Quarter, rows: pd.DataFrame) -> None:
+    # -- one quarter: one table ------------------------------------------------------------------
+    def _table(self, ind: Indicator, q: Quarter, rows: pd.DataFrame) -> _Table:
+        """One indicator's cells and the relations between them (not yet protected)."""
         kind: Kind = ind.type  # type: ignore[assignment]
         totals = rows[rows["dimension"] == "total"]
         scopes = sorted(set(zip(totals["programme"], totals["antenna"], strict=True)),
@@ -272,22 +288,75 @@ class _Builder:
             for d, v in dimcells:
                 cells[(p, a, d, v)] = self._cell(kind, lookup.get((p, a, d, v)), (p, a, d, v), q)
         cells = {key: replace(c, priority=_priority(key)) for key, c in cells.items()}
-        if kind == "rate":
-            cells = self._inherit_denominator_pattern(q, cells)
-            cells = self._inherit_numerator_pattern(q, cells)
         groups: list[Group] = []
         if kind != "median":
             groups = self._groups(ind, q, scopes, dims, dimcells, cells)
-        protection = protect(kind, cells, groups, self.pub.k)
-        for key in protection.unresolved:
-            self.pub.unresolved.append(f"{ind.code} {q.code} {key}")
         self.truth[(ind.code, q.code)] = {key: c for key, c in cells.items() if c.visible}
+        return _Table(ind, kind, cells, groups, lookup)
+
+    def _protect_quarter(self, q: Quarter, tables: list[_Table]) -> None:
+        """Everything the delivery shows for the quarter is one table for disclosure control:
+        every indicator's cells, their additivity, and the links between indicators (a rate's
+        denominator is a published count, the share of women's numerator is the entries of
+        women). Protected one by one, a figure withheld in one table could be recomputed from
+        another (5,0 % of 20 published exits is one person)."""
+        entries: dict[tuple[str, CellKey], Entry] = {}
+        groups: list[Group] = []
+        for t in tables:
+            code = t.indicator.code
+            entries.update({(code, key): Entry(t.kind, c) for key, c in t.cells.items()})
+            groups.extend(Group((code, g.total), tuple((code, p) for p in g.parts))
+                          for g in t.groups)
+        for t in tables:
+            if t.kind == "rate":
+                groups.extend(self._links(q, t))
+        protection = protect_table(entries, groups, self.pub.k)
+        for key in protection.unresolved:
+            self.pub.unresolved.append(f"{key[0]} {q.code} {key[1]}")
+        for t in tables:
+            self._cube(t, q, protection)
+
+    def _links(self, q: Quarter, t: _Table) -> list[Group]:
+        """The rate's layers as cells of count tables, found by their values (the catalogue
+        needs no extra column): its denominator equals a count in every cell (exits for the
+        exit rates, entries for the share of women), its numerator on the scope totals equals
+        one category of a count (the entries of women)."""
+        code = t.indicator.code
+        visible = {key: c for key, c in t.cells.items() if c.visible}
+        links: list[Group] = []
+        counts = [(c, truth) for (c, qq), truth in self.truth.items()
+                  if qq == q.code and self.pub.catalogue[c].type == "count"]
+        for count, truth in counts:
+            if all(_nz(truth[key].value) == _nz(c.denominator) if key in truth
+                   else _nz(c.denominator) == 0 for key, c in visible.items()):
+                links.extend(Group((count, key), (Layer((code, key), "den"),))
+                             for key in visible if key in truth)
+                break
+        totals = {key: _nz(c.numerator) for key, c in visible.items() if key[2] == "total"}
+        if sum(1 for v in totals.values() if v) < 2:
+            return links
+        for count, truth in counts:
+            for dim, values in self.pub.categories.items():
+                for value in values:
+                    if all(_nz(truth[(p, a, dim, value)].value) == n
+                           if (p, a, dim, value) in truth else n == 0
+                           for (p, a, _d, _v), n in totals.items()):
+                        links.extend(Group((count, (p, a, dim, value)),
+                                           (Layer((code, (p, a, d, v)), "num"),))
+                                     for (p, a, d, v) in totals if (p, a, dim, value) in truth)
+                        return links
+        return links
+
+    def _cube(self, t: _Table, q: Quarter, protection: Protection) -> None:
+        """The published figures of one indicator, from the quarter's protection."""
+        ind, kind, lookup = t.indicator, t.kind, t.lookup
         cube: dict[CellKey, Figure] = {}
-        for key, cell in cells.items():
+        for key, cell in t.cells.items():
             if not cell.visible:
                 continue
-            status = protection.status[key]
-            value = publish(kind, cell, status, self.pub.k, masked=key in protection.masked)
+            status = protection.status[(ind.code, key)]
+            value = publish(kind, cell, status, self.pub.k,
+                            masked=(ind.code, key) in protection.masked)
             target = achievement = None
             ytd = False
             if key[2] == "total":
@@ -329,51 +398,6 @@ class _Builder:
         cube = self.truth.get((code, q.code), {})
         cell = cube.get(key)
         return _nz(cell.value) if cell is not None else 0.0
-
-    def _inherit_denominator_pattern(self, q: Quarter, cells: dict[CellKey, Cell]
-                                     ) -> dict[CellKey, Cell]:
-        """A rate whose denominator is a published count (SOR for the exit rates, ENT for the
-        share of women) is withheld wherever that count is: otherwise the rate table and the
-        count table together could give a withheld count back. The count table is found by
-        its values: the one equal to the rate's denominators in every cell."""
-        dens = {key: _nz(c.denominator) for key, c in cells.items()}
-        for (code, qq), truth in self.truth.items():
-            if qq != q.code or self.pub.catalogue[code].type != "count":
-                continue
-            if all(_nz(truth[key].value) == den if key in truth else den == 0
-                   for key, den in dens.items()):
-                cube = self.pub.cubes[(code, qq)]
-                return {key: (replace(c, force=True)
-                              if key in cube and cube[key].status in ("primary", "secondary")
-                              else c)
-                        for key, c in cells.items()}
-        return cells
-
-    def _inherit_numerator_pattern(self, q: Quarter, cells: dict[CellKey, Cell]
-                                   ) -> dict[CellKey, Cell]:
-        """A rate whose numerator is a cell of a published count table (the share of women
-        among entries: its numerator is the entries of women) gives that count back with its
-        denominator: withhold the rate wherever that count is withheld. The link is found by
-        the values, on every scope's total row, so the catalogue needs no extra column."""
-        totals = {key: _nz(c.numerator) for key, c in cells.items() if key[2] == "total"}
-        if sum(1 for v in totals.values() if v) < 2:
-            return cells
-        for (code, qq), truth in self.truth.items():
-            if qq != q.code or self.pub.catalogue[code].type != "count":
-                continue
-            for dim, values in self.pub.categories.items():
-                for value in values:
-                    if all(_nz(truth[(p, a, dim, value)].value) == n
-                           if (p, a, dim, value) in truth else n == 0
-                           for (p, a, _d, _v), n in totals.items()):
-                        cube = self.pub.cubes[(code, qq)]
-                        withheld = {(p, a) for (p, a, d, v), f in cube.items()
-                                    if d == dim and v == value
-                                    and f.status in ("primary", "secondary")}
-                        return {key: (replace(c, force=True)
-                                      if key[2] == "total" and key[:2] in withheld else c)
-                                for key, c in cells.items()}
-        return cells
 
     def _achievement(self, ind: Indicator, q: Quarter, key: CellKey, status: Status,
                      raw: float, ytd: bool) -> PublishedValue:

@@ -16,10 +16,13 @@ from hypothesis import strategies as st
 
 from reports.disclosure import (
     Cell,
+    Entry,
     Group,
+    Layer,
     Suppressed,
     is_primary,
     protect,
+    protect_table,
     publish,
 )
 
@@ -147,6 +150,8 @@ def assert_protected(kind, cells: dict, groups: list[Group], k: int) -> dict:
             continue  # k = 2: `< 2` means 1 by the rule itself
         for g in groups:
             for layer in layers:
+                if kind == "rate" and layer[key] == 0:
+                    continue  # a zero layer is not sensitive (nobody to single out)
                 iv = group_interval(key, g, status, layer, k, kind == "count",
                                     result.masked)
                 if iv is not None:
@@ -304,3 +309,47 @@ def test_markers():
     assert Suppressed("primary", "rate", 5).display() == "s"
 
 
+
+
+# -- the rules of one delivery ------------------------------------------------------------------
+def test_rate_with_a_small_numerator_or_complement_is_primary():
+    """5,0 % of 20 published exits is one person; 95,0 % tells the one other."""
+    assert is_primary("rate", Cell(0.05, numerator=1.0, denominator=20.0), 5)
+    assert is_primary("rate", Cell(0.95, numerator=19.0, denominator=20.0), 5)
+    assert not is_primary("rate", Cell(0.5, numerator=10.0, denominator=20.0), 5)
+    assert not is_primary("rate", Cell(0.0, numerator=0.0, denominator=20.0), 5)
+    cells = {"all": Cell(11 / 40, numerator=11.0, denominator=40.0),
+             "F": Cell(1 / 20, numerator=1.0, denominator=20.0),
+             "M": Cell(10 / 20, numerator=10.0, denominator=20.0)}
+    status = assert_protected("rate", cells, [Group("all", ("F", "M"))], 5)
+    assert status["F"] == "primary" and status["M"] == "secondary"
+
+
+def test_withheld_cells_hide_at_least_k_units():
+    """total 125 with two `< 5` cells holding 3: a reader knows 3 people are X or unknown."""
+    cells = {"total": Cell(125.0), "F": Cell(60.0), "M": Cell(62.0), "X": Cell(2.0),
+             "U": Cell(1.0)}
+    status = assert_protected("count", cells, [Group("total", ("F", "M", "X", "U"))], 5)
+    assert status["X"] == status["U"] == "primary"
+    assert status["F"] == "secondary" and status["M"] == "published"  # hidden: 63 >= 5
+    hidden = sum(c.value for key, c in cells.items()
+                 if key != "total" and status[key] != "published")
+    assert hidden >= 5
+
+
+def test_one_table_links_a_rate_to_its_denominator():
+    """Exits withheld in the count table cannot come back through a rate shown beside it:
+    the rate's two layers add up to the exits of the same cell."""
+    counts = {("SOR", "all"): Cell(40.0), ("SOR", "F"): Cell(3.0), ("SOR", "M"): Cell(37.0)}
+    rates = {("SD", "all"): Cell(21 / 40, numerator=21.0, denominator=40.0),
+             ("SD", "F"): Cell(1 / 3, numerator=1.0, denominator=3.0),
+             ("SD", "M"): Cell(20 / 37, numerator=20.0, denominator=37.0)}
+    entries = {**{k: Entry("count", c) for k, c in counts.items()},
+               **{k: Entry("rate", c) for k, c in rates.items()}}
+    groups = [Group(("SOR", "all"), (("SOR", "F"), ("SOR", "M"))),
+              Group(("SD", "all"), (("SD", "F"), ("SD", "M")))]
+    groups += [Group(("SOR", v), (Layer(("SD", v), "den"),)) for v in ("all", "F", "M")]
+    status = protect_table(entries, groups, 5).status
+    assert status[("SOR", "F")] == "primary" and status[("SOR", "M")] == "secondary"
+    # M's rate shown with the total would give back M's exits, hence F's: withheld too
+    assert status[("SD", "F")] == "primary" and status[("SD", "M")] != "published"

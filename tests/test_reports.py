@@ -565,10 +565,12 @@ def test_rerun_is_versioned_with_a_diff(warehouse: Path, tmp_path: Path):
     assert sorted(p.name for p in (out / QUARTER).iterdir()) == ["v1"]
 
     make_warehouse(warehouse, bump=3)  # three late entries of the quarter reach the CRM
-    second = build(warehouse, out, quality=QUALITY)
+    internal = tmp_path / "interne"  # the diff is internal: never in the sent folder
+    second = build(warehouse, out, quality=QUALITY, internal_dir=internal)
     assert second.version == 2 and second.previous_version == 1 and not second.unchanged
     assert {p.name: p.read_bytes() for p in first.directory.iterdir()} == v1  # v1 untouched
-    diff = pd.read_csv(second.files["diff_csv"], keep_default_na=False, dtype=str)
+    assert second.diff.csv_path.parent == internal / QUARTER
+    diff = pd.read_csv(second.diff.csv_path, keep_default_na=False, dtype=str)
     ent = diff[(diff.indicator_code == "ENT") & (diff.quarter == QUARTER)
                & (diff.programme == "ALL") & (diff.antenna == "ALL")
                & (diff.dimension == "total") & (diff.measure == "value")]
@@ -578,7 +580,7 @@ def test_rerun_is_versioned_with_a_diff(warehouse: Path, tmp_path: Path):
     assert second.diff is not None and second.diff.changed >= 1
     html = unescape(second.files["html"].read_text(encoding="utf-8"))
     assert "Modifications par rapport à la version 1" in html
-    md = second.files["diff_md"].read_text(encoding="utf-8")
+    md = second.diff.markdown_path.read_text(encoding="utf-8")
     assert "Entrées en parcours — Tous programmes, Toutes antennes — T3 2026" in md
 
 
