@@ -368,7 +368,7 @@ def _write_all(folder: Path, pub: Publication, inputs, mapping, q: Quarter, *, a
         "figures": {"total": len(records),
                     **records["status"].value_counts().sort_index().to_dict()},
         "unresolved_disclosure": pub.unresolved,
-        "quality": quality.fingerprint(q.code) if quality else None,
+        "quality": quality.counts(q.code) if quality else None,  # counts only: it is sent
         "files": {path.name: {"sha256": _sha256(path), "bytes": path.stat().st_size}
                   for path in sorted(files.values())},
         "generator": "sea.reports",
