@@ -105,7 +105,11 @@ def _type_ok(f: Field, value: Any) -> bool:
 
 
 def check_identity(resource: str, record: Any, where: str) -> tuple[str, datetime]:
-    """Fail the extraction on a record that cannot be identified or versioned."""
+    """Fail the extraction on a record that cannot be identified or versioned.
+
+    The message names the page and the record's position in it, never the record's id: it ends
+    up in run logs and Dagster's run history, which an erasure does not reach.
+    """
     if not isinstance(record, dict):
         raise CRMRecordError(f"{where}: a {resource} record is not a JSON object")
     rid = record.get("id")
@@ -114,13 +118,13 @@ def check_identity(resource: str, record: Any, where: str) -> tuple[str, datetim
     stamp = parse_timestamp(record.get("updated_at"))
     if stamp is None:
         raise CRMRecordError(
-            f"{where}: {resource} record {rid} has no valid `updated_at` "
+            f"{where}: a {resource} record has no valid `updated_at` "
             f"(got {record.get('updated_at')!r})"
         )
     absent = [f.name for f in RESOURCES[resource] if f.name not in record]
     if absent:
         raise CRMRecordError(
-            f"{where}: {resource} record {rid} lacks expected field(s) {', '.join(absent)}"
+            f"{where}: a {resource} record lacks expected field(s) {', '.join(absent)}"
         )
     return str(rid), stamp
 
