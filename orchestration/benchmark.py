@@ -265,7 +265,8 @@ def run_stages(settings: Settings, target_path: Path, exclude: set[int],
         try:
             with connect(settings.warehouse) as wh:
                 report = load_crm(wh, client, overlap=settings.crm_overlap,
-                                  concurrency=EXTRACT_CONCURRENCY)
+                                  concurrency=EXTRACT_CONCURRENCY,
+                                  started_at=settings.run_clock())
         finally:
             client.close()
         return sum(r.received for r in report.resources.values())

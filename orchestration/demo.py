@@ -27,10 +27,12 @@ DEMO_SEED = 42
 
 
 def world_clock(settings: Settings) -> datetime:
-    """The fake CRM's 'now': the end of the as-of day when pinned, else the real time."""
+    """The fake CRM's 'now': the evening of the as-of day when pinned, else the real time —
+    never later than the run's own clock, or its last records would be taken for future-dated."""
+    clock = settings.run_clock().replace(tzinfo=UTC)
     if settings.as_of_is_pinned:
-        return datetime.combine(settings.as_of, time(20, 0), tzinfo=UTC)
-    return datetime.now(UTC)
+        return min(datetime.combine(settings.as_of, time(20, 0), tzinfo=UTC), clock)
+    return clock
 
 
 def start_fake_crm_if_default(settings: Settings, participants: int) -> FakeCRMServer | None:

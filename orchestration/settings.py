@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -75,6 +75,21 @@ class Settings:
         if parts.username:
             netloc = f"{parts.username}{':***' if parts.password else ''}@{netloc}"
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    def run_clock(self) -> datetime:
+        """The instant a run starts at (naive UTC), by which CRM records dated in the future are
+        recognised and beyond which no watermark moves.
+
+        The real time — except for a run pinned to an as-of date after today, which simulates
+        that day (the demo, tests and the benchmark advance a synthetic CRM past today): its
+        clock is the end of that day in Paris, or every record of the simulated days would be
+        taken for a CRM clock error.
+        """
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if self.as_of_is_pinned and self.as_of > datetime.now(PARIS).date():
+            end = datetime.combine(self.as_of + timedelta(days=1), time(0), tzinfo=PARIS)
+            return max(now, end.astimezone(UTC).replace(tzinfo=None))
+        return now
 
     @property
     def dbt_target(self) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.warehouse import connect
 from orchestration.dbt_project import DBT_PROJECT_DIR
-from orchestration.settings import DEMO_PSEUDONYM_KEY, SettingsError, load_settings
+from orchestration.settings import DEMO_PSEUDONYM_KEY, PARIS, SettingsError, load_settings
 from tests.conftest import _admin
 
 KEY = {"PSEUDONYM_KEY": "a-real-secret-of-some-length"}
@@ -179,3 +179,20 @@ def test_role_with_at_sign_reaches_postgres_through_dbt(pg_url, tmp_path, monkey
             assert wh.scalar("select current_user") == role
     finally:
         _admin(f'drop role if exists "{role}"')
+
+
+def test_run_clock_is_real_time_unless_a_later_day_is_simulated():
+    """Future-dated CRM records are measured by the run's clock: the real time, except for a
+    run pinned to an as-of date after today (a simulation), which takes the end of that day."""
+    from datetime import UTC, datetime
+
+    today = datetime.now(PARIS).date()
+    for pinned in (None, today.isoformat(), (today - timedelta(days=30)).isoformat()):
+        env = {**KEY, **({"SEA_AS_OF": pinned} if pinned else {})}
+        before = datetime.now(UTC).replace(tzinfo=None)
+        clock = load_settings(env, demo=False).run_clock()
+        assert before <= clock <= datetime.now(UTC).replace(tzinfo=None), pinned
+    later = today + timedelta(days=45)
+    clock = load_settings({**KEY, "SEA_AS_OF": later.isoformat()}, demo=False).run_clock()
+    end_of_day = datetime.combine(later + timedelta(days=1), datetime.min.time(), tzinfo=PARIS)
+    assert clock == end_of_day.astimezone(UTC).replace(tzinfo=None)

@@ -57,12 +57,13 @@ def close_interrupted_loads(wh: Warehouse) -> int:
     return stale
 
 
-def start_run(wh: Warehouse) -> LoadRun:
+def start_run(wh: Warehouse, started_at: datetime | None = None) -> LoadRun:
+    """Record a new load; `started_at` (naive UTC) defaults to now (see `load_crm`)."""
     ensure_raw_crm_tables(wh)
     close_interrupted_loads(wh)
     seq = int(wh.scalar("select coalesce(max(_load_seq), 0) + 1 from raw.crm_loads"))
     run = LoadRun(load_seq=seq, load_id=uuid.uuid4().hex[:12],
-                  loaded_at=datetime.now(UTC).replace(tzinfo=None))
+                  loaded_at=started_at or datetime.now(UTC).replace(tzinfo=None))
     wh.execute("insert into raw.crm_loads values (?, ?, ?, null, 'running', null)",
                [run.load_seq, run.load_id, run.loaded_at])
     return run
@@ -91,14 +92,18 @@ def _extract_in_thread(wh: Warehouse, client: CRMClient, resource: str, overlap:
 
 
 def load_crm(wh: Warehouse, client: CRMClient, *, overlap: timedelta,
-             resources: tuple[str, ...] = RESOURCE_ORDER, concurrency: int = 1
-             ) -> CRMLoadReport:
+             resources: tuple[str, ...] = RESOURCE_ORDER, concurrency: int = 1,
+             started_at: datetime | None = None) -> CRMLoadReport:
     """Extract every resource incrementally, then erase what the deletions feed names.
 
     With `concurrency > 1` several resources are paged at once (each resource's own pages stay
     sequential: cursors are); erasure always waits for all of them.
+
+    `started_at` is the run's start, by which records dated in the future are recognised and
+    beyond which the watermark never moves: the real time unless the caller simulates a later
+    day (`Settings.run_clock`).
     """
-    run = start_run(wh)
+    run = start_run(wh, started_at)
     report = CRMLoadReport(run.load_id)
     try:
         erased = ErasedIndex.read(wh)

@@ -52,7 +52,8 @@ def build_crm_asset(settings: Settings):
         try:
             with connect(settings.warehouse) as wh:
                 report = load_crm(wh, client, overlap=settings.crm_overlap,
-                                  concurrency=EXTRACT_CONCURRENCY)
+                                  concurrency=EXTRACT_CONCURRENCY,
+                                  started_at=settings.run_clock())
                 counts = {
                     name: int(wh.scalar(f"select count(*) from raw.{name}"))
                     for name in CRM_TABLES
