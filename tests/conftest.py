@@ -51,6 +51,14 @@ def pg_url() -> Iterator[str]:
         _admin(f"drop database if exists {name} with (force)")
 
 
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target(request, tmp_path) -> str:
+    """A throw-away warehouse of each kind: a DuckDB file, then a fresh PostgreSQL database."""
+    if request.param == "duckdb":
+        return str(tmp_path / "wh.duckdb")
+    return request.getfixturevalue("pg_url")
+
+
 def make_settings(tmp_path: Path, *, warehouse: str | None = None, crm_url: str | None = None,
                   as_of: str = "2026-11-20", **extra: str) -> Settings:
     """Settings for a test: everything under tmp_path, the as-of date pinned."""

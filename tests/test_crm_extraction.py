@@ -21,13 +21,6 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 OVERLAP = pytest.importorskip("datetime").timedelta(hours=1)
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request, tmp_path) -> str:
-    if request.param == "duckdb":
-        return str(tmp_path / "wh.duckdb")
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def server():
     with FakeCRMServer(World(seed=11, participants=120, now=NOW), token=TOKEN) as srv:

@@ -29,13 +29,6 @@ OVERLAP = timedelta(hours=1)
 FUTURE = datetime(2099, 1, 1)
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request, tmp_path) -> str:
-    if request.param == "duckdb":
-        return str(tmp_path / "wh.duckdb")
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def server():
     with FakeCRMServer(World(seed=11, participants=200, now=NOW), token=TOKEN) as srv:

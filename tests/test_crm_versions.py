@@ -40,13 +40,6 @@ OVERLAP = timedelta(hours=1)
 NEW_FIELD = "consent_version"  # the field the CRM starts sending
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request, tmp_path) -> str:
-    if request.param == "duckdb":
-        return str(tmp_path / "wh.duckdb")
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def server():
     world = World(seed=11, participants=120, now=NOW)
