@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from reports import catalogue as labels
 from reports import charts
 from reports.catalogue import Indicator
 from reports.disclosure import Suppressed, legend_fr
@@ -44,8 +45,6 @@ ORGANISATION = "Action Emploi Réfugiés (AERé)"
 
 # status thresholds of achievement (stated in the report)
 ON_TRACK = 0.9
-TYPE_FR = {"count": "effectif", "sum": "somme", "rate": "taux", "median": "médiane"}
-DIRECTION_FR = {"higher": "plus élevé = mieux", "lower": "plus bas = mieux"}
 LEVEL_FR = {"realisation": "Réalisation", "resultat": "Résultat"}
 
 
@@ -93,6 +92,15 @@ def _value(fig: Figure | None) -> float | None:
     return float(fig.value)
 
 
+def _km_median(points: list[tuple[float, float]]) -> str:
+    """The day the published curve first reaches 50 % still without a job, in French; when it
+    stops above 50 %, says so (more than half were still searching when the curve stops)."""
+    for day, survival in points:
+        if survival <= 0.5:
+            return number(day) + NBSP + "j"
+    return f"non atteinte à {number(points[-1][0])}{NBSP}j"
+
+
 def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
@@ -105,16 +113,27 @@ def _target_text(fig: Figure | None, ind: Indicator) -> str:
     return text + (" (annuel)" if fig.ytd else "")
 
 
+def _variation_unit(ind: Indicator, diff: float) -> str:
+    """The unit of a change, so that `+475,5` reads as hours and `+3,2` as points: a rate
+    moves in percentage points, a median in days, a count or a sum in its catalogue unit."""
+    if ind.type == "rate":
+        return "pt" if abs(diff) < 2 else "pts"
+    if ind.type == "median":
+        return "j"
+    if ind.type == "sum" and (ind.unit or "").lower() in ("hours", "heures", "h", ""):
+        return "h"
+    return labels.label("unit", ind.unit, default=ind.unit) if ind.unit else ""
+
+
 def _variation(cur: Figure | None, prev: Figure | None, ind: Indicator) -> str:
     a, b = _value(cur), _value(prev)
     if a is None or b is None:
         return ""
-    if ind.type == "rate":
-        diff = (a - b) * 100
-        return ("+" if diff > 0 else "−" if diff < 0 else "") + number(abs(diff), 1) + NBSP + "pt"
-    diff = a - b
+    diff = (a - b) * 100 if ind.type == "rate" else a - b
+    decimals = 1 if ind.type == "rate" or not float(round(diff, 6)).is_integer() else 0
     sign = "+" if diff > 0 else "−" if diff < 0 else ""
-    return sign + number(abs(diff), 0 if float(round(diff, 6)).is_integer() else 1)
+    unit = _variation_unit(ind, diff)
+    return sign + number(abs(diff), decimals) + (NBSP + unit if unit else "")
 
 
 class _ReportBuilder:
@@ -230,6 +249,7 @@ class _ReportBuilder:
                     rows.append({"label": programme_label(p), "indicator": ind.label_fr,
                                  "cell": _cell(f, ind.unit)})
         km_chart, km_note = None, None
+        km_medians: dict[str, str] = {}
         if self.km is None:
             km_note = ("Les courbes de délai d'accès à l'emploi (Kaplan-Meier) ne sont pas "
                        "disponibles : la table correspondante n'est pas encore produite.")
@@ -247,12 +267,19 @@ class _ReportBuilder:
                                           percent(float(r.survival)))
                 if points:
                     curves[programme_label(str(programme))] = points
+                    km_medians[programme_label(str(programme))] = _km_median(points)
             if curves:
                 order = sorted(curves, key=lambda c: (c != programme_label(ALL), c))
                 km_chart = _data_uri(charts.survival_chart({c: curves[c] for c in order}))
             km_note = (f"Chaque courbe s'arrête dès que moins de {self.pub.k} personnes restent "
                        "suivies (secret statistique).")
-        return {"rows": rows, "chart": km_chart, "note": km_note}
+        compare = []
+        if medians and km_medians:
+            shown = {r["label"]: r["cell"] for r in rows if r["indicator"] == medians[0].label_fr}
+            compare = [{"label": lab, "median": shown.get(lab), "km": km_medians.get(lab, "–")}
+                       for lab in dict.fromkeys([*shown, *km_medians])]
+            compare.sort(key=lambda c: (c["label"] != programme_label(ALL), c["label"]))
+        return {"rows": rows, "chart": km_chart, "note": km_note, "compare": compare}
 
     def scope_section(self, programme: str, antenna: str) -> dict:
         """A programme's or an antenna's section: its key figures and its split by the other."""
@@ -260,7 +287,7 @@ class _ReportBuilder:
         if antenna == ALL:  # a programme: split by antenna
             others = [(programme, a) for a in self.pub.antennas()]
             split_label = "Antenne"
-            code, title = programme, f"Programme {programme}"
+            code, title = programme, f"Programme {programme_label(programme)}"
         else:
             others = [(p, antenna) for p in self.pub.programmes()]
             split_label = "Programme"
@@ -311,8 +338,10 @@ class _ReportBuilder:
             out.append({
                 "code": ind.code, "label": ind.label_fr,
                 "level": LEVEL_FR.get(_plain(ind.level), ind.level or ""),
-                "type": TYPE_FR.get(ind.type, ind.type), "unit": ind.unit or "",
-                "direction": DIRECTION_FR.get(ind.direction, ind.direction),
+                "type": labels.label("indicator_type", ind.type),
+                "unit": labels.label("unit", ind.unit, default=ind.unit) if ind.unit else "",
+                "direction": labels.label("direction", ind.direction),
+
                 "description": ind.description_fr or "", "source": ind.source or "",
                 "frequency": ind.frequency or "", "pic": ind.pic, "baseline": baseline,
                 "breakdown": "sexe, tranche d'âge (et autres ventilations internes)"

@@ -6,9 +6,12 @@ reaches the deliverables without a code change.
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -112,3 +115,74 @@ class Catalogue:
 
     def pic(self) -> list[Indicator]:
         return [i for i in self if i.pic]
+
+
+# -- labels of the codes a reader meets ------------------------------------------------------------
+# One source for every French label of a code (programmes, antennas, roles, DAC criteria, exit
+# reasons, units…): the `code_lists` seed, versioned with the reference data. A code the seed
+# does not know yet (a new antenna typed in the CRM) is shown tidied up, never raw or as an error.
+CODE_LISTS_CSV = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "code_lists.csv"
+ALL = "ALL"
+
+
+@cache
+def code_labels() -> dict[str, dict[str, str]]:
+    """`{list_name: {code: label_fr}}` from the seed (read once per process)."""
+    out: dict[str, dict[str, str]] = {}
+    with CODE_LISTS_CSV.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            out.setdefault(row["list_name"], {})[row["code"]] = row["label_fr"]
+    return out
+
+
+def tidy_code(code: str) -> str:
+    """`NANTES` → « Nantes », `responsable_programme` → « Responsable programme »: a code
+    without a label, readable but recognisably not curated."""
+    text = str(code).replace("_", " ").strip()
+    if text.isupper() or text.islower():
+        text = text.lower()
+    return text[:1].upper() + text[1:]
+
+
+def label(list_name: str, code: object, default: str | None = None) -> str:
+    """The French label of `code` in `list_name` ('' for an empty code)."""
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return ""
+    key = str(code).strip()
+    if not key:
+        return ""
+    found = code_labels().get(list_name, {}).get(key)
+    if found is None:
+        found = code_labels().get(list_name, {}).get(key.upper() if list_name in (
+            "programme", "antenna") else key.lower())
+    if found is not None:
+        return found
+    return default if default is not None else tidy_code(key)
+
+
+def programme_label(code: object) -> str:
+    """« SOCLE Femmes » for `SOCLE_FEMMES`, « Tous programmes » for `ALL` or nothing."""
+    if code is None or str(code).strip() in ("", ALL):
+        return label("programme", ALL)
+    key = str(code).strip()
+    return label("programme", key, default=key.replace("_", " "))
+
+
+def antenna_label(code: object) -> str:
+    """« Bordeaux » for `BORDEAUX`, « Toutes antennes » for `ALL`, `TOUTES` or nothing."""
+    if code is None or str(code).strip() in ("", ALL):
+        return label("antenna", ALL)
+    key = str(code).strip()
+    return label("antenna", key, default=key.replace("_", " ").title())
+
+
+def scope_label(programme: object, antenna: object) -> str:
+    """« SOCLE Femmes — Paris », « Tous programmes — Toutes antennes »."""
+    return f"{programme_label(programme)} — {antenna_label(antenna)}"
+
+
+def labels_of(list_name: str, codes: object, sep: str = ", ") -> str:
+    """A comma-separated list of codes (`efficacite,viabilite`) as labels, joined by `sep`."""
+    if codes is None or (isinstance(codes, float) and math.isnan(codes)):
+        return ""
+    return sep.join(label(list_name, c.strip()) for c in str(codes).split(",") if c.strip())

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from reports import catalogue as labels
 from reports.catalogue import Catalogue
 from reports.disclosure import Suppressed, legend_fr
 from reports.publication import ALL, Figure, Publication, category_label
@@ -28,7 +29,10 @@ from reports.quarters import date_fr
 DEFAULT_MAPPING = Path(__file__).with_name("collecteur_mapping.yml")
 LAYOUTS = ("long", "wide")
 SCOPES = ("all", "programmes", "antennas", "total")
-KEY_FIELDS = ("programme", "antenna", "breakdown", "value", "quarter")
+# `programme` and `antenna` are the names a reader knows (« SOCLE Femmes », « Bordeaux »);
+# `programme_code` / `antenna_code` give the CRM codes, for a template that wants them beside.
+KEY_FIELDS = ("programme", "antenna", "programme_code", "antenna_code", "breakdown", "value",
+              "quarter")
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 
 
@@ -71,7 +75,7 @@ class CollecteurMapping:
 
 def _req(obj: dict, key: str, where: str) -> Any:
     if key not in obj or obj[key] in (None, ""):
-        raise MappingError(f"{where}: '{key}' is required")
+        raise MappingError(f"{where} : la clé « {key} » est obligatoire")
     return obj[key]
 
 
@@ -82,24 +86,25 @@ def load_mapping(path: Path | str | None = None) -> CollecteurMapping:
     try:
         raw = yaml.safe_load(raw_bytes)
     except yaml.YAMLError as exc:
-        raise MappingError(f"{path}: not valid YAML ({exc})") from None
+        raise MappingError(f"{path} : YAML illisible ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("sheets"), list) or not raw["sheets"]:
-        raise MappingError(f"{path}: expected a mapping with a non-empty 'sheets' list")
+        raise MappingError(f"{path} : le fichier doit contenir une liste « sheets » non vide")
     sheets = []
     for n, s in enumerate(raw["sheets"], 1):
-        where = f"{path.name}, sheet {n}"
+        where = f"{path.name}, feuille {n}"
         layout = s.get("layout", "long")
         if layout not in LAYOUTS:
-            raise MappingError(f"{where}: layout must be one of {LAYOUTS}, not {layout!r}")
+            raise MappingError(f"{where} : « layout » vaut l'une de {LAYOUTS}, pas {layout!r}")
         scopes = s.get("scopes", "all")
         if scopes not in SCOPES:
-            raise MappingError(f"{where}: scopes must be one of {SCOPES}, not {scopes!r}")
+            raise MappingError(f"{where} : « scopes » vaut l'une de {SCOPES}, pas {scopes!r}")
         keys = []
         for kc in s.get("key_columns") or [{"field": "programme", "header": "Programme"},
                                            {"field": "antenna", "header": "Antenne"}]:
             fld = _req(kc, "field", where)
             if fld not in KEY_FIELDS:
-                raise MappingError(f"{where}: key field must be one of {KEY_FIELDS}, not {fld!r}")
+                raise MappingError(f"{where} : une colonne clé vaut l'une de {KEY_FIELDS}, "
+                                   f"pas {fld!r}")
             keys.append((fld, str(kc.get("header", fld))))
         cols = []
         for c in _req(s, "columns", where):
@@ -107,7 +112,8 @@ def load_mapping(path: Path | str | None = None) -> CollecteurMapping:
                                str(_req(c, "header", where)), c.get("breakdown"),
                                None if c.get("value") is None else str(c.get("value"))))
             if layout == "long" and (c.get("breakdown") or c.get("value")):
-                raise MappingError(f"{where}: in a long sheet the breakdown is the sheet's")
+                raise MappingError(f"{where} : dans une feuille « long », la ventilation est "
+                                   "celle de la feuille, pas celle d'une colonne")
         values = s.get("values")
         sheets.append(SheetSpec(str(_req(s, "name", where))[:31], layout,
                                 s.get("breakdown", "total"), scopes,
@@ -115,7 +121,7 @@ def load_mapping(path: Path | str | None = None) -> CollecteurMapping:
                                 tuple(keys), tuple(cols)))
     names = [s.name for s in sheets] + [raw.get("cover_sheet", "Informations")]
     if len(set(names)) != len(names):
-        raise MappingError(f"{path.name}: sheet names must be distinct: {names}")
+        raise MappingError(f"{path.name} : deux feuilles portent le même nom : {names}")
     return CollecteurMapping(
         path=path, sha256=hashlib.sha256(raw_bytes).hexdigest(),
         version=str(raw.get("version", "")), title=str(raw.get("title", "Collecteur PIC IPR")),
@@ -146,20 +152,20 @@ def validate(mapping: CollecteurMapping, catalogue: Catalogue) -> None:
     for code, breakdown in sorted(mapped):
         ind = catalogue.get(code)
         if ind is None:
-            problems.append(f"{code} is not in the indicator catalogue")
+            problems.append(f"{code} n'est pas au catalogue des indicateurs")
         elif not ind.pic:
-            problems.append(f"{code} is not a PIC indicator (pic = false in the catalogue)")
+            problems.append(f"{code} n'est pas un indicateur PIC (pic = false au catalogue)")
         elif breakdown != "total" and not ind.disaggregated:
-            problems.append(f"{code} is not disaggregated, it cannot be broken down by "
-                            f"{breakdown}")
+            problems.append(f"{code} n'est pas ventilé : pas de colonne par {breakdown}")
     for ind in catalogue.pic():
         needed = ["total"] + (list(mapping.required_breakdowns) if ind.disaggregated else [])
         for breakdown in needed:
             if (ind.code, breakdown) not in mapped:
-                problems.append(f"PIC indicator {ind.code} is missing"
-                                + ("" if breakdown == "total" else f" by {breakdown}"))
+                problems.append(f"l'indicateur PIC {ind.code} manque"
+                                + ("" if breakdown == "total" else f" (par {breakdown})"))
     if problems:
-        raise MappingError(f"collecteur mapping {mapping.path.name}: " + "; ".join(problems))
+        raise MappingError(f"correspondance du collecteur {mapping.path.name} : "
+                           + " ; ".join(problems) + ". Corriger ce fichier.")
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -224,8 +230,10 @@ def _key_value(fld: str, pub: Publication, mapping: CollecteurMapping, scope: tu
                breakdown: str, value: str, label: str) -> str:
     p, a = scope
     return {
-        "programme": mapping.labels["all_programmes"] if p == ALL else p,
-        "antenna": mapping.labels["all_antennas"] if a == ALL else a,
+        "programme": mapping.labels["all_programmes"] if p == ALL else labels.programme_label(p),
+        "antenna": mapping.labels["all_antennas"] if a == ALL else labels.antenna_label(a),
+        "programme_code": p,
+        "antenna_code": a,
         "breakdown": breakdown,
         "value": label,
         "quarter": pub.quarter.label_fr,

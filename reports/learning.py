@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 
+from reports import catalogue as labels
 from reports.quarters import Quarter
 
 _ALIASES = {
@@ -30,10 +31,6 @@ LEARNING_TYPE_FR = {"fiche_capitalisation": "Fiche de capitalisation", "retex": 
                     "atelier_reflexion": "Atelier de réflexion", "evaluation": "Évaluation"}
 EVAL_TYPE_FR = {"intermediaire": "Intermédiaire", "finale": "Finale",
                 "thematique": "Thématique"}
-ROLE_FR = {"direction": "Direction", "responsable_antenne": "Responsable d'antenne",
-           "charge_suivi_evaluation": "Chargé·e de suivi-évaluation",
-           "responsable_programme": "Responsable de programme",
-           "charge_accompagnement": "Chargé·e d'accompagnement"}
 PRIORITY_FR = {"haute": "Haute", "moyenne": "Moyenne", "basse": "Basse"}
 _OPEN = ("a_faire", "en_cours")
 
@@ -71,6 +68,14 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _scope(r: dict) -> str:
+    """« AVEC — Bordeaux »: programme and antenna by their names, as staff say them."""
+    programme, antenna = _text(r.get("programme")), _text(r.get("antenne"))
+    if not programme and not antenna:
+        return ""
+    return labels.scope_label(programme, antenna)
+
+
 def learning_entries(df: pd.DataFrame | None, quarter: Quarter) -> list[dict] | None:
     """Capitalisation sheets, RETEX, workshops dated in the quarter (oldest first)."""
     df = _norm(df)
@@ -84,8 +89,7 @@ def learning_entries(df: pd.DataFrame | None, quarter: Quarter) -> list[dict] | 
         rows.append({
             "id": _text(r.get("id")), "date": d,
             "type": LEARNING_TYPE_FR.get(_text(r.get("type")), _text(r.get("type"))),
-            "scope": " / ".join(x for x in (_text(r.get("programme")),
-                                            _text(r.get("antenne"))) if x),
+            "scope": _scope(r),
             "titre": _text(r.get("titre")), "constats": _text(r.get("constats")),
             "enseignements": _text(r.get("enseignements")),
             "indicateurs": _text(r.get("indicateurs")),
@@ -110,7 +114,7 @@ def recommendation_followup(df: pd.DataFrame | None, quarter: Quarter) -> dict |
         rows.append({
             "id": _text(r.get("id")), "source": _text(r.get("source_id")),
             "texte": _text(r.get("recommandation")),
-            "responsable": ROLE_FR.get(_text(r.get("responsable")), _text(r.get("responsable"))),
+            "responsable": labels.label("role", _text(r.get("responsable"))),
             "priorite": PRIORITY_FR.get(_text(r.get("priorite")), _text(r.get("priorite"))),
             "echeance": due, "statut": STATUS_REC_FR.get(status, status),
             "overdue": bool(due and due <= quarter.end and status in _OPEN),
@@ -140,11 +144,10 @@ def evaluation_status(df: pd.DataFrame | None, quarter: Quarter) -> list[dict] |
             status == "en_cours" and end is not None and end < quarter.start)
         rows.append({
             "id": _text(r.get("id")),
-            "scope": " / ".join(x for x in (_text(r.get("programme")),
-                                            _text(r.get("antenne"))) if x),
+            "scope": _scope(r),
             "type": EVAL_TYPE_FR.get(_text(r.get("type")), _text(r.get("type"))),
             "mode": _text(r.get("mode")), "debut": start, "fin": end,
-            "criteres": _text(r.get("criteres")).replace(",", ", "),
+            "criteres": labels.labels_of("dac_criterion", _text(r.get("criteres"))),
             "statut": STATUS_EVAL_FR.get(status, status), "late": late,
         })
     return sorted(rows, key=lambda x: (x["debut"] or date.max, x["id"]))

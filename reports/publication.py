@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from reports import catalogue as catalogue_labels
 from reports.catalogue import Catalogue, Indicator
 from reports.disclosure import (
     Cell,
@@ -62,11 +63,13 @@ CellKey = tuple[str, str, str, str]  # programme, antenna, dimension, dimension_
 
 
 def programme_label(code: str) -> str:
-    return "Tous programmes" if code == ALL else code
+    """The programme's name from the reference data (« SOCLE Femmes »), never its code."""
+    return catalogue_labels.programme_label(code)
 
 
 def antenna_label(code: str) -> str:
-    return "Toutes antennes" if code == ALL else code.capitalize()
+    """The antenna's name from the reference data (« Bordeaux »); a new one, tidied up."""
+    return catalogue_labels.antenna_label(code)
 
 
 def category_label(dimension: str, value: str) -> str:

@@ -29,7 +29,7 @@ class Quarter:
 
     def __post_init__(self) -> None:
         if not 1 <= self.number <= 4:
-            raise ValueError(f"a quarter number is 1..4, not {self.number}")
+            raise ValueError(f"un trimestre est numéroté de 1 à 4, pas {self.number}")
 
     # -- parsing and naming --------------------------------------------------------------------
     @classmethod
@@ -39,7 +39,8 @@ class Quarter:
             return text
         match = _CODE.match(str(text))
         if not match:
-            raise ValueError(f"quarter {text!r} is not valid: expected YYYY-Qn, e.g. 2026-Q3")
+            raise ValueError(f"« {text} » n'est pas un trimestre : écrire l'année puis le "
+                             "numéro du trimestre, AAAA-Tn ou AAAA-Qn (par exemple 2026-T3)")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod

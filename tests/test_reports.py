@@ -436,7 +436,7 @@ def test_quarters():
     assert last_complete_quarter(date(2026, 10, 15)) == q
     assert last_complete_quarter(date(2026, 1, 1)) == Quarter(2025, 4)
     assert [x.code for x in last_quarters(q, 3)] == ["2026-Q1", "2026-Q2", "2026-Q3"]
-    with pytest.raises(ValueError, match="YYYY-Qn"):
+    with pytest.raises(ValueError, match="AAAA-Tn"):
         Quarter.parse("2026-09")
 
 
@@ -551,7 +551,7 @@ def test_new_antenna_gets_its_section(tmp_path: Path):
     assert 'id="antenne-nantes"' in html and "Antenne Nantes" in html
     rows = list(openpyxl.load_workbook(result.files["collecteur"])["Ensemble"]
                 .iter_rows(min_row=2, values_only=True))
-    assert any(r[2] == "NANTES" for r in rows)
+    assert any(r[2] == "Nantes" for r in rows)  # a new antenna: its code, tidied up
     assert_no_small_counts_in_xlsx(result.files["collecteur"])
 
 
@@ -627,7 +627,7 @@ def test_mapping_file_drives_the_layout(warehouse: Path, tmp_path: Path):
     headers = [c.value for c in wb["PIC"][1]]
     assert headers[:3] == ["Action", "ENT", "ENT_sex_F"] and "ENT_P_sex_F" not in headers
     rows = {r[0]: r for r in wb["PIC"].iter_rows(min_row=2, values_only=True)}
-    assert set(rows) == {"TOUS", "AVEC", "PASS_NUMERIQUE", "SOCLE", "SOCLE_FEMMES"}
+    assert set(rows) == {"TOUS", "AVEC", "Pass numérique", "SOCLE", "SOCLE Femmes"}
     sd = headers.index("SD_SORTIE")
     base = openpyxl.load_workbook(default.files["collecteur"])["Ensemble"]
     base_headers = [c.value for c in base[1]]
