@@ -7,6 +7,8 @@ line; nothing else in a command reads the environment.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -17,12 +19,21 @@ from collections.abc import Callable
 from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
 
-def _settings(demo: bool) -> Settings:
+def _settings(demo: bool, participants: int | None = None) -> Settings:
     try:
-        return load_settings(demo=demo or None)
+        settings = load_settings(demo=demo or None)
     except SettingsError as exc:
         print(f"sea: erreur de configuration : {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    if participants is not None:  # `--participants` wins over SEA_DEMO_PARTICIPANTS
+        settings = dataclasses.replace(settings, demo_participants=participants)
+    return settings
+
+
+def _refused(cause: str, fix: str) -> int:
+    """A request the command cannot serve as asked: one French line, nothing to log."""
+    print(f"sea: échec : {cause} — {fix}", file=sys.stderr)
+    return 2
 
 
 def cmd_prepare(_: argparse.Namespace) -> int:
@@ -35,12 +46,20 @@ def cmd_prepare(_: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    """`make refresh`; with SEA_DEMO=1 the fake CRM and the demo spreadsheets are served for the
+    time of the refresh, as `make demo` does (else the default CRM URL answers nothing)."""
     from connectors.run_lock import RunLockError
     from orchestration.runs import RunFailed, run_nightly
 
-    settings = _settings(args.demo)
+    settings = _settings(args.demo, args.participants)
+    sources = contextlib.nullcontext()
+    if settings.demo:
+        from orchestration.demo import demo_sources
+
+        sources = demo_sources(settings)
     try:
-        run_nightly(settings, origin="make refresh")
+        with sources:
+            run_nightly(settings, origin="make refresh")
     except (RunFailed, RunLockError) as exc:
         print(f"sea: {exc}", file=sys.stderr)
         return 1
@@ -52,17 +71,16 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """`make report QUARTER=2026-Q3`: gate, then deliverables; non-zero when the gate blocks."""
     from connectors.run_lock import RunLockError
+    from orchestration.report_request import QuarterRefused, check_quarter
     from orchestration.reporting import GateBlocked, run_quarterly_report
-    from reports.quarters import Quarter
 
     settings = _settings(args.demo)
     try:
-        quarter = Quarter.parse(args.quarter).code
-    except ValueError as exc:
-        print(f"sea: trimestre invalide : {exc}", file=sys.stderr)
-        return 2
+        quarter = check_quarter(settings, args.quarter)
+    except QuarterRefused as exc:
+        return _refused(exc.cause, exc.fix)
     try:
-        run = run_quarterly_report(settings, quarter)
+        run = run_quarterly_report(settings, quarter.code)
     except (GateBlocked, RunLockError) as exc:
         print(f"sea: {exc}", file=sys.stderr)
         return 1
@@ -87,7 +105,10 @@ def cmd_evidence(args: argparse.Namespace) -> int:
                                        as_of=settings.as_of,
                                        output_dir=settings.output_dir / "evidence",
                                        k=settings.disclosure_k)
-    except (EvaluationNotFound, RunLockError) as exc:
+    except EvaluationNotFound as exc:
+        return _refused(str(exc), "relancez avec l'un de ces identifiants : "
+                        "make evidence EVALUATION=<identifiant>")
+    except RunLockError as exc:
         print(f"sea: {exc}", file=sys.stderr)
         return 1
     print(f"Dossier de preuves {args.evaluation} (données arrêtées au {pack.as_of:%d/%m/%Y}) :")
@@ -100,24 +121,28 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.demo import run_demo
 
-    return run_demo(_settings(demo=True), participants=args.participants)
+    return run_demo(_settings(True, args.participants))
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """`dagster dev` on 127.0.0.1, with the fake CRM alongside when SEA_DEMO=1."""
     from orchestration.instance import prepare_dagster_home
 
-    settings = _settings(args.demo)
+    settings = _settings(args.demo, args.participants)
     prepare_dagster_home(settings)
-    server = None
-    if settings.demo:
-        from orchestration.demo import start_fake_crm_if_default
+    with contextlib.ExitStack() as stack:
+        if settings.demo:
+            from orchestration.demo import demo_sources
 
-        server = start_fake_crm_if_default(settings, participants=args.participants)
+            stack.enter_context(demo_sources(settings))
+        return _dagster_dev(args.port)
+
+
+def _dagster_dev(port: int) -> int:
     dagster = PROJECT_ROOT / ".venv" / "bin" / "dagster"
     cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-m",
-           "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
-    print(f"Interface Dagster : http://127.0.0.1:{args.port} (Ctrl-C pour arrêter)")
+           "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    print(f"Interface Dagster : http://127.0.0.1:{port} (Ctrl-C pour arrêter)")
     # dagster dev ignores SIGINT/SIGTERM inherited as ignored: reset them, and give it its own
     # process group so stopping `make ui` stops the webserver, daemon and code servers too.
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, start_new_session=True,
@@ -127,9 +152,6 @@ def cmd_ui(args: argparse.Namespace) -> int:
         return proc.wait()
     except KeyboardInterrupt:
         return _stop_group(proc)
-    finally:
-        if server is not None:
-            server.stop()
 
 
 def _default_signals() -> None:
@@ -167,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sea")
     parser.add_argument("command", choices=sorted(COMMANDS))
     parser.add_argument("--demo", action="store_true", help="allow the demo pseudonym key")
-    parser.add_argument("--participants", type=int, default=3000)
+    parser.add_argument("--participants", type=int, default=None,
+                        help="the fake CRM's size in demo mode (default SEA_DEMO_PARTICIPANTS)")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--quarter", help="report: the quarter, e.g. 2026-Q3")
     parser.add_argument("--evaluation", help="evidence: the evaluation id of plan_evaluation")

@@ -48,12 +48,44 @@ _HTTP_DOWN = re.compile(r"ConnectionError|ConnectTimeout|ReadTimeout|Timeout|"
                         r"Max retries exceeded|Failed to establish", re.I)
 
 
+_PORT_BUSY = re.compile(r"port ([\w.:\[\]-]+):(\d+) already in use")
+_DUCKDB_LOCKED = re.compile(r'Could not set lock on file "([^"]+)"(?:: Conflicting lock is held '
+                            r"in (.+?) \(PID (\d+)\))?")
+
+
+def _busy_port(names: set[str], text: str) -> Diagnosis | None:
+    match = _PORT_BUSY.search(text)
+    if "PortInUseError" not in names or not match:
+        return None
+    port = match.group(2)
+    return Diagnosis(f"le port {port} du CRM fictif est déjà occupé par un autre programme",
+                     f"arrêtez-le (un autre make demo ou make ui ? « ss -ltnp 'sport = :{port}' » "
+                     "montre lequel) puis relancez")
+
+
+def _locked_warehouse(text: str) -> Diagnosis | None:
+    """DuckDB lets one process at a time open the file for writing: a BI tool, a notebook or a
+    SQL client left open on the warehouse stops every run."""
+    match = _DUCKDB_LOCKED.search(text)
+    if not match:
+        return None
+    holder = ""
+    if match.group(2):
+        holder = f" ({Path(match.group(2)).name}, processus {match.group(3)})"
+    return Diagnosis(f"l'entrepôt {match.group(1)} est ouvert par un autre programme{holder}",
+                     "fermez ce programme (outil de BI, client SQL, notebook…) ou sa connexion "
+                     "à l'entrepôt, puis relancez")
+
+
 def diagnose(chain: Sequence[ErrorLink], settings: Settings | None) -> Diagnosis:
     """The first rule any error of the chain matches; a generic diagnosis otherwise."""
     names = {link.cls_name.rsplit(".", 1)[-1] for link in chain}
     text = "\n".join(link.message for link in chain)
     crm = settings.crm_base_url if settings else "CRM_BASE_URL"
     warehouse = settings.warehouse_display if settings else "SEA_WAREHOUSE"
+    for rule in (_busy_port(names, text), _locked_warehouse(text)):
+        if rule is not None:
+            return rule
     if "CRMAuthError" in names:
         return Diagnosis(f"le CRM ({crm}) a refusé le jeton d'accès (401)",
                          "vérifiez CRM_API_TOKEN (jeton expiré ou révoqué ?) puis relancez")

@@ -56,6 +56,9 @@ class Settings:
     quarterly_delay_days: int
     demo: bool
     bench_participants: int = 10_000
+    # The fake CRM's size in demo mode (`make demo`, then `SEA_DEMO=1 make refresh/ui`): one
+    # setting, so the later commands serve the world the demo loaded.
+    demo_participants: int = 3000
     # How long a report waits for a running refresh (and a refresh for a report), in seconds.
     lock_wait_seconds: int = 3600
 
@@ -318,6 +321,8 @@ def load_settings(
         demo=demo,
         bench_participants=_int(env, "BENCH_PARTICIPANTS", 10_000, 1,
                                 "un nombre entier de participants >= 1"),
+        demo_participants=_int(env, "SEA_DEMO_PARTICIPANTS", 3000, 1,
+                               "un nombre entier de participants >= 1"),
         lock_wait_seconds=_int(env, "SEA_LOCK_WAIT_SECONDS", 3600, 0,
                                "un nombre entier de secondes >= 0"),
     )

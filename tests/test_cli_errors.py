@@ -3,8 +3,10 @@
 - `make evidence EVALUATION=…` / `make report QUARTER=…`: a value holding shell or make syntax
   reaches the command as it was typed and runs nothing.
 - `make refresh` / `make report` failing on the usual causes (the CRM down, its token refused,
-  PostgreSQL down) end on one French line naming the cause and the fix and the log file that
-  holds the full error.
+  PostgreSQL down, the fake CRM's port taken, the DuckDB file held by another program) end on
+  one French line naming the cause and the fix and the log file that holds the full error.
+- `make report` asked for a quarter it cannot serve (malformed, not over, without data) and
+  `make evidence` for an unknown evaluation end on one French line saying which to ask instead.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def test_evidence_id_is_data_never_shell(tmp_path, template):
     # The id reached the command exactly as typed, and the answer says it is unknown.
     assert f"évaluation « {value} » absente du plan d'évaluation" in ours[0], proc.stderr
     assert "EVAL-2026-01" in ours[0]
+    assert ours[0].startswith("sea: échec : ") and "make evidence EVALUATION=" in ours[0]
 
 
 @pytest.mark.parametrize("template", HOSTILE[:3])
@@ -160,3 +163,128 @@ def test_make_report_with_postgres_down_names_it(tmp_path):
     proc = _make("report", "QUARTER", "2026-Q3", _env(tmp_path, SEA_WAREHOUSE=url))
     log = _assert_one_line_failure(proc, "PostgreSQL est injoignable", "SEA_WAREHOUSE")
     assert "pg-secret-pw" not in proc.stderr and "pg-secret-pw" not in log.read_text()
+
+
+# -- what a person asked wrong, answered in one French line -------------------------------------
+ENGLISH = ("expected", " is not ", "quarter ", "Error", "Traceback", "not valid", "rows for")
+
+
+def _assert_refused(proc: subprocess.CompletedProcess, *expected: str) -> str:
+    """Non-zero; stderr is one French `sea: échec :` line holding `expected`, no traceback."""
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines()
+             if line.strip() and not line.startswith("make: ***")]
+    ours = [line for line in lines if line.startswith("sea:")]
+    assert len(ours) == 1 and lines[-1] == ours[0], proc.stderr[-3000:]
+    last = ours[0]
+    assert last.startswith("sea: échec : ") and " — " in last, last
+    for word in expected:
+        assert word in last, last
+    ours_all = "\n".join(lines)  # make's own "*** Error 2" is not ours
+    for word in ENGLISH:
+        assert word not in ours_all, proc.stderr[-3000:]
+    return last
+
+
+def _indicator_warehouse(path: Path) -> None:
+    """A warehouse whose indicator mart holds 2026-Q2 and 2026-Q3 only."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema marts")
+        con.execute("create table marts.indicator_values as select * from (values "
+                    "('quarter', date '2026-04-01', date '2026-06-30'), "
+                    "('quarter', date '2026-07-01', date '2026-09-30')) "
+                    "as t(period_type, period_start, period_end)")
+    finally:
+        con.close()
+
+
+def test_report_of_a_malformed_quarter_says_how_to_write_it(tmp_path):
+    proc = _make("report", "QUARTER", "2026-Q5", _env(tmp_path))
+    _assert_refused(proc, "trimestre invalide « 2026-Q5 »", "AAAA-Qn",
+                    "make report QUARTER=2026-Q3")
+
+
+def test_report_of_a_quarter_not_over_names_the_last_one_over(tmp_path):
+    proc = _make("report", "QUARTER", "2026-Q4", _env(tmp_path))  # as of 2026-11-20
+    _assert_refused(proc, "T4 2026", "n'est pas terminé", "20/11/2026",
+                    "make report QUARTER=2026-Q3")
+
+
+def test_report_of_a_quarter_without_data_names_the_quarters_held(tmp_path):
+    env = _env(tmp_path)
+    _indicator_warehouse(Path(env["SEA_WAREHOUSE"]))
+    proc = _make("report", "QUARTER", "2019-Q1", env)
+    _assert_refused(proc, "aucune donnée pour le trimestre T1 2019", "2026-Q2 à 2026-Q3")
+
+
+def test_report_before_any_refresh_says_to_refresh_first(tmp_path):
+    env = _env(tmp_path)
+    proc = _make("report", "QUARTER", "2026-Q3", env)
+    _assert_refused(proc, "n'existe pas encore", "make refresh")
+    assert not Path(env["SEA_WAREHOUSE"]).exists(), "asking must not create the warehouse"
+
+
+# -- a resource another program holds --------------------------------------------------------------
+def _hold(code: str) -> subprocess.Popen:
+    """Another program holding something (a port, a file) until killed; returns once it holds."""
+    holder = subprocess.Popen([sys.executable, "-c", code + "\nprint('held', flush=True)\n"
+                               "import time\ntime.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _demo_env(tmp_path: Path) -> dict[str, str]:
+    """Demo mode on the default CRM URL (port 8765), without a pseudonym key."""
+    env = _env(tmp_path, SEA_DEMO="1")
+    for name in ("CRM_BASE_URL", "PSEUDONYM_KEY", "CRM_API_TOKEN"):
+        env.pop(name)
+    return env
+
+
+@pytest.mark.parametrize("command", ["demo", "refresh"])
+def test_busy_demo_port_names_it(tmp_path, command):
+    """The fake CRM's port held by another program (another demo, `make ui`, anything)."""
+    holder = _hold("import socket\ns = socket.socket()\n"
+                   "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                   "try:\n    s.bind(('127.0.0.1', 8765)); s.listen()\n"
+                   "except OSError:\n    pass  # already held by another program: busy anyway")
+    try:
+        proc = _cli(command, _demo_env(tmp_path))
+    finally:
+        holder.kill()
+        holder.wait()
+    _assert_one_line_failure(proc, "port 8765", "déjà occupé", "arrêtez-le")
+
+
+def test_warehouse_held_by_another_program_names_the_file(tmp_path):
+    """A BI tool or a notebook left open on the DuckDB file: DuckDB refuses a second writer."""
+    env = _env(tmp_path)
+    _indicator_warehouse(Path(env["SEA_WAREHOUSE"]))
+    holder = _hold(f"import duckdb\ncon = duckdb.connect({env['SEA_WAREHOUSE']!r})")
+    try:
+        proc = _make("report", "QUARTER", "2026-Q3", env)
+    finally:
+        holder.kill()
+        holder.wait()
+    last = _assert_one_line_failure(proc, env["SEA_WAREHOUSE"], "ouvert par un autre programme",
+                                    f"processus {holder.pid}", "fermez ce programme")
+    assert "Could not set lock" in last.read_text(encoding="utf-8")
+
+
+def test_fake_crm_on_a_busy_port_says_so_in_one_line():
+    """`python -m connectors.fake_crm` started twice on one port: one French line, no traceback."""
+    port = _free_port()
+    holder = _hold(f"import socket\ns = socket.socket()\ns.bind(('127.0.0.1', {port}))\n"
+                   "s.listen()")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "connectors.fake_crm", "--port", str(port),
+                               "--participants", "5"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, timeout=120)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()], proc.stderr
+    assert f"le port 127.0.0.1:{port} est déjà occupé" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -13,7 +13,7 @@ import threading
 import time
 from datetime import date, datetime
 
-from .server import DEFAULT_TOKEN, FakeCRMServer
+from .server import DEFAULT_TOKEN, FakeCRMServer, PortInUseError
 from .world import DEFAULT_NOW, DEFAULT_START, World
 
 
@@ -54,7 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     server = FakeCRMServer(
         world, token=args.token, host=args.host, port=args.port, log_requests=args.log_requests
     )
-    url = server.start()
+    try:
+        url = server.start()
+    except PortInUseError as exc:
+        print(f"faux CRM : échec : le port {exc.host}:{exc.port} est déjà occupé — arrêtez le "
+              "programme qui l'occupe (un autre make demo ou make ui ?) ou choisissez un autre "
+              "port (--port 0 en prend un libre)", file=sys.stderr)
+        return 1
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import errno
 import hashlib
 import hmac
 import json
@@ -53,6 +54,15 @@ FAULT_KINDS: tuple[str, ...] = (
 )
 MALFORMED_BODY = b'{"data": [{"id": "P0000'
 _ENDPOINTS = (*RESOURCES, DELETIONS)
+
+
+class PortInUseError(OSError):
+    """The port the fake CRM should listen on is taken (another demo, `make ui`, or any other
+    program): said with the address, so the one line the user sees can name it."""
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        super().__init__(cause.errno, f"port {host}:{port} already in use ({cause.strerror})")
+        self.host, self.port = host, port
 
 
 class _BadRequest(ValueError):
@@ -118,7 +128,12 @@ class FakeCRMServer:
         """Listen and serve in a background thread; returns ``base_url``."""
         if self._httpd is not None:
             return self.base_url
-        httpd = _HTTPServer((self.host, self.port), _Handler)
+        try:
+            httpd = _HTTPServer((self.host, self.port), _Handler)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(self.host, self.port, exc) from exc
+            raise
         httpd.crm = self
         self._httpd = httpd
         self.port = httpd.server_address[1]

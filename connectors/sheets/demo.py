@@ -14,6 +14,8 @@ import csv
 import io
 import os
 import random
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -95,9 +97,35 @@ def _write_xlsx(path: Path, sheets: Sequence[tuple[str, list[list[object]]]],
                 elif isinstance(value, date):
                     cell.number_format = "DD/MM/YYYY"
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(_frozen_zip(buffer.getvalue(), fixed))
     _touch(path, modified)
     return path
+
+
+_CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _frozen_zip(data: bytes, moment: datetime) -> bytes:
+    """The workbook with every time stamp inside it set to `moment`.
+
+    openpyxl stamps the save time into the document properties and each zip entry, so two demos
+    writing the same cells gave different files: a second `make demo` must find the shared
+    folder byte for byte as the first left it.
+    """
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            body = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":
+                body = _CORE_MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", body)
+            frozen = zipfile.ZipInfo(entry.filename, date_time=moment.timetuple()[:6])
+            frozen.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(frozen, body)
+    return out.getvalue()
 
 
 # -- objectifs -----------------------------------------------------------------------------------
