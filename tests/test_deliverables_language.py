@@ -213,3 +213,19 @@ def test_quarter_errors_are_french():
     assert not ENGLISH_RE.search(message), message
     with pytest.raises(ValueError, match="de 1 à 4"):
         Quarter(2026, 5)
+
+
+def test_collecteur_shows_names_and_keeps_codes_only_in_code_columns():
+    """A ministry template that wants the CRM codes beside the names asks for them by field."""
+    from types import SimpleNamespace
+
+    from reports.collecteur import _key_value, load_mapping
+
+    mapping = load_mapping()
+    pub = SimpleNamespace(quarter=Quarter.parse("2026-Q3"))
+    row = {f: _key_value(f, pub, mapping, ("SOCLE_FEMMES", "BORDEAUX"), "total", "total", "")
+           for f in ("programme", "antenna", "programme_code", "antenna_code")}
+    assert row == {"programme": "SOCLE Femmes", "antenna": "Bordeaux",
+                   "programme_code": "SOCLE_FEMMES", "antenna_code": "BORDEAUX"}
+    assert _key_value("antenna", pub, mapping, ("ALL", "ALL"), "total", "total", "") == (
+        "Toutes antennes")
