@@ -39,12 +39,11 @@ from reports.publication import (
 )
 from reports.quality import QualitySummary
 from reports.quarters import Quarter, date_fr
+from reports.targets import BASIS_FR, LABELS, expected_share, legend_lines, percent_text
 
 TEMPLATES = Path(__file__).with_name("templates")
 ORGANISATION = "Action Emploi Réfugiés (AERé)"
 
-# status thresholds of achievement (stated in the report)
-ON_TRACK = 0.9
 LEVEL_FR = {"realisation": "Réalisation", "resultat": "Résultat"}
 
 
@@ -61,20 +60,11 @@ class Badge:
 
 
 def achievement_badge(fig: Figure | None, quarter: Quarter) -> Badge | None:
-    """Atteint / en bonne voie / en retard. An annual target checked on a quarter row is judged
-    on the pace of the year: year-to-date achievement against the share of the year elapsed."""
-    if fig is None or fig.target is None:
-        return None
-    if isinstance(fig.achievement, Suppressed) or fig.achievement is None:
-        return Badge("na", "non publiable" if isinstance(fig.achievement, Suppressed)
-                     else "non calculable")
-    expected = quarter.number / 4 if fig.ytd else 1.0
-    pace = float(fig.achievement) / expected
-    if pace >= 1:
-        return Badge("ok", "atteint")
-    if pace >= ON_TRACK:
-        return Badge("watch", "en bonne voie")
-    return Badge("late", "en retard")
+    """Atteint / en bonne voie / en retard, computed exactly as the legend of the report states
+    it (`reports.targets`): a cumulated annual target is judged against the share of the year
+    elapsed, every other target against 100 %."""
+    found = fig.target_status(quarter.number) if fig is not None else None
+    return Badge(found.css, found.label) if found is not None else None
 
 
 def _cell(fig: Figure | None, unit: str | None = None) -> dict:
@@ -105,12 +95,35 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def _target_text(fig: Figure | None, ind: Indicator) -> str:
+def _target_text(fig: Figure | None, ind: Indicator, quarter: Quarter | None = None) -> str:
+    """The target as a reader needs it: its value and what it covers (the quarter, the year)."""
     if fig is None or fig.target is None:
         return ""
     text = by_kind(fig.target / 100, "rate") if ind.type == "rate" else by_kind(
         fig.target, ind.type, ind.unit)
-    return text + (" (annuel)" if fig.ytd else "")
+    if fig.basis == "quarter":
+        return f"{text} ({quarter.label_fr})" if quarter is not None else text
+    year = quarter.year if quarter is not None else fig.quarter[:4]
+    return f"{text} (année {year})"
+
+
+def _achievement_text(fig: Figure | None, ind: Indicator, quarter: Quarter) -> str:
+    """The achievement, and for a cumulated annual target the year to date and the share of
+    the year expected by the quarter's end (so a status can be checked against the legend)."""
+    if fig is None or fig.target is None:
+        return ""
+    text = fig.achievement_display()
+    detail = _achievement_detail(fig, ind, quarter)
+    return f"{text} ({detail})" if detail else text
+
+
+def _achievement_detail(fig: Figure | None, ind: Indicator, quarter: Quarter) -> str:
+    """For a cumulated annual target: the year to date and the share expected by now."""
+    if fig is None or fig.target is None or not fig.ytd \
+            or isinstance(fig.achievement, Suppressed):
+        return ""
+    return (f"cumul au {quarter.end:%d/%m} : {fig.compared_display(ind.unit)} ; "
+            f"attendu {percent_text(expected_share('year_to_date', quarter.number))}")
 
 
 def _variation_unit(ind: Indicator, diff: float) -> str:
@@ -171,10 +184,36 @@ class _ReportBuilder:
                 "code": ind.code, "label": ind.label_fr, "value": _cell(cur, ind.unit),
                 "previous": _cell(prev, ind.unit) if prev else _cell(None),
                 "variation": _variation(cur, prev, ind),
-                "target": _target_text(cur, ind),
-                "achievement": cur.achievement_display() if cur.target is not None else "",
+                "target": _target_text(cur, ind, self.q),
+                "achievement": _achievement_text(cur, ind, self.q),
                 "badge": achievement_badge(cur, self.q),
             })
+        return rows
+
+    def target_followup(self) -> list[dict]:
+        """Every target that applies to the quarter, for every scope it is set for (programme
+        x antenna included), with its achievement and status: catalogue order, then the
+        organisation, programmes, antennas and their crossings."""
+        rows = []
+        scopes = [(p, a) for p in [ALL, *self.pub.programmes()]
+                  for a in [ALL, *self.pub.antennas()]]
+        for ind in self.indicators:
+            for p, a in scopes:
+                fig = self.pub.figure(ind.code, self.q, p, a, record=False)
+                if fig is None or fig.target is None:
+                    continue
+                fig = self.fig(ind.code, p, a)  # recorded: it is shown
+                rows.append({
+                    "code": ind.code, "label": ind.label_fr,
+                    "scope": f"{programme_label(p)} — {antenna_label(a)}",
+                    "basis": BASIS_FR.get(fig.basis or "quarter", ""),
+                    "target": _target_text(fig, ind, self.q),
+                    "value": _cell(fig, ind.unit),
+                    "achievement": fig.achievement_display(),
+                    "detail": _achievement_detail(fig, ind, self.q),
+                    "badge": achievement_badge(fig, self.q),
+                    "lower": ind.lower_is_better,
+                })
         return rows
 
     def trend_table(self, programme: str = ALL, antenna: str = ALL) -> dict:
@@ -341,7 +380,6 @@ class _ReportBuilder:
                 "type": labels.label("indicator_type", ind.type),
                 "unit": labels.label("unit", ind.unit, default=ind.unit) if ind.unit else "",
                 "direction": labels.label("direction", ind.direction),
-
                 "description": ind.description_fr or "", "source": ind.source or "",
                 "frequency": ind.frequency or "", "pic": ind.pic, "baseline": baseline,
                 "breakdown": "sexe, tranche d'âge (et autres ventilations internes)"
@@ -354,8 +392,7 @@ class _ReportBuilder:
         lines = []
         badges = [r["badge"] for r in key if r["badge"] is not None]
         if badges:
-            counts = {lab: sum(1 for b in badges if b.label == lab)
-                      for lab in ("atteint", "en bonne voie", "en retard")}
+            counts = {lab: sum(1 for b in badges if b.label == lab) for lab in LABELS}
             lines.append(
                 f"Sur {len(badges)} indicateur{'s' if len(badges) > 1 else ''} assorti"
                 f"{'s' if len(badges) > 1 else ''} d'un objectif : {counts['atteint']} atteint"
@@ -403,7 +440,8 @@ class _ReportBuilder:
             "as_of": date_fr(self.as_of), "version": self.version,
             "created_at": self.created_at.strftime("%d/%m/%Y à %H:%M UTC"),
             "k": self.pub.k, "legend": legend_fr(self.pub.k),
-            "on_track": number(ON_TRACK * 100) + NBSP + "%",
+            "target_legend": legend_lines(self.q.number, self.q.label_fr),
+            "targets": self.target_followup(),
             "key_figures": key, "trend_charts": trend_charts,
             "trend_table": self.trend_table(),
             "outcomes": self.outcomes(), "time_to_employment": self.time_to_employment(),

@@ -25,8 +25,10 @@ from reports.catalogue import Catalogue
 from reports.disclosure import Suppressed, legend_fr
 from reports.publication import ALL, Figure, Publication, category_label
 from reports.quarters import date_fr
+from reports.targets import legend_lines
 
 DEFAULT_MAPPING = Path(__file__).with_name("collecteur_mapping.yml")
+MEASURES = ("value", "target", "achievement", "status")
 LAYOUTS = ("long", "wide")
 SCOPES = ("all", "programmes", "antennas", "total")
 # `programme` and `antenna` are the names a reader knows (« SOCLE Femmes », « Bordeaux »);
@@ -46,6 +48,8 @@ class Column:
     header: str
     breakdown: str | None = None  # wide layout only
     value: str | None = None
+    # value (the figure), or the follow-up of its target: target, achievement, status
+    measure: str = "value"
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,20 @@ def load_mapping(path: Path | str | None = None) -> CollecteurMapping:
             keys.append((fld, str(kc.get("header", fld))))
         cols = []
         for c in _req(s, "columns", where):
+            measure = str(c.get("measure") or "value")
+            if measure not in MEASURES:
+                raise MappingError(f"{where} : « measure » vaut l'une de {MEASURES}, "
+                                   f"pas {measure!r}")
+            if measure != "value" and (c.get("value") or (c.get("breakdown") or "total")
+                                       != "total" or (layout == "long"
+                                                      and s.get("breakdown", "total")
+                                                      != "total")):
+                raise MappingError(f"{where} : un objectif ne porte que sur l'ensemble "
+                                   "(pas de ventilation pour « measure: " + measure + " »)")
             cols.append(Column(str(_req(c, "indicator", where)).strip().upper(),
                                str(_req(c, "header", where)), c.get("breakdown"),
-                               None if c.get("value") is None else str(c.get("value"))))
+                               None if c.get("value") is None else str(c.get("value")),
+                               measure))
             if layout == "long" and (c.get("breakdown") or c.get("value")):
                 raise MappingError(f"{where} : dans une feuille « long », la ventilation est "
                                    "celle de la feuille, pas celle d'une colonne")
@@ -140,6 +155,8 @@ def _cells_of(mapping: CollecteurMapping) -> set[tuple[str, str]]:
     out = set()
     for s in mapping.sheets:
         for c in s.columns:
+            if c.measure != "value":
+                continue  # a target column does not carry the indicator's figures
             out.add((c.indicator, (c.breakdown or "total") if s.layout == "wide" else s.breakdown))
     return out
 
@@ -186,6 +203,47 @@ def _scopes(pub: Publication, codes: list[str], which: str) -> list[tuple[str, s
         return tuple((0 if x == ALL else 1, x) for x in s)
 
     return sorted((s for s in found if keep(*s)), key=order)
+
+
+def _write_target(cell, fig: Figure | None, measure: str, mapping: CollecteurMapping,
+                  quarter_number: int) -> None:
+    """A target column: the target (rates as the mapping's rate format), its achievement
+    (withheld with the figure it was computed from) or its status, as the cover's legend says."""
+    cell.alignment = Alignment(horizontal="right")
+    if fig is None or fig.target is None:
+        cell.value = None
+        return
+    if measure == "status":
+        found = fig.target_status(quarter_number)
+        cell.value = found.label if found is not None else None
+        return
+    if measure == "achievement":
+        if isinstance(fig.achievement, Suppressed):
+            cell.value = fig.achievement.display()
+        elif fig.achievement is None:
+            cell.value = mapping.labels["not_computable"]
+        else:
+            cell.value, cell.number_format = round(float(fig.achievement), 4), "0%"
+        return
+    target = float(fig.target)
+    if fig.kind == "rate":  # rate targets are in %
+        if mapping.rate_format == "points":
+            cell.value, cell.number_format = target, "0.0"
+        elif mapping.rate_format == "fraction":
+            cell.value, cell.number_format = target / 100, "0.000"
+        else:
+            cell.value, cell.number_format = target / 100, "0.0%"
+    else:
+        cell.value = target
+        cell.number_format = "0" if target.is_integer() else "0.0"
+
+
+def _write_column(cell, fig: Figure | None, col: Column, pub: Publication,
+                  mapping: CollecteurMapping) -> None:
+    if col.measure == "value":
+        _write_value(cell, fig, mapping)
+    else:
+        _write_target(cell, fig, col.measure, mapping, pub.quarter.number)
 
 
 def _write_value(cell, fig: Figure | None, mapping: CollecteurMapping) -> None:
@@ -251,7 +309,7 @@ def _write_sheet(ws, spec: SheetSpec, pub: Publication, mapping: CollecteurMappi
             for j, col in enumerate(spec.columns, len(row) + 1):
                 fig = pub.figure(col.indicator, None, *scope, col.breakdown or "total",
                                  col.value or "total")
-                _write_value(ws.cell(ws.max_row, j), fig, mapping)
+                _write_column(ws.cell(ws.max_row, j), fig, col, pub, mapping)
         return
     if spec.breakdown == "total":
         values = [("total", "Ensemble")]
@@ -267,7 +325,7 @@ def _write_sheet(ws, spec: SheetSpec, pub: Publication, mapping: CollecteurMappi
             ws.append(row)
             for j, col in enumerate(spec.columns, len(row) + 1):
                 fig = pub.figure(col.indicator, None, *scope, spec.breakdown, value)
-                _write_value(ws.cell(ws.max_row, j), fig, mapping)
+                _write_column(ws.cell(ws.max_row, j), fig, col, pub, mapping)
 
 
 def _cover(ws, pub: Publication, mapping: CollecteurMapping, *, as_of: date, version: int,
@@ -297,6 +355,13 @@ def _cover(ws, pub: Publication, mapping: CollecteurMapping, *, as_of: date, ver
     for symbol, meaning in legend_fr(pub.k):
         ws.cell(r, 1, symbol).alignment = Alignment(horizontal="right")
         ws.cell(r, 2, meaning)
+        r += 1
+    if any(c.measure != "value" for spec in mapping.sheets for c in spec.columns):
+        r += 1
+        ws.cell(r, 1, "Statut des objectifs").font = Font(bold=True, size=12)
+        for line in legend_lines(q.number, q.label_fr):
+            r += 1
+            ws.cell(r, 2, line)
         r += 1
     if notes:
         r += 1

@@ -48,6 +48,7 @@ MANIFEST = "manifest.json"
 KEY = ["indicator_code", "quarter", "programme", "antenna", "dimension", "dimension_value",
        "measure"]
 MEASURE_FR = {"value": "", "target": " (objectif)", "achievement": " (réalisation)",
+              "year_to_date": " (cumul annuel comparé à l'objectif)",
               "survival": " (part sans emploi)"}
 
 

@@ -41,6 +41,9 @@ class ReportInputs:
     programme_parents: dict[str, str | None] | None = None
     mart_as_of: date | None = None
     notes: list[str] = field(default_factory=list)
+    # annual targets of the years covered (year rows): a rate's or a median's annual target
+    # applies to each quarter of its year (reports.targets)
+    year_targets: pd.DataFrame | None = None
 
 
 def _open(target: str) -> Warehouse:
@@ -105,6 +108,12 @@ def load_inputs(target: str, quarters: Sequence[Quarter]) -> ReportInputs:
             [first.start, last.end],
         )
         catalogue = Catalogue.from_frame(wh.fetch_df("select * from reference.indicator_catalogue"))
+        year_targets = wh.fetch_df(
+            "select indicator_code, programme, antenna, period_start, target "
+            "from marts.indicator_values where period_type = 'year' and dimension = 'total' "
+            "and target is not null and period_start >= ? and period_start <= ?",
+            [first.year_start(), last.year_start()])
+        year_targets["year"] = [pd.Timestamp(d).year for d in year_targets["period_start"]]
         notes: list[str] = []
         km = _optional(wh, "marts.time_to_employment", KM_COLUMNS)
         if km is None:
@@ -117,7 +126,7 @@ def load_inputs(target: str, quarters: Sequence[Quarter]) -> ReportInputs:
         raise LookupError(f"marts.indicator_values lacks columns {missing}")
     ind = normalise_indicators(ind)
     mart_as_of = max(ind["as_of"]) if len(ind) and ind["as_of"].notna().any() else None
-    return ReportInputs(ind, catalogue, km, cohorts, parents, mart_as_of, notes)
+    return ReportInputs(ind, catalogue, km, cohorts, parents, mart_as_of, notes, year_targets)
 
 
 def _as_date(value: object) -> date | None:
@@ -135,7 +144,10 @@ def normalise_indicators(df: pd.DataFrame) -> pd.DataFrame:
         df[col] = df[col].astype(str).str.strip().str.upper()
     df["dimension"] = df["dimension"].fillna("total").astype(str).str.strip()
     df["dimension_value"] = df["dimension_value"].fillna("unknown").astype(str).str.strip()
-    for col in ("numerator", "denominator", "value", "target", "achievement"):
+    for col in ("numerator", "denominator", "value", "target", "achievement",
+                "achievement_value"):
+        if col not in df.columns:  # achievement_value: older marts lack it
+            continue
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     df["quarter"] = [Quarter.of(d).code for d in df["period_start"]]
     return df

@@ -42,6 +42,9 @@ from reports.formatting import achievement as fmt_achievement
 from reports.formatting import by_kind
 from reports.inputs import ReportInputs
 from reports.quarters import Quarter, last_quarters
+from reports.targets import WITHHELD, TargetStatus
+from reports.targets import achievement as target_achievement
+from reports.targets import status as target_status
 
 ALL = "ALL"
 PUBLISHED_DIMENSIONS: tuple[str, ...] = ("sex", "age_band")
@@ -95,7 +98,21 @@ class Figure:
     value: PublishedValue
     target: float | None = None
     achievement: PublishedValue = None
-    ytd: bool = False  # achievement of the year to date against an annual target
+    basis: str | None = None  # quarter, year_to_date or year (reports.targets)
+    compared: PublishedValue = None  # what the target is compared with (the year to date)
+
+    @property
+    def ytd(self) -> bool:
+        """Achievement of the year to date against an annual target of a count or sum."""
+        return self.basis == "year_to_date"
+
+    def target_status(self, quarter_number: int) -> TargetStatus | None:
+        """The status the legend of `reports.targets` defines; None without a target."""
+        if self.target is None:
+            return None
+        if isinstance(self.achievement, Suppressed):
+            return WITHHELD
+        return target_status(self.achievement, self.basis or "quarter", quarter_number)
 
     @property
     def shown(self) -> bool:
@@ -110,6 +127,15 @@ class Figure:
         if isinstance(self.achievement, Suppressed):
             return self.achievement.display()
         return fmt_achievement(self.achievement)
+
+    def compared_display(self, unit: str | None = None) -> str:
+        """The value the target is compared with (the year to date for a cumulated annual
+        target), withheld with its achievement."""
+        if isinstance(self.achievement, Suppressed):
+            return self.achievement.display()
+        if isinstance(self.compared, Suppressed):
+            return self.compared.display()
+        return by_kind(self.compared, self.kind, unit)
 
 
 @dataclass
@@ -181,6 +207,14 @@ class Publication:
                 "status": _status_of(fig.achievement),
                 "value": _number(fig.achievement, "rate"), "display": fig.achievement_display(),
             }
+            if fig.ytd:  # the year-to-date value the annual target is compared with
+                self._used[(*base.values(), "year_to_date")] = {
+                    **base, "measure": "year_to_date", "kind": fig.kind,
+                    "status": _status_of(fig.achievement),
+                    "value": None if isinstance(fig.achievement, Suppressed)
+                    else _number(fig.compared, fig.kind),
+                    "display": fig.compared_display(unit),
+                }
 
     def record_extra(self, indicator_code: str, programme: str, dimension: str,
                      dimension_value: str, measure: str, value: float | None, display: str,
@@ -251,6 +285,7 @@ class _Builder:
     def __init__(self, inputs: ReportInputs, pub: Publication) -> None:
         self.inputs, self.pub = inputs, pub
         self.parents = inputs.programme_parents
+        self.year_targets = _year_targets(inputs.year_targets)
         self.truth: dict[tuple[str, str], dict[CellKey, Cell]] = {}
         df = inputs.indicators
         for dim in PUBLISHED_DIMENSIONS:
@@ -360,17 +395,19 @@ class _Builder:
             status = protection.status[(ind.code, key)]
             value = publish(kind, cell, status, self.pub.k,
                             masked=(ind.code, key) in protection.masked)
-            target = achievement = None
-            ytd = False
+            target = basis = None
+            achievement: PublishedValue = None
+            compared: PublishedValue = None
             if key[2] == "total":
-                row = lookup.get(key)
-                target = _opt(row.target) if row is not None else None
-                raw_ach = _opt(row.achievement) if row is not None else None
-                if raw_ach is not None:
-                    ytd = _is_ytd(ind, cell.value, target, raw_ach)
-                    achievement = self._achievement(ind, q, key, status, raw_ach, ytd)
+                target, basis, raw_ach, compared = self._target(ind, q, key, cell, lookup)
+                if target is not None and raw_ach is not None:
+                    achievement = self._achievement(ind, q, key, status, raw_ach,
+                                                    basis == "year_to_date", compared)
+                if basis != "year_to_date":
+                    compared = value
             cube[key] = Figure(ind.code, q.code, *key, kind=kind, status=status, value=value,
-                               target=target, achievement=achievement, ytd=ytd)
+                               target=target, achievement=achievement, basis=basis,
+                               compared=compared)
         self.pub.cubes[(ind.code, q.code)] = cube
 
     def _cell(self, kind: Kind, row, key: CellKey, q: Quarter) -> Cell:
@@ -402,12 +439,44 @@ class _Builder:
         cell = cube.get(key)
         return _nz(cell.value) if cell is not None else 0.0
 
+    def _target(self, ind: Indicator, q: Quarter, key: CellKey, cell: Cell, lookup: dict
+                ) -> tuple[float | None, str | None, float | None, float | None]:
+        """(target, basis, exact achievement, exact value compared) of a total cell: the
+        mart's target and achievement on the quarter row (a quarterly target, or an annual
+        count or sum target on the year to date); else, for a rate or a median, the annual
+        target of the year row applied to the quarter's value (see reports.targets)."""
+        row = lookup.get(key)
+        target = _opt(row.target) if row is not None else None
+        if target is not None:
+            raw = _opt(row.achievement)
+            basis = getattr(row, "target_basis", None)
+            if basis not in ("quarter", "year_to_date"):  # a mart without the column
+                ytd = raw is not None and _is_ytd(ind, cell.value, target, raw)
+                basis = "year_to_date" if ytd else "quarter"
+            compared = _opt(getattr(row, "achievement_value", None))
+            if compared is None and raw is not None and basis == "year_to_date":
+                compared = raw * target  # counts and sums: higher is better
+            return target, basis, raw, compared
+        if ind.type not in ("rate", "median"):
+            return None, None, None, None
+        p, a, _d, _v = key
+        annual = self.year_targets.get((ind.code, q.year, p, a))
+        if annual is None:
+            return None, None, None, None
+        raw = target_achievement(cell.value, annual, ind.type, ind.lower_is_better)
+        return annual, "year", raw, cell.value
+
     def _achievement(self, ind: Indicator, q: Quarter, key: CellKey, status: Status,
-                     raw: float, ytd: bool) -> PublishedValue:
+                     raw: float, ytd: bool, compared: float | None = None) -> PublishedValue:
         """Achievement gives the value back (value = achievement x target): shown only with a
-        shown value, and a year-to-date one only when every quarter of the year is shown."""
+        shown value, and a year-to-date one only when every quarter of the year is shown and
+        the year-to-date count itself may be shown (not 1..k-1: an active caseload or distinct
+        persons over the year are not the sum of the quarters)."""
         if status != "published":
             return Suppressed("secondary", ind.type, self.pub.k)  # type: ignore[arg-type]
+        if ytd and ind.type == "count" and compared is not None \
+                and 0 < compared < self.pub.k:
+            return Suppressed("primary", ind.type, self.pub.k)  # type: ignore[arg-type]
         if ytd:
             for n in range(1, q.number):
                 prev = self.pub.cubes.get((ind.code, Quarter(q.year, n).code), {}).get(key)
@@ -505,6 +574,19 @@ def _difference(parent: Cell, kids: Iterable[Cell]) -> Cell:
     if parent.population is not None:
         pop = _nz(parent.population) - sum(_nz(c.population) for c in kids)
     return Cell(value, population=pop, visible=False)
+
+
+def _year_targets(frame: pd.DataFrame | None) -> dict[tuple[str, int, str, str], float]:
+    """Annual targets of the mart's year rows, by (indicator, year, programme, antenna)."""
+    if frame is None or frame.empty:
+        return {}
+    out = {}
+    for r in frame.itertuples(index=False):
+        target = _opt(r.target)
+        if target is not None:
+            out[(str(r.indicator_code).strip().upper(), int(r.year),
+                 str(r.programme).strip().upper(), str(r.antenna).strip().upper())] = target
+    return out
 
 
 def _is_ytd(ind: Indicator, value: float | None, target: float | None, achievement: float) -> bool:

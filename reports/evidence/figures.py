@@ -68,12 +68,21 @@ class Series:
         return point.figure.display(self.indicator.unit)
 
     def target_display(self, point: Point) -> str:
+        """The target in the quarter's column (an annual one is marked with the star of the
+        year to date, or applies to the quarter as it is for a rate or a median)."""
         fig = point.figure
         if fig is None or fig.target is None:
             return ""
         if self.indicator.type == "rate":  # rate targets are in % (indicators.md § targets)
             return by_kind(fig.target / 100, "rate")
         return by_kind(fig.target, self.indicator.type, self.indicator.unit)
+
+    def target_number(self, point: Point) -> float | None:
+        """The target on the value's scale (rates as fractions), for a number cell."""
+        fig = point.figure
+        if fig is None or fig.target is None:
+            return None
+        return fig.target / 100 if self.indicator.type == "rate" else float(fig.target)
 
     def achievement_display(self, point: Point) -> str:
         fig = point.figure
@@ -90,6 +99,17 @@ class Series:
             return ""
         text = fig.achievement_display()
         return text + "*" if fig.ytd and not isinstance(fig.achievement, Suppressed) else text
+
+    def status_label(self, point: Point) -> str:
+        """The status of the target, as the legend of `reports.targets` defines it."""
+        fig = point.figure
+        found = fig.target_status(point.quarter.number) if fig is not None else None
+        return found.label if found is not None else ""
+
+    def status_css(self, point: Point) -> str:
+        fig = point.figure
+        found = fig.target_status(point.quarter.number) if fig is not None else None
+        return found.css if found is not None else ""
 
     @property
     def has_ytd(self) -> bool:

@@ -20,6 +20,7 @@ from reports.evidence.figures import Series
 from reports.formatting import number
 from reports.plan_sea.labels import DAC_CRITERIA_FR, antenna_fr, programme_fr, role_fr, scope_fr
 from reports.quarters import date_fr
+from reports.targets import BASIS_FR, legend_lines
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -55,7 +56,8 @@ def write_html(content: EvidenceContent, path: Path) -> Path:
     charts = {s.indicator.code: _chart(s) for s in content.series}
     if content.delay is not None and content.delay.indicator.code not in charts:
         charts[content.delay.indicator.code] = _chart(content.delay)
-    html = environment().get_template("evidence.html.j2").render(c=content, charts=charts)
+    html = environment().get_template("evidence.html.j2").render(
+        c=content, charts=charts, target_legend=legend_lines())
     path.write_text(html, encoding="utf-8")
     return path
 
@@ -89,14 +91,55 @@ def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[object
     sheet.freeze_panes = "A2"
 
 
-def _cell_value(series: Series, point) -> object:
-    """A number where the figure is published (rates as fractions), else its marker."""
-    fig = point.figure
-    if fig is None or fig.value is None:
-        return "–"
-    if isinstance(fig.value, Suppressed):
-        return fig.value.display()
-    return float(fig.value)
+def _marker(value: object) -> str:
+    """What a withheld or missing figure shows instead of a number."""
+    if isinstance(value, Suppressed):
+        return value.display()
+    return "–" if value is None else ""
+
+
+# number formats by indicator type: a figure stays a number a reader can compute with (the
+# thousands separator follows the reader's locale: a space in French Excel)
+_FORMATS = {"count": "#,##0", "sum": '#,##0" h"', "rate": "0.0%", "median": '0" j"',
+            "ratio": "0%"}
+
+
+def _number(cell, value: object, kind: str) -> None:
+    """Write a number with its format, or the marker (text) of a withheld figure."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        cell.value = float(value)
+        cell.number_format = _FORMATS.get(kind, "General")
+        cell.alignment = Alignment(horizontal="right", vertical="top")
+    else:
+        cell.value = _marker(value) if not isinstance(value, str) else value
+        cell.alignment = Alignment(horizontal="right", vertical="top")
+
+
+def _indicator_rows(content: EvidenceContent) -> list[tuple[list[object], dict[int, tuple]]]:
+    """Rows of the Indicateurs sheet, and the number cells of each (column -> value, kind)."""
+    out = []
+    for s in content.series:
+        kind = s.indicator.type
+        for p in s.points:
+            fig = p.figure
+            value = None if fig is None else fig.value
+            has_target = fig is not None and fig.target is not None
+            withheld = _marker(value) if isinstance(value, Suppressed) else ""
+            basis = BASIS_FR.get(fig.basis or "quarter", "") if has_target else ""
+            compared = fig.compared if has_target and fig.ytd else None
+            if has_target and fig.ytd and isinstance(fig.achievement, Suppressed):
+                compared = fig.achievement
+            row = [s.indicator.code, s.indicator.label_fr, scope_fr(s.programme, s.antenna),
+                   p.quarter.label_fr, None, withheld, None, basis, None, None,
+                   s.status_label(p)]
+            numbers = {5: (value, kind)}
+            if has_target:
+                numbers[7] = (s.target_number(p), kind)
+                numbers[10] = (fig.achievement, "ratio")
+                if fig.ytd:
+                    numbers[9] = (compared, kind)
+            out.append((row, numbers))
+    return out
 
 
 def write_xlsx(content: EvidenceContent, path: Path) -> Path:
@@ -115,27 +158,36 @@ def write_xlsx(content: EvidenceContent, path: Path) -> Path:
         ["Critères (CAD de l'OCDE)", ", ".join(label for _, label in e.criteria)],
         *[[f"Question {n}", q] for n, q in enumerate(e.questions, start=1)],
     ], [32, 100])
-    rows = []
-    for s in content.series:
-        for p in s.points:
-            rows.append([s.indicator.code, s.indicator.label_fr, scope_fr(s.programme, s.antenna),
-                         p.quarter.label_fr, _cell_value(s, p), s.display(p),
-                         s.target_display(p), s.achievement_display(p)])
+    indicator_rows = _indicator_rows(content)
     _sheet(book, "Indicateurs", ["Code", "Indicateur", "Périmètre", "Trimestre", "Valeur",
-                                 "Valeur affichée", "Cible", "Atteinte"], rows,
-           [12, 44, 30, 11, 12, 16, 12, 18])
+                                 "Secret statistique", "Cible", "Nature de la cible",
+                                 "Cumul annuel comparé à la cible", "Atteinte", "Statut"],
+           [row for row, _ in indicator_rows], [12, 44, 30, 11, 12, 12, 12, 30, 16, 10, 16])
+    sheet = book["Indicateurs"]
+    for r, (_, numbers) in enumerate(indicator_rows, start=2):
+        for column, (value, kind) in numbers.items():
+            _number(sheet.cell(r, column), value, kind)
     cohorts = content.cohorts
     _sheet(book, "Cohortes", ["Trimestre de sortie", *[h for _, h, _ in cohorts.columns]],
-           [[label, *[cohorts.display(c, key) for c, _, _ in cohorts.columns]]
-            for key, label in cohorts.rows], [24] + [16] * len(cohorts.columns))
-    delay_rows = []
+           [[label] for _, label in cohorts.rows], [24] + [16] * len(cohorts.columns))
+    sheet = book["Cohortes"]
+    for r, (key, _label) in enumerate(cohorts.rows, start=2):
+        for c, (code, _h, kind) in enumerate(cohorts.columns, start=2):
+            _number(sheet.cell(r, c), cohorts.cells.get((code, key)), kind)
+    delay_rows: list[tuple[str, object]] = []
     if content.delay is not None:
-        delay_rows += [[p.quarter.label_fr, content.delay.display(p)]
+        delay_rows += [(p.quarter.label_fr, None if p.figure is None else p.figure.value)
                        for p in content.delay.points]
-    delay_rows += [[y.label, number(y.value, 0) + " j" if y.shown else "s"]
+    delay_rows += [(f"Année {y.label}",
+                    y.value if y.shown else Suppressed("primary", "median", content.k))
                    for y in content.delay_years]
-    _sheet(book, "Délai d'accès à l'emploi", ["Période", "Délai médian (jours)"], delay_rows,
-           [30, 22])
+    _sheet(book, "Délai d'accès à l'emploi", ["Période", "Délai médian (jours)"],
+           [[label] for label, _ in delay_rows], [30, 22])
+    sheet = book["Délai d'accès à l'emploi"]
+    for r, (_, value) in enumerate(delay_rows, start=2):
+        _number(sheet.cell(r, 2), value, "median")
+    _sheet(book, "Statut des objectifs", ["Règle"],
+           [[line] for line in legend_lines()], [120])
     _sheet(book, "Précautions", ["Précaution de lecture"], [[n] for n in content.caveats], [120])
     _sheet(book, "Enseignements", ["ID", "Date", "Type", "Périmètre", "Titre", "Contexte",
                                    "Constats", "Enseignements", "Indicateurs"],
@@ -157,10 +209,5 @@ def write_xlsx(content: EvidenceContent, path: Path) -> Path:
             for cell in row:
                 if hasattr(cell.value, "year") and not isinstance(cell.value, str):
                     cell.number_format = "DD/MM/YYYY"
-    ind = book["Indicateurs"]
-    kinds = {s.indicator.code: s.indicator.type for s in content.series}
-    for row in ind.iter_rows(min_row=2):
-        if kinds.get(row[0].value) == "rate" and isinstance(row[4].value, float):
-            row[4].number_format = "0.0%"
     book.save(path)
     return path

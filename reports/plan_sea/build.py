@@ -83,7 +83,18 @@ def _baseline(row: dict, baselines: dict[str, dict], k: int) -> str:
 
 
 def _target_text(value: float, kind: str) -> str:
-    return number(value, 0) + " %" if kind == "rate" else number(value, 0)
+    """As the report prints the same target: rates in %, medians in days, sums in hours."""
+    if kind == "rate":
+        return number(value, 0 if float(value).is_integer() else 1) + "\u00a0%"
+    if kind == "median":
+        return number(value, 0) + "\u00a0j"
+    if kind == "sum":
+        return number(value, 0) + "\u00a0h"
+    return number(value, 0)
+
+
+def _annual(targets: pd.DataFrame) -> pd.DataFrame:
+    return targets[targets["quarter"] == 0] if "quarter" in targets else targets
 
 
 def _targets(row: dict, targets: pd.DataFrame, year: int) -> str:
@@ -91,13 +102,14 @@ def _targets(row: dict, targets: pd.DataFrame, year: int) -> str:
     the annex when targets are set per programme and antenna."""
     if targets.empty:
         return "—"
-    mine = targets[targets["indicator_code"] == row["indicator_code"]]
+    every = targets[targets["indicator_code"] == row["indicator_code"]]
+    mine = _annual(every)
     overall = mine[(mine["programme"] == "ALL") & (mine["antenna"] == "ALL")
                    & (mine["year"].between(year - 1, year + 1))]
     parts = [f"{int(r.year)} : {_target_text(r.target, row['indicator_type'])}"
              for r in overall.itertuples()]
-    scoped = mine[(mine["year"] == year) & ~((mine["programme"] == "ALL")
-                                             & (mine["antenna"] == "ALL"))]
+    scoped = every[(every["year"] == year) & ~((every["programme"] == "ALL")
+                                               & (every["antenna"] == "ALL"))]
     if len(scoped):
         parts.append(f"{year} : {len(scoped)} cible(s) par programme et antenne (annexe)")
     return " ; ".join(parts) or "—"
@@ -144,7 +156,9 @@ def logframe(inputs: PlanInputs) -> list[dict]:
 
 
 def target_annex(inputs: PlanInputs) -> dict:
-    """Targets of the current year per indicator × scope (rows) for the annex."""
+    """Targets of the current year per indicator × scope for the annex: one row per
+    indicator and period (the year, or each quarter with a quarterly target), exactly the
+    targets the accountability report follows."""
     year = inputs.as_of.year
     t = inputs.targets
     if t.empty:
@@ -156,13 +170,17 @@ def target_annex(inputs: PlanInputs) -> dict:
                       strict=True))
     scopes = sorted({(p, a) for p, a in zip(t["programme"], t["antenna"], strict=True)},
                     key=lambda s: (s[0] != "ALL", s[0], s[1] != "ALL", s[1]))
+    if "quarter" not in t:
+        t = t.assign(quarter=0)
     rows = []
     for code in [c for c in inputs.catalogue["indicator_code"] if c in set(t["indicator_code"])]:
-        mine = t[t["indicator_code"] == code]
-        values = {(r.programme, r.antenna): _target_text(r.target, kinds.get(code, "count"))
-                  for r in mine.itertuples()}
-        rows.append({"code": code, "label": labels.get(code, code),
-                     "values": [values.get(s, "") for s in scopes]})
+        for quarter in sorted(set(t.loc[t["indicator_code"] == code, "quarter"])):
+            mine = t[(t["indicator_code"] == code) & (t["quarter"] == quarter)]
+            values = {(r.programme, r.antenna): _target_text(r.target, kinds.get(code, "count"))
+                      for r in mine.itertuples()}
+            period = f"T{int(quarter)} {year}" if quarter else f"année {year}"
+            rows.append({"code": code, "label": f"{labels.get(code, code)} — {period}",
+                         "values": [values.get(s, "") for s in scopes]})
     return {"year": year, "scopes": [scope_fr(p, a) for p, a in scopes], "rows": rows}
 
 

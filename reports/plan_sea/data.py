@@ -34,7 +34,7 @@ class PlanInputs:
     logframe: pd.DataFrame
     catalogue: pd.DataFrame
     baselines: pd.DataFrame  # indicator_code, value, numerator, denominator, population
-    targets: pd.DataFrame  # indicator_code, programme, antenna, year, target
+    targets: pd.DataFrame  # indicator_code, programme, antenna, year, quarter (0: annual), target
     evaluations: pd.DataFrame
     criteria: pd.DataFrame
     questions: pd.DataFrame
@@ -95,13 +95,25 @@ def read_inputs(wh: Warehouse) -> PlanInputs:
         from marts.indicator_values
         where period_type = 'year' and period_start = ? and programme = 'ALL'
           and antenna = 'ALL' and dimension = 'total'""", [date(2020, 1, 1)])
-    targets = frame("marts.indicator_values", """
-        select indicator_code, programme, antenna, period_start, target
+    # the targets as the mart carries them (the report reads the same rows): annual targets on
+    # year rows, quarterly ones on their quarter rows (not the annual ones the mart also
+    # attaches to quarters for their year to date)
+    quarterly = "false"
+    if "marts.indicator_values" in present and wh.fetchall(
+            "select 1 from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'indicator_values' and column_name = 'target_basis'"):
+        quarterly = "period_type = 'quarter' and target_basis = 'quarter'"
+    targets = frame("marts.indicator_values", f"""
+        select indicator_code, programme, antenna, period_type, period_start, target
         from marts.indicator_values
-        where period_type = 'year' and dimension = 'total' and target is not null
+        where dimension = 'total' and target is not null
+          and (period_type = 'year' or ({quarterly}))
         order by indicator_code, period_start, programme, antenna""")
     if not targets.empty:
-        targets["year"] = [pd.Timestamp(d).year for d in targets["period_start"]]
+        starts = [pd.Timestamp(d) for d in targets["period_start"]]
+        targets["year"] = [d.year for d in starts]
+        targets["quarter"] = [(d.month + 2) // 3 if t == "quarter" else 0
+                              for d, t in zip(starts, targets["period_type"], strict=True)]
     return PlanInputs(
         as_of=as_of,
         logframe=frame("reference.logframe",
