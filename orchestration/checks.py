@@ -10,7 +10,9 @@
   table.
   Only mart checks block by default: a quarantined CRM record must not stop the nightly refresh
   (staff need the refreshed scorecard to fix it); it blocks the quarterly reports through the
-  gate asset below, which re-evaluates every suite.
+  gate asset below, which re-evaluates every suite. The UI's label says the same as Dagster's
+  `blocking` flag: "[bloquant]" on a blocking check only; an `error` check outside the blocking
+  layers says it blocks the quarter's deliverables, not the refresh.
 - `build_quality_gate_asset` is the asset the quarterly reporting assets depend on: it runs the
   whole gate for its quarter (waivers honoured) and carries a *blocking* check `gate_passed`, so
   when an `error` check fails the reporting assets do not run and the UI names the checks.
@@ -48,17 +50,31 @@ GATE_CHECK = "gate_passed"
 DEFAULT_GATE_KEY = ("reports", "quality_gate")
 
 
-def _description(table: TableSuite, check_name: str) -> str:
+# How the UI labels a check: the same word as Dagster's own flag. An `error` check outside the
+# blocking layers stops nothing in the nightly run (a bad CRM record must not stop the refresh
+# staff need to fix it): it blocks the quarter's deliverables through the gate asset only.
+BLOCKING_LABEL = "bloquant"
+QUARTERLY_ONLY_LABEL = "erreur : bloque les livrables du trimestre, pas l'actualisation"
+
+
+def check_label(severity: str, blocking: bool) -> str:
+    """The label beside a check in the UI, true to its `blocking` flag."""
+    if blocking:
+        return BLOCKING_LABEL
+    return QUARTERLY_ONLY_LABEL if severity == "error" else SEVERITY_FR[severity]
+
+
+def _description(table: TableSuite, check_name: str, blocking: bool) -> str:
     check = next(c for c in table.checks if c.name == check_name)
-    text = f"[{SEVERITY_FR[check.severity]}] {check.rule}"
+    text = f"[{check_label(check.severity, blocking)}] {check.rule}"
     return f"{text}. {check.why.strip()}" if check.why else text
 
 
-def _metadata(outcome: CheckOutcome, waived_for: Sequence[str]) -> dict:
+def _metadata(outcome: CheckOutcome, waived_for: Sequence[str], blocking: bool) -> dict:
     meta: dict = {
         "table": outcome.check.table,
         "règle": outcome.check.rule,
-        "sévérité": SEVERITY_FR[outcome.severity],
+        "sévérité": check_label(outcome.severity, blocking),
         "clé du contrôle": outcome.key,
         "lignes en échec": outcome.row_count,
         "durée (s)": round(outcome.seconds, 3),
@@ -99,10 +115,12 @@ def _build_one(settings: Settings, key: tuple[str, ...], tables: list[TableSuite
             if check.name in seen:
                 raise SuiteError(f"deux contrôles {check.name} sur l'asset {'/'.join(key)}")
             seen.add(check.name)
+            blocking = check.severity == "error" and check.layer in blocking_layers
             specs.append(AssetCheckSpec(
-                check.name, asset=asset_key, description=_description(table, check.name),
-                blocking=check.severity == "error" and check.layer in blocking_layers,
-                metadata={"sévérité": SEVERITY_FR[check.severity], "clé": check.key}))
+                check.name, asset=asset_key, blocking=blocking,
+                description=_description(table, check.name, blocking),
+                metadata={"sévérité": check_label(check.severity, blocking), "clé": check.key}))
+    blocking_of = {spec.name: spec.blocking for spec in specs}
 
     @multi_asset_check(
         name=_op_name(key), specs=specs, compute_kind="great_expectations", pool=pool,
@@ -119,12 +137,14 @@ def _build_one(settings: Settings, key: tuple[str, ...], tables: list[TableSuite
         for outcome in outcomes:
             if not outcome.passed:
                 level = context.log.error if outcome.severity == "error" else context.log.warning
-                level(f"[{SEVERITY_FR[outcome.severity]}] [{outcome.key}] {outcome.message()}")
+                label = check_label(outcome.severity, blocking_of[outcome.check.name])
+                level(f"[{label}] [{outcome.key}] {outcome.message()}")
             yield AssetCheckResult(
                 asset_key=asset_key, check_name=outcome.check.name, passed=outcome.passed,
                 severity=AssetCheckSeverity.ERROR if outcome.severity == "error"
                 else AssetCheckSeverity.WARN,
-                metadata=_metadata(outcome, waived.get(outcome.key, [])),
+                metadata=_metadata(outcome, waived.get(outcome.key, []),
+                                   blocking_of[outcome.check.name]),
                 description=outcome.message())
         failed = sum(not o.passed for o in outcomes)
         context.log.info(f"{'.'.join(key)} : {len(outcomes)} contrôle(s), {failed} en échec")
@@ -212,7 +232,8 @@ def build_quality_gate_asset(
         kinds={"great_expectations"},
         check_specs=[AssetCheckSpec(
             GATE_CHECK, asset=asset_key, blocking=True,
-            description="Aucun contrôle bloquant en échec sans dérogation pour ce trimestre.")],
+            description=(f"[{BLOCKING_LABEL}] Aucun contrôle de sévérité erreur en échec sans "
+                         "dérogation pour ce trimestre."))],
         description=("Porte qualité des livrables trimestriels : toutes les suites d'attentes "
                      "(expectations/) rejouées sur l'entrepôt, dérogations du trimestre "
                      "appliquées (expectations/waivers.yml)."),

@@ -26,6 +26,7 @@ from dagster._core.executor.in_process import InProcessExecutor
 
 from connectors.run_lock import RunLockError, read_lock, refresh_lock
 from orchestration.settings import Settings
+from orchestration.unrun_checks import withdraw_unrun_checks
 
 # Jobs that only read the warehouse: they share it with each other, and wait for a refresh.
 READ_ONLY_JOBS = frozenset({"quarterly_reporting"})
@@ -61,6 +62,8 @@ class LockedInProcessExecutor(InProcessExecutor):
             raise
         try:
             yield from super().execute(plan_context, execution_plan)
+            # checks the failure kept from running show as not run, not failed
+            withdraw_unrun_checks(plan_context.instance, plan_context.run_id)
         finally:
             lock.__exit__(None, None, None)
 

@@ -3,19 +3,27 @@
 Used by the Dagster reporting asset, by `make report QUARTER=…` and by `make demo`. The gate is
 evaluated here, on the data the deliverables read — not trusted from the last nightly run — so a
 separate quarterly run is blocked as surely as a downstream asset.
+
+A delivery written outside a Dagster run (`make report`, `make demo`) is recorded in the Dagster
+instance `make ui` reads as a materialisation of the deliverables asset's quarter partition:
+otherwise the UI says "never materialized" about a quarter that was delivered.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 
 import pandas as pd
+from dagster import AssetMaterialization, DagsterError, MetadataValue
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.run_lock import Notify, read_lock
 from connectors.warehouse import connect
 from orchestration.gate import GateResult, evaluate_gate
 from orchestration.settings import Settings
-from reports.delivery import DeliveryResult, build_quarterly_deliverables
+from reports.delivery import MANIFEST, DeliveryResult, build_quarterly_deliverables
 from reports.learning import LearningInputs
 from reports.quality_annex import write_quality_annex
 
@@ -58,13 +66,62 @@ def learning_inputs(settings: Settings) -> LearningInputs:
                               evaluation_plan=_mart(wh, "evaluation_plan"))
 
 
+def delivery_metadata(run: ReportRun) -> dict:
+    """What the UI shows about a delivery, for a data lead: version, folder, as-of date, how many
+    figures were published or withheld — counts read from the sent manifest, never an id."""
+    delivery = run.delivery
+    manifest_path = delivery.directory / MANIFEST
+    manifest = (json.loads(manifest_path.read_text(encoding="utf-8"))
+                if manifest_path.is_file() else {})
+    figures = manifest.get("figures", {})
+    return {
+        "trimestre": delivery.quarter,
+        "version": delivery.version,
+        "inchangé": delivery.unchanged,
+        "dossier": MetadataValue.path(str(delivery.directory)),
+        "date d'arrêté": run.gate.as_of.isoformat(),
+        "chiffres publiés": int(figures.get("published", 0)),
+        "chiffres masqués (secret statistique)": int(figures.get("primary", 0))
+        + int(figures.get("secondary", 0)),
+        "chiffres non calculables": int(figures.get("not_computable", 0)),
+        "avertissements qualité": len(run.gate.warnings),
+        "dérogations": len(run.gate.waived),
+        "écarts": delivery.diff.summary_fr if delivery.diff else "—",  # a property
+    }
+
+
+def record_delivery(settings: Settings, run: ReportRun) -> None:
+    """Record a delivery written outside Dagster as a materialisation of its quarter's partition
+    of the deliverables asset, in the instance `make ui` reads.
+
+    The files are already delivered when this runs: an instance that cannot be written (disk,
+    permissions) is said on stderr in one line, it does not turn a delivery into a failure.
+    """
+    from orchestration.assets.reporting import DELIVERABLES_KEY, partition_key_of
+    from orchestration.instance import opened_instance
+
+    event = AssetMaterialization(
+        asset_key=DELIVERABLES_KEY, partition=partition_key_of(run.delivery.quarter),
+        description=f"Livrables {run.delivery.quarter} : {run.delivery.message}",
+        metadata=delivery_metadata(run))
+    try:
+        with opened_instance(settings) as instance:
+            instance.report_runless_asset_event(event)
+    except (OSError, DagsterError, SQLAlchemyError) as exc:  # the delivery stands: say so
+        print(f"sea: livrables écrits, mais non inscrits dans l'historique Dagster "
+              f"({settings.dagster_home}) : {type(exc).__name__} — vérifiez que ce dossier est "
+              "accessible en écriture (DAGSTER_HOME), puis relancez le rapport.", file=sys.stderr)
+
+
 def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True,
-                         notify: Notify | None = None) -> ReportRun:
+                         notify: Notify | None = None, record: bool = True) -> ReportRun:
     """Gate, then deliverables of `quarter` (`YYYY-Qn`) in `SEA_OUTPUT_DIR`; raises GateBlocked.
 
     The gate and the deliverables must read one state of the warehouse: a refresh running
     when the report starts is waited for (at most `SEA_LOCK_WAIT_SECONDS`, said through
     `notify`, stderr by default), and none can start until the report is written.
+    `record`: record the delivery in the Dagster instance (`record_delivery`); the Dagster asset
+    passes False, its run records the materialisation itself.
     """
     waiting = {"notify": notify} if notify is not None else {}
     with read_lock(settings.warehouse, wait=settings.lock_wait_seconds, **waiting):
@@ -81,4 +138,7 @@ def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True,
                             version=delivery.version, as_of=gate.as_of.isoformat(),
                             evaluated_at=gate.evaluated_at.isoformat(timespec="seconds"),
                             checks=gate.annex_checks())
-    return ReportRun(gate=gate, delivery=delivery)
+    run = ReportRun(gate=gate, delivery=delivery)
+    if record:
+        record_delivery(settings, run)
+    return run

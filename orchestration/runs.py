@@ -8,6 +8,7 @@ from connectors.run_lock import refresh_lock
 from orchestration.definitions import NIGHTLY_JOB, build_definitions
 from orchestration.instance import dagster_instance
 from orchestration.settings import Settings
+from orchestration.unrun_checks import withdraw_unrun_checks
 
 # Headless runs print INFO and above; the full DEBUG event log stays in the instance (UI).
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -39,10 +40,11 @@ def run_nightly(settings: Settings, instance: DagsterInstance | None = None, *,
     with refresh_lock(settings.warehouse, origin, wait=settings.lock_wait_seconds):
         defs = build_definitions(settings)
         job = defs.resolve_job_def(NIGHTLY_JOB)
-        result = job.execute_in_process(
-            instance=instance or dagster_instance(settings), raise_on_error=False,
-            run_config=QUIET_CONSOLE,
-        )
+        instance = instance or dagster_instance(settings)
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config=QUIET_CONSOLE)
     if not result.success:
+        # checks the failure kept from running show as not run, not failed
+        withdraw_unrun_checks(instance, result.run_id)
         raise RunFailed(_failure_summary(result, settings, "refresh"))
     return result

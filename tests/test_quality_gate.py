@@ -816,6 +816,34 @@ def test_quarterly_job_and_make_report_deliver_on_warnings_only(duck, tmp_path, 
 
 
 @pytest.mark.slow
+def test_a_report_made_outside_dagster_is_its_quarters_materialisation(duck, tmp_path):
+    """`make report` / `make demo` deliver outside any Dagster run: the instance `make ui` reads
+    must still show the quarter's partition of the deliverables asset as materialised."""
+    from orchestration.assets.reporting import DELIVERABLES_KEY, QUARTERS, partition_key_of
+    from orchestration.definitions import build_definitions
+    from orchestration.reporting import run_quarterly_report
+
+    warehouse = tmp_path / "copy.duckdb"
+    shutil.copy(duck.clean_warehouse, warehouse)
+    settings = make_settings(tmp_path, warehouse=str(warehouse), as_of=AS_OF.isoformat())
+    run = run_quarterly_report(settings, QUARTER, pdf=False)
+    graph = build_definitions(settings).resolve_asset_graph()  # what `make ui` loads
+    assert graph.get(DELIVERABLES_KEY).partitions_def == QUARTERS
+    with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        assert instance.get_materialized_partitions(DELIVERABLES_KEY) == {
+            partition_key_of(QUARTER)}
+        event = instance.get_latest_materialization_event(DELIVERABLES_KEY)
+    meta = {name: value.value for name, value in event.asset_materialization.metadata.items()}
+    assert meta["version"] == run.delivery.version == 1
+    assert meta["dossier"] == str(run.delivery.directory)
+    assert meta["date d'arrêté"] == AS_OF.isoformat()
+    assert meta["chiffres publiés"] > 0 and meta["chiffres masqués (secret statistique)"] >= 0
+    shown = " ".join(str(v) for v in meta.values())  # counts and words, never an id
+    assert not [i for i in duck.world.records("participants") if i["id"] in shown]
+    assert _pk(duck.world.records("participants")[0]["id"])[:8] not in shown
+
+
+@pytest.mark.slow
 def test_attendance_sheet_antenna_differing_from_its_enrolment_is_flagged(duck, tmp_path):
     path = tmp_path / "copy.duckdb"
     shutil.copy(duck.clean_warehouse, path)

@@ -23,7 +23,7 @@ from dagster import (
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.checks import build_quality_gate_asset
 from orchestration.gate import quarter_of_partition
-from orchestration.reporting import GateBlocked, run_quarterly_report
+from orchestration.reporting import GateBlocked, delivery_metadata, run_quarterly_report
 from orchestration.settings import Settings
 from reports.evidence.build import build_evidence_pack, due_evaluations
 from reports.plan_sea.build import build_plan_sea
@@ -64,23 +64,15 @@ def build_reporting_assets(settings: Settings) -> list:
     def quarterly_deliverables(context: AssetExecutionContext) -> MaterializeResult:
         quarter = quarter_of_partition(context.partition_key)
         try:
-            run = run_quarterly_report(settings, quarter)
+            run = run_quarterly_report(settings, quarter, record=False)
         except GateBlocked as exc:
             raise Failure(description=str(exc).splitlines()[0],
                           metadata={"détail": MetadataValue.md(
                               "\n".join(f"- {line}" for line in str(exc).splitlines()))}
                           ) from None
-        delivery = run.delivery
-        context.log.info(delivery.message)
-        return MaterializeResult(metadata={
-            "trimestre": quarter,
-            "version": delivery.version,
-            "inchangé": delivery.unchanged,
-            "dossier": MetadataValue.path(str(delivery.directory)),
-            "avertissements qualité": len(run.gate.warnings),
-            "dérogations": ", ".join(o.key for o in run.gate.waived) or "aucune",
-            "écarts": delivery.diff.summary_fr if delivery.diff else "—",  # a property
-        })
+        context.log.info(run.delivery.message)
+        # the same metadata as a delivery recorded by `make report` (orchestration/reporting.py)
+        return MaterializeResult(metadata=delivery_metadata(run))
 
     @asset(key=["deliverables", "plan_sea"], group_name=GROUP, owners=OWNERS, deps=LEARNING_DEPS,
            kinds={"python", "pdf"},

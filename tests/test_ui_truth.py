@@ -1,0 +1,119 @@
+"""The Dagster UI tells the truth about deliveries and checks.
+
+- A night whose CRM extraction fails leaves the checks it never ran as they were (their last real
+  evaluation, or none), not red "execution failed".
+- A check labelled "bloquant" is blocking in Dagster's own terms, and a blocking one says so.
+
+That a delivery made by `make report` / `make demo` outside Dagster shows as its quarter's
+materialisation is tested beside the gate's fixture (tests/test_quality_gate.py): it needs a
+warehouse the gate lets through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import pytest
+from dagster import (
+    AssetCheckKey,
+    DagsterEventType,
+    DagsterInstance,
+    execute_job,
+    reconstructable,
+)
+from dagster._core.loader import LoadingContextForTest
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionResolvedStatus as Resolved,
+)
+
+from connectors.fake_crm import FakeCRMServer, World
+from expectations.suites import all_checks, default_suites
+from orchestration.checks import GATE_CHECK, build_quality_checks
+from orchestration.definitions import NIGHTLY_JOB, build_definitions
+from orchestration.runs import RunFailed, run_nightly
+from orchestration.settings import load_settings
+from tests.conftest import TEST_KEY, make_settings
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+AS_OF = date(2026, 11, 20)
+BLOCKING_LABEL = "bloquant"  # the word the UI shows beside a blocking check
+
+
+def _statuses(instance: DagsterInstance, keys: list[AssetCheckKey]) -> dict:
+    """Each check's latest execution record and its status as the UI resolves it."""
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    context = LoadingContextForTest(instance)
+    return {key: (record.run_id, asyncio.run(record.resolve_status(context)))
+            for key, record in records.items()}
+
+
+def _wrongly_shown(instance: DagsterInstance, settings) -> dict[str, str]:
+    """Checks the last (failed) night shows as failed, or as its own, although none ran."""
+    failed_run = instance.get_runs(limit=1)[0]
+    assert failed_run.is_failure and failed_run.job_name == NIGHTLY_JOB
+    planned = instance.all_logs(failed_run.run_id,
+                                of_type=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+    assert len(planned) > 50, "the night had planned the checks downstream of extraction"
+    keys = list(build_definitions(settings).resolve_asset_graph().asset_check_keys)
+    return {key.to_user_string(): status.value
+            for key, (run_id, status) in _statuses(instance, keys).items()
+            if run_id == failed_run.run_id
+            or status in (Resolved.FAILED, Resolved.EXECUTION_FAILED)}
+
+
+def nightly_job_from_env():
+    """The nightly job as the UI or the daemon loads it (settings from the environment)."""
+    return build_definitions(load_settings()).resolve_job_def(NIGHTLY_JOB)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launched_by", ["make refresh", "Dagster"])
+def test_checks_a_failed_extraction_never_ran_are_not_shown_failed(tmp_path, monkeypatch,
+                                                                   launched_by):
+    """The CRM refuses the token: nothing downstream of the extraction ran, so no check of the
+    night may show as failed or "execution failed" — the UI keeps their last real evaluation.
+    Headless (`make refresh`, `make demo`) and launched from the UI or by the schedule alike."""
+    world = World(seed=5, participants=5, now=NOW)
+    with FakeCRMServer(world, token="another-token") as refusing:  # the CRM answers 401
+        settings = make_settings(tmp_path, crm_url=refusing.base_url, as_of=AS_OF.isoformat())
+        if launched_by == "make refresh":
+            with pytest.raises(RunFailed, match="401"):
+                run_nightly(settings)
+            with DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+                assert _wrongly_shown(instance, settings) == {}
+            return
+        for name, value in settings.dbt_env().items():
+            monkeypatch.setenv(name, value)
+        for name, value in (("PSEUDONYM_KEY", TEST_KEY), ("SEA_WAREHOUSE", settings.warehouse),
+                            ("CRM_BASE_URL", refusing.base_url), ("CRM_API_TOKEN", "test-token"),
+                            ("SHEETS_DIR", str(settings.sheets_dir)),
+                            ("SEA_OUTPUT_DIR", str(settings.output_dir)),
+                            ("SEA_INTERNAL_DIR", str(settings.internal_dir)),
+                            ("DAGSTER_HOME", str(settings.dagster_home)),
+                            ("SEA_AS_OF", AS_OF.isoformat())):
+            monkeypatch.setenv(name, value)
+        with DagsterInstance.ephemeral() as instance:
+            result = execute_job(reconstructable(nightly_job_from_env), instance=instance,
+                                 raise_on_error=False)
+            assert not result.success
+            assert _wrongly_shown(instance, settings) == {}
+
+
+def test_blocking_label_matches_dagsters_blocking_flag(tmp_path):
+    settings = make_settings(tmp_path)
+    severity = {key: check.severity for key, check in all_checks(default_suites()).items()}
+    specs = [spec for op in build_quality_checks(settings) for spec in op.check_specs]
+    assert len(specs) > 60
+    for spec in specs:
+        labelled_blocking = spec.description.startswith(f"[{BLOCKING_LABEL}]")
+        assert labelled_blocking == spec.blocking, spec.key.to_user_string()
+        assert spec.metadata["sévérité"] == spec.description[1:].split("]")[0]
+        if severity[spec.metadata["clé"]] == "warn":
+            assert not spec.blocking and "bloqu" not in spec.description.split("]")[0]
+        else:  # an error check blocks in the run, or says it blocks the quarter only
+            assert spec.blocking or "livrables du trimestre" in spec.description
+    assert any(s.blocking for s in specs) and any(not s.blocking for s in specs)
+    gate = next(spec for asset in build_definitions(settings).assets or []
+                for spec in getattr(asset, "check_specs", []) if spec.name == GATE_CHECK)
+    assert gate.blocking and gate.description.startswith(f"[{BLOCKING_LABEL}]")
