@@ -387,17 +387,30 @@ class _ReportBuilder:
             })
         return out
 
-    def summary(self, key: list[dict]) -> list[str]:
+    def summary(self, key: list[dict], targets: list[dict] | None = None) -> list[str]:
         """A few plain sentences for a reader in a hurry, generated from the figures."""
         lines = []
         badges = [r["badge"] for r in key if r["badge"] is not None]
         if badges:
             counts = {lab: sum(1 for b in badges if b.label == lab) for lab in LABELS}
             lines.append(
-                f"Sur {len(badges)} indicateur{'s' if len(badges) > 1 else ''} assorti"
+                f"Pour l'ensemble des programmes et des antennes, sur {len(badges)} "
+                f"indicateur{'s' if len(badges) > 1 else ''} assorti"
                 f"{'s' if len(badges) > 1 else ''} d'un objectif : {counts['atteint']} atteint"
                 f"{'s' if counts['atteint'] > 1 else ''}, {counts['en bonne voie']} en bonne "
                 f"voie, {counts['en retard']} en retard.")
+        every = [t["badge"] for t in targets or [] if t["badge"] is not None]
+        if len(every) > len(badges):
+            counts = {lab: sum(1 for b in every if b.label == lab) for lab in LABELS}
+            withheld = len(every) - sum(counts.values())
+            lines.append(
+                f"Sur l'ensemble des {len(every)} objectifs suivis ce trimestre (programmes, "
+                f"antennes et leurs croisements) : {counts['atteint']} atteint"
+                f"{'s' if counts['atteint'] > 1 else ''}, {counts['en bonne voie']} en bonne "
+                f"voie, {counts['en retard']} en retard"
+                + (f", {withheld} non publiable{'s' if withheld > 1 else ''} ou non "
+                   "calculable" + ("s" if withheld > 1 else "") if withheld else "")
+                + " (détail au § 2).")
         for r in key:
             if r["code"] in ("ENT", "SOR", "SD_SORTIE", "SD_6M") and r["value"]["kind"] != "none":
                 sentence = f"{r['label']} : {r['value']['text']}"
@@ -456,7 +469,7 @@ class _ReportBuilder:
             if self.learning else None,
             "methodology": self.methodology(), "notes": notes, "diff": self.diff,
         }
-        ctx["summary"] = self.summary(key)
+        ctx["summary"] = self.summary(key, ctx["targets"])
         return ctx
 
 

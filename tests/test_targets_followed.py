@@ -303,6 +303,10 @@ def test_every_target_of_the_quarter_is_in_the_report_with_its_status(world):
     org = rows[("ENT", f"{programme_label('ALL')} — {antenna_label('ALL')}")]
     assert org["achievement"].startswith("79\u00a0%") and org["status"] == "en bonne voie"
     assert "attendu 75\u00a0%" in org["achievement"]
+    # the summary counts every target followed, as the table shows them
+    statuses = [r["status"] for r in rows.values()]
+    assert (f"Sur l'ensemble des {len(rows)} objectifs suivis ce trimestre" in _text(html)
+            and f"{statuses.count('en retard')} en retard" in _text(html))
     # the legend stating the rule and the prorata is printed where the statuses are
     section = _text(html.split('id="chiffres-cles"')[1].split("</section>")[0])
     assert "Statut des objectifs" in section and "prorata 3/4" in section
