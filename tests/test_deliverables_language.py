@@ -189,9 +189,12 @@ def test_a_code_without_a_label_is_shown_tidied_up_not_raw_nor_an_error():
 def test_meaning_directions_units_and_the_two_medians(delivery):
     raw = unescape(delivery.files["html"].read_text(encoding="utf-8"))
     html = html_text(delivery.files["html"])
-    # the dropout rate is better when lower (the catalogue's direction), said in the definitions
-    row = re.search(r"<strong>Taux d'abandon</strong>.*?</tr>", raw, re.S).group(0)
+    # each indicator's direction, as the catalogue says, in the definitions: the delay is better
+    # when lower, an entry count when higher
+    row = re.search(r"<strong>Délai médian[^<]*</strong>.*?</tr>", raw, re.S).group(0)
     assert "plus bas = mieux" in row and "plus élevé" not in row
+    row = re.search(r"<strong>Entrées en parcours</strong>.*?</tr>", raw, re.S).group(0)
+    assert "plus élevé = mieux" in row and "plus bas" not in row
     # every change of the key tables carries its unit: +475,5 h, +3,2 pts, +12 parcours
     changes = re.findall(r'<td class="num">([+−][^<]*)</td>', raw)
     assert changes
