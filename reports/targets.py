@@ -95,9 +95,9 @@ def legend_lines(quarter_number: int | None = None, quarter_label: str | None = 
                 f"plus), « en bonne voie » à partir de {percent_text(ON_TRACK)} de cette part, "
                 "« en retard » en dessous.")
     return [
-        "Réalisation = valeur ÷ objectif (pour un indicateur dont la baisse est souhaitée — "
-        "taux d'abandon, délai d'accès à l'emploi — objectif ÷ valeur) ; 100 % ou plus : "
-        "objectif atteint.",
+        "Réalisation = valeur ÷ objectif (pour un indicateur dont la baisse est souhaitée "
+        "selon le catalogue, comme le délai d'accès à l'emploi : objectif ÷ valeur) ; 100 % ou "
+        "plus : objectif atteint.",
         "Objectif du trimestre, et objectif annuel d'un taux ou d'un délai (appliqué à chaque "
         f"trimestre, sans prorata) : « atteint » à 100 % ou plus, « en bonne voie » de "
         f"{percent_text(ON_TRACK)} à 100 %, « en retard » en dessous de "
