@@ -423,11 +423,16 @@ class _Builder:
             den = den or 0.0
             return Cell(value if den else None, numerator=num if num is not None else 0.0,
                         denominator=den)
-        # sums and medians: the population is the mart's denominator, else the enrolments of
-        # the same cell (ACT for hours, SOR for the median time to employment: it is computed
-        # over exits)
+        # sums and medians: the population is the enrolments the value is computed over — the
+        # mart's `population` (a median's own population: the exits that found a job, not all
+        # exits), else its denominator, else the enrolments of the same cell (ACT for hours,
+        # SOR for the median time to employment)
         value = _opt(row.value) if row is not None else None
-        pop = _opt(row.denominator) if row is not None else None
+        pop = None
+        if row is not None:
+            pop = _opt(getattr(row, "population", None))
+            if pop is None:
+                pop = _opt(row.denominator)
         if pop is None:
             pop = self._true_count("ACT" if kind == "sum" else "SOR", q, key)
         if kind == "sum":

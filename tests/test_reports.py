@@ -665,3 +665,40 @@ def test_missing_optional_marts_are_noted(tmp_path: Path):
     assert "Kaplan-Meier) ne sont pas disponibles" in html
     assert "Journal d'apprentissage non fourni" in html
     assert "résumé du contrôle qualité n'a pas été fourni" in html
+
+
+def test_a_median_over_fewer_than_k_job_finders_is_withheld(tmp_path: Path):
+    """The median time to employment is computed over the exits that found a job (the mart's
+    `population`), not over all exits: a cell with many exits but < k job finders is withheld."""
+    import duckdb
+
+    wh = make_warehouse(tmp_path / "wh.duckdb")
+    start = str(Quarter.parse(QUARTER).start)
+    con = duckdb.connect(str(wh))
+    try:
+        con.execute("alter table marts.indicator_values add column population double")
+        cells = con.execute(
+            "select d.programme, d.antenna from marts.indicator_values d "
+            "join marts.indicator_values s on s.programme = d.programme "
+            " and s.antenna = d.antenna and s.period_start = d.period_start "
+            " and s.period_type = d.period_type and s.dimension = d.dimension "
+            " and s.indicator_code = 'SOR' and s.value >= 10 "
+            "where d.indicator_code = 'DELAI_EMPLOI' and d.period_type = 'quarter' "
+            " and d.dimension = 'total' and d.value is not null and d.period_start = ? "
+            "order by d.programme, d.antenna", [start]).fetchall()
+        assert cells, "the simulated warehouse should have a median over >= 10 exits"
+        programme, antenna = cells[0]
+        con.execute(
+            "update marts.indicator_values set population = 2 "
+            "where indicator_code = 'DELAI_EMPLOI' and period_type = 'quarter' "
+            "and dimension = 'total' and period_start = ? and programme = ? and antenna = ?",
+            [start, programme, antenna])
+    finally:
+        con.close()
+    result = build(wh, tmp_path / "out")
+    figures = pd.read_csv(result.directory / "figures.csv", dtype=str, keep_default_na=False)
+    row = figures[(figures.indicator_code == "DELAI_EMPLOI") & (figures.quarter == QUARTER)
+                  & (figures.programme == programme) & (figures.antenna == antenna)
+                  & (figures.dimension == "total") & (figures.measure == "value")]
+    assert len(row) == 1
+    assert row.iloc[0]["status"] == "primary" and row.iloc[0]["value"] == ""
