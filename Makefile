@@ -1,4 +1,4 @@
-# sea — the commands of ../shared/spec/operations.md. `make help` lists them.
+# sea — the commands (docs/settings.md explains them and the settings). `make help` lists them.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
