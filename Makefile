@@ -16,7 +16,8 @@ export DO_NOT_TRACK := 1
 # in a recipe: make would paste the value into the command line the shell parses.
 override QUARTER := $(value QUARTER)
 override EVALUATION := $(value EVALUATION)
-export QUARTER EVALUATION
+override BENCH_PARTICIPANTS := $(value BENCH_PARTICIPANTS)
+export QUARTER EVALUATION BENCH_PARTICIPANTS
 
 .PHONY: help setup demo test refresh report evidence ui bench lint
 
@@ -63,7 +64,7 @@ ui: setup
 
 ## bench: full / nightly (0.5 % changed) / unchanged refresh timings (BENCH_PARTICIPANTS=10000)
 bench: setup
-	SEA_DEMO=1 $(PY) -m orchestration.benchmark
+	SEA_DEMO=1 $(PY) -m devtools.benchmark --participants="$${BENCH_PARTICIPANTS:-10000}"
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -14,7 +14,7 @@ import hmac
 
 import pandas as pd
 
-from connectors.warehouse import Warehouse
+from common.warehouse import Warehouse
 
 TABLE = "raw.participant_pseudonyms"
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from connectors.warehouse import is_postgres_url
+from common.warehouse import is_postgres_url
 
 PARIS = ZoneInfo("Europe/Paris")
 # Advisory lock keys on PostgreSQL: (class, object) pairs, class 0x5EA ("sea").

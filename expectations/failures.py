@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from connectors.warehouse import Warehouse
+from common.warehouse import Warehouse
 from expectations.outcomes import FAILURES_TABLE, CheckOutcome
 
 COLUMNS: tuple[tuple[str, str], ...] = (

@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common.warehouse import Warehouse
 from connectors.crm.schema import code_lists
 from connectors.crm.versions import ranked_versions_sql
 from connectors.pseudonyms import pseudonym
-from connectors.warehouse import Warehouse
 from expectations.narrowing import candidate_condition, candidates_where
 from expectations.outcomes import EMPTY_ID, CheckOutcome
 from expectations.suites import Check, Suite, TableSuite

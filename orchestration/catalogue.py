@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from orchestration.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 CATALOGUE_CSV = PROJECT_ROOT / "dbt_project" / "seeds" / "indicator_catalogue.csv"
 

@@ -36,7 +36,8 @@ from dagster import (
     multi_asset_check,
 )
 
-from connectors.warehouse import connect
+from common.settings import Settings
+from common.warehouse import connect
 from expectations.failures import write_failures
 from expectations.outcomes import FAILURES_TABLE, SEVERITY_FR, CheckOutcome
 from expectations.runner import DEFAULT_SAMPLE_SIZE, SuiteRunner
@@ -44,7 +45,6 @@ from expectations.suites import Suite, SuiteError, TableSuite, all_checks, defau
 from expectations.suites import tables_by_asset as group_tables
 from expectations.waivers import load_waivers
 from orchestration.gate import GateResult, evaluate_gate, quarter_of_partition
-from orchestration.settings import Settings
 
 GATE_CHECK = "gate_passed"
 DEFAULT_GATE_KEY = ("reports", "quality_gate")

@@ -16,7 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable
 
-from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from common.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
 
 def _settings(demo: bool, participants: int | None = None) -> Settings:
@@ -54,7 +54,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings(args.demo, args.participants)
     sources = contextlib.nullcontext()
     if settings.demo:
-        from orchestration.demo import demo_sources
+        from devtools.demo import demo_sources
 
         sources = demo_sources(settings)
     try:
@@ -119,7 +119,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.demo import run_demo
+    from devtools.demo import run_demo
 
     return run_demo(_settings(True, args.participants))
 
@@ -132,7 +132,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     prepare_dagster_home(settings)
     with contextlib.ExitStack() as stack:
         if settings.demo:
-            from orchestration.demo import demo_sources
+            from devtools.demo import demo_sources
 
             stack.enter_context(demo_sources(settings))
         return _dagster_dev(args.port)

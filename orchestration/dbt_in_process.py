@@ -47,7 +47,7 @@ from dbt_common.events.event_manager_client import ctx_set_event_manager, get_ev
 from dbt_common.events.functions import msg_to_dict
 from dbt_common.exceptions import env_secrets, scrub_secrets
 
-from connectors.gc_pause import cyclic_gc_paused
+from common.gc_pause import cyclic_gc_paused
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -149,7 +149,7 @@ class InProcessDbtInvocation:
         # node ends; each full collection meanwhile walks the run process's whole heap (dbt,
         # Dagster, pandas, DuckDB: several hundred thousand objects) and frees next to nothing.
         # Paused for the command: 0.4-0.55 s less on a 100 000-participant night's build, for
-        # 40-120 MB more at its peak (connectors/gc_pause.py).
+        # 40-120 MB more at its peak (common/gc_pause.py).
         with cyclic_gc_paused():
             worker = threading.Thread(target=invoke, name="dbt", daemon=True)
             worker.start()

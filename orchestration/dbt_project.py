@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR: Path = PROJECT_ROOT / "dbt_project"
 

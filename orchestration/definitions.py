@@ -17,6 +17,7 @@ from dagster import (
     definitions,
 )
 
+from common.settings import Settings, load_settings
 from orchestration.assets.dbt_models import build_dbt_assets, dbt_resource
 from orchestration.assets.pseudonyms import build_pseudonyms_asset
 from orchestration.assets.raw_crm import build_crm_asset
@@ -31,7 +32,6 @@ from orchestration.assets.reporting import (
 )
 from orchestration.checks import build_quality_checks
 from orchestration.locked_executor import locked_in_process_executor
-from orchestration.settings import Settings, load_settings
 
 NIGHTLY_JOB = "nightly_refresh"
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from orchestration.settings import PARIS, Settings
+from common.settings import PARIS, Settings
 
 LOG_FOLDER = "logs"
 KEPT_FAILURE_LOGS = 50
@@ -159,7 +159,7 @@ def masked(text: str, settings: Settings | None) -> str:
 
 
 def log_folder(settings: Settings | None) -> Path:
-    from orchestration.settings import PROJECT_ROOT
+    from common.settings import PROJECT_ROOT
 
     return (settings.dagster_home if settings else PROJECT_ROOT / "data") / LOG_FOLDER
 

@@ -24,13 +24,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.warehouse import connect
+from common.settings import Settings
+from common.warehouse import connect
 from expectations.failures import write_failures
 from expectations.outcomes import CheckOutcome, summarise
 from expectations.runner import DEFAULT_SAMPLE_SIZE, SuiteRunner
 from expectations.suites import Suite, SuiteError, all_checks, default_suites
 from expectations.waivers import Waiver, check_quarter, load_waivers, waivers_for
-from orchestration.settings import Settings
 
 log = logging.getLogger("sea.gate")
 RULE_RESULTS = "marts.dq_rule_results"  # the scorecard by rule, antenna and month
@@ -211,7 +211,7 @@ def _log(result: GateResult) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m orchestration.gate 2026-Q3`: print the verdict; exit 1 when it blocks."""
-    from orchestration.settings import SettingsError, load_settings
+    from common.settings import SettingsError, load_settings
 
     parser = argparse.ArgumentParser(prog="sea-gate", description=__doc__.splitlines()[0])
     parser.add_argument("quarter", help="trimestre, par exemple 2026-Q3")

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from dagster import DagsterInstance
 
-from orchestration.settings import Settings
+from common.settings import Settings
 
 DAGSTER_YAML = """\
 # Written by sea (orchestration/instance.py). Telemetry would try the network.

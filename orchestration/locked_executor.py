@@ -24,8 +24,8 @@ from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.execution.retries import RetryMode
 from dagster._core.executor.in_process import InProcessExecutor
 
+from common.settings import Settings
 from connectors.run_lock import RunLockError, read_lock, refresh_lock
-from orchestration.settings import Settings
 from orchestration.unrun_checks import withdraw_unrun_checks
 
 # Jobs that only read the warehouse: they share it with each other, and wait for a refresh.

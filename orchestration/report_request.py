@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from connectors.warehouse import connect
-from orchestration.settings import Settings
+from common.settings import Settings
+from common.warehouse import connect
 from reports.quarters import Quarter, last_complete_quarter
 
 

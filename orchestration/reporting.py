@@ -19,10 +19,10 @@ import pandas as pd
 from dagster import AssetMaterialization, DagsterError, MetadataValue
 from sqlalchemy.exc import SQLAlchemyError
 
+from common.settings import Settings
+from common.warehouse import connect
 from connectors.run_lock import Notify, read_lock
-from connectors.warehouse import connect
 from orchestration.gate import GateResult, evaluate_gate
-from orchestration.settings import Settings
 from reports.delivery import MANIFEST, DeliveryResult, build_quarterly_deliverables
 from reports.learning import LearningInputs
 from reports.quality_annex import write_quality_annex

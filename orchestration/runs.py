@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+from common.settings import Settings
 from connectors.run_lock import refresh_lock
 from orchestration.definitions import NIGHTLY_JOB, build_definitions
 from orchestration.instance import dagster_instance
-from orchestration.settings import Settings
 from orchestration.unrun_checks import withdraw_unrun_checks
 
 # Headless runs print INFO and above; the full DEBUG event log stays in the instance (UI).

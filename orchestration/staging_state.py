@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from common.settings import Settings
+from common.warehouse import Warehouse
 from connectors.crm.raw_layout import restage_marker
-from connectors.warehouse import Warehouse
 from orchestration.dbt_project import DBT_PROJECT_DIR
-from orchestration.settings import Settings
 
 STATE_TABLE = "raw.pipeline_state"
 STATE_NAME = "staging_inputs_fingerprint"

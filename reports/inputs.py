@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 
-from connectors.warehouse import Warehouse, connect, is_postgres_url
+from common.warehouse import Warehouse, connect, is_postgres_url
 from reports.catalogue import Catalogue
 from reports.quarters import Quarter
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.gc_pause import cyclic_gc_paused
+from common.gc_pause import cyclic_gc_paused
 
 
 def write_pdf(target: Path, *, base_url: str | Path, string: str | None = None,
@@ -16,7 +16,7 @@ def write_pdf(target: Path, *, base_url: str | Path, string: str | None = None,
 
     The cyclic garbage collector is paused meanwhile: WeasyPrint's boxes all live until the PDF
     is written, and the full collections their number triggers find next to nothing to free
-    (`connectors.gc_pause`).
+    (`common.gc_pause`).
     """
     import weasyprint  # imported late: pango is only needed when a PDF is asked for
 

@@ -23,8 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from common.warehouse import Warehouse
 from connectors.pseudonyms import pseudonym
-from connectors.warehouse import Warehouse
 from reports.publication import antenna_label
 from reports.quarters import Quarter
 

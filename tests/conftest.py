@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from orchestration.settings import Settings, load_settings
+from common.settings import Settings, load_settings
 
 PG_ADMIN_URL = os.environ.get("SEA_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")
 TEST_KEY = "test-pseudonym-key-0123456789"

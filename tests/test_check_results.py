@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 import pytest
 from dagster import AssetKey
 
-from connectors.fake_crm import FakeCRMServer, World
-from connectors.sheets.demo import write_demo_spreadsheets
+from devtools.demo import demo_participants
+from devtools.demo_sheets import write_demo_spreadsheets
+from devtools.fake_crm import FakeCRMServer, World
 from orchestration.definitions import build_definitions
-from orchestration.demo import demo_participants
 from orchestration.runs import run_nightly
 from tests.conftest import make_settings
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.fake_crm import FakeCRMServer, World
-from orchestration.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
+from devtools.fake_crm import FakeCRMServer, World
 from tests.conftest import TEST_KEY
 
 TOKEN = "test-token-that-must-stay-secret"
@@ -273,12 +273,12 @@ def test_warehouse_held_by_another_program_names_the_file(tmp_path):
 
 
 def test_fake_crm_on_a_busy_port_says_so_in_one_line():
-    """`python -m connectors.fake_crm` started twice on one port: one French line, no traceback."""
+    """`python -m devtools.fake_crm` started twice on one port: one French line, no traceback."""
     port = _free_port()
     holder = _hold(f"import socket\ns = socket.socket()\ns.bind(('127.0.0.1', {port}))\n"
                    "s.listen()")
     try:
-        proc = subprocess.run([sys.executable, "-m", "connectors.fake_crm", "--port", str(port),
+        proc = subprocess.run([sys.executable, "-m", "devtools.fake_crm", "--port", str(port),
                                "--participants", "5"], cwd=PROJECT_ROOT, capture_output=True,
                               text=True, timeout=120)
     finally:

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from common.warehouse import connect
 from connectors.crm.client import CRMAuthError, CRMClient, CRMError
 from connectors.crm.load import load_crm
 from connectors.crm.schema import RESOURCES, raw_table
 from connectors.crm.validation import CRMRecordError
-from connectors.fake_crm import FakeCRMServer, World
-from connectors.warehouse import connect
+from devtools.fake_crm import FakeCRMServer, World
 
 TOKEN = "test-token"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from common.warehouse import connect
 from connectors.crm.client import CRMClient, CRMError
 from connectors.crm.load import load_crm
 from connectors.crm.schema import RESOURCES, raw_table
-from connectors.fake_crm import FakeCRMServer, World
-from connectors.warehouse import connect
+from devtools.fake_crm import FakeCRMServer, World
 from expectations.runner import render_sql
 from expectations.suites import all_checks, default_suites
 from orchestration.runs import run_nightly

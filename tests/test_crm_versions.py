@@ -21,14 +21,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from common.warehouse import Warehouse, connect
 from connectors.crm.client import CRMClient
 from connectors.crm.load import load_crm
 from connectors.crm.raw_tables import ensure_raw_crm_tables
 from connectors.crm.schema import RESOURCES, field_names, raw_table
 from connectors.crm.validation import as_text, parse_timestamp, payload_hash
 from connectors.crm.version_identity import contract_hash_sql, hashed_fields
-from connectors.fake_crm import FakeCRMServer, World
-from connectors.warehouse import Warehouse, connect
+from devtools.fake_crm import FakeCRMServer, World
 from expectations.runner import SuiteRunner
 from expectations.suites import default_suites
 from orchestration.staging_state import needs_full_refresh, record_fingerprint

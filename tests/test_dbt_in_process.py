@@ -222,12 +222,12 @@ def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
 
 
 def test_dbt_and_python_write_duckdb_in_the_same_row_groups(tmp_path: Path) -> None:
-    """dbt's profile and connectors.warehouse attach the file with one row group size: a
+    """dbt's profile and common.warehouse attach the file with one row group size: a
     connection with another would rewrite the row groups it finds too small at its first
     checkpoint. A table of 40 000 rows is then three row groups, not one."""
     import yaml
 
-    from connectors.warehouse import DUCKDB_ROW_GROUP_SIZE, connect, duckdb_catalog_name
+    from common.warehouse import DUCKDB_ROW_GROUP_SIZE, connect, duckdb_catalog_name
     from orchestration.dbt_project import DBT_PROJECT_DIR
 
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))

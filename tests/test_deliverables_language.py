@@ -23,7 +23,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from connectors.warehouse import connect
+from common.warehouse import connect
 from reports.learning import LearningInputs
 from reports.plan_sea.labels import DAC_CRITERIA_FR, programme_fr, role_fr, scope_fr
 from reports.publication import antenna_label, programme_label

@@ -23,10 +23,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from connectors.fake_crm import World
-from connectors.sheets.demo import write_demo_spreadsheets
-from orchestration.demo import UI_PORT, demo_participants, world_clock
-from orchestration.settings import DEMO_CRM_PORT, PARIS, PROJECT_ROOT, load_settings
+from common.settings import DEMO_CRM_PORT, PARIS, PROJECT_ROOT, load_settings
+from devtools.demo import UI_PORT, demo_participants, world_clock
+from devtools.demo_sheets import write_demo_spreadsheets
+from devtools.fake_crm import World
 from tests.conftest import TEST_KEY
 
 PARTICIPANTS = "60"

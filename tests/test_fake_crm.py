@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.fake_crm import BAD_RECORD_KINDS, FAULT_KINDS, FakeCRMServer, World
-from connectors.fake_crm.schema import FIELDS, RESOURCES
-from connectors.fake_crm.world import add_months
+from devtools.fake_crm import BAD_RECORD_KINDS, FAULT_KINDS, FakeCRMServer, World
+from devtools.fake_crm.schema import FIELDS, RESOURCES
+from devtools.fake_crm.world import add_months
 
 TOKEN = "test-token"
 ENDPOINTS = (*RESOURCES, "deletions")
@@ -515,7 +515,7 @@ def test_the_module_serves_until_terminated():
         [
             sys.executable,
             "-m",
-            "connectors.fake_crm",
+            "devtools.fake_crm",
             "--port",
             "0",
             "--participants",

@@ -19,13 +19,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.fake_crm import FakeCRMServer, World
-from connectors.sheets.demo import write_demo_spreadsheets
-from connectors.warehouse import connect
+from common.warehouse import connect
+from devtools.demo import demo_participants
+from devtools.demo_sheets import write_demo_spreadsheets
+from devtools.fake_crm import FakeCRMServer, World
 from orchestration.assets.dbt_models import PRODUCTION_BUILD
 from orchestration.dbt_in_process import in_process_dbt
 from orchestration.dbt_project import sea_dbt_project
-from orchestration.demo import demo_participants
 from orchestration.runs import run_nightly
 from tests.conftest import make_settings
 

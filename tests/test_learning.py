@@ -19,10 +19,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from connectors.fake_crm import FakeCRMServer, World
-from connectors.sheets.demo import write_demo_spreadsheets
-from connectors.warehouse import connect
-from orchestration.demo import demo_participants
+from common.warehouse import connect
+from devtools.demo import demo_participants
+from devtools.demo_sheets import write_demo_spreadsheets
+from devtools.fake_crm import FakeCRMServer, World
 from orchestration.runs import run_nightly
 from reports.evidence import EvaluationNotFound, build_evidence_pack, collect
 from reports.plan_sea import build_plan_sea

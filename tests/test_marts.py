@@ -22,11 +22,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from common.warehouse import Warehouse, connect
 from connectors.crm.raw_tables import ensure_raw_crm_tables, resource_columns
 from connectors.pseudonyms import pseudonym, rebuild_pseudonyms
 from connectors.sheets.schema import ensure_tables, tables
-from connectors.warehouse import Warehouse, connect
-from orchestration.benchmark import dbt_marts_seconds, run_floor
+from devtools.benchmark import dbt_marts_seconds, run_floor
 from orchestration.dbt_in_process import in_process_dbt
 from orchestration.dbt_project import sea_dbt_project
 from tests.conftest import make_settings
@@ -790,7 +790,7 @@ def _same(a: float | None, b: float | None) -> bool:
 
 def test_independent_reimplementation_agrees(tmp_path: Path) -> None:
     from connectors.crm.schema import RESOURCES
-    from connectors.fake_crm.world import World
+    from devtools.fake_crm.world import World
 
     world = World(seed=11, participants=400)
     for kind, resource in [("end_before_start", "enrolments"), ("end_before_start", "situations"),
@@ -825,7 +825,7 @@ def test_independent_reimplementation_agrees(tmp_path: Path) -> None:
                    if not all(_same(x, y) for x, y in zip(expected[k], actual[k], strict=True))]
     assert not differences, differences[:5]
 
-    # The benchmark's floor query (orchestration/bench_floor.sql), a third implementation of the
+    # The benchmark's floor query (devtools/bench_floor.sql), a third implementation of the
     # quarter totals, agrees with the mart on the same data; and the benchmark's timing of the
     # models behind indicator_values runs them.
     settings = make_settings(tmp_path, warehouse=str(path), as_of=REFERENCE_AS_OF.isoformat())

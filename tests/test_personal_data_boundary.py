@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 from dagster import AssetCheckKey, AssetKey
 
-from connectors.fake_crm import FakeCRMServer, World
+from common.warehouse import connect
 from connectors.pseudonyms import pseudonym
-from connectors.sheets.demo import write_demo_spreadsheets
-from connectors.warehouse import connect
+from devtools.demo import demo_participants
+from devtools.demo_sheets import write_demo_spreadsheets
+from devtools.fake_crm import FakeCRMServer, World
 from orchestration.assets.reporting import partition_key_of, quarterly_reporting_job
 from orchestration.definitions import build_definitions
-from orchestration.demo import demo_participants
 from orchestration.gate import evaluate_gate
 from orchestration.instance import dagster_instance
 from orchestration.runs import run_nightly

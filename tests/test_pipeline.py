@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from connectors.fake_crm import FakeCRMServer, World
+from common.warehouse import connect
 from connectors.pseudonyms import pseudonym
-from connectors.sheets.demo import write_demo_spreadsheets
-from connectors.warehouse import connect
+from devtools.demo import demo_participants
+from devtools.demo_sheets import write_demo_spreadsheets
+from devtools.fake_crm import FakeCRMServer, World
 from orchestration.assets.dbt_models import ASSETS_NAME
 from orchestration.dbt_project import DBT_PROJECT_DIR
-from orchestration.demo import demo_participants
 from orchestration.runs import run_nightly
 from tests.conftest import TEST_KEY, make_settings
 

@@ -29,17 +29,17 @@ from dagster import (
     define_asset_job,
 )
 
+from common.warehouse import Warehouse, connect
 from connectors.crm.raw_tables import resource_columns
-from connectors.fake_crm import FakeCRMServer, World
 from connectors.pseudonyms import pseudonym
-from connectors.sheets.demo import write_demo_spreadsheets
-from connectors.warehouse import Warehouse, connect
+from devtools.demo import demo_participants
+from devtools.demo_sheets import write_demo_spreadsheets
+from devtools.fake_crm import FakeCRMServer, World
 from expectations.outcomes import CheckOutcome
 from expectations.runner import DEFAULT_SAMPLE_SIZE, SuiteRunner, expectation_problems
 from expectations.suites import SuiteError, all_checks, default_suites, load_suite
 from expectations.waivers import load_waivers
 from orchestration.checks import GATE_CHECK, build_quality_checks, build_quality_gate_asset
-from orchestration.demo import demo_participants
 from orchestration.gate import evaluate_gate, main, quarter_of_partition
 from orchestration.runs import run_nightly
 from tests.conftest import TEST_KEY, make_settings

@@ -23,7 +23,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from connectors.warehouse import connect
+from common.warehouse import connect
 from reports import (
     LearningInputs,
     QualityCheck,
@@ -450,7 +450,7 @@ def test_french_numbers():
 def test_pdf_helper_counts_pages_and_gives_the_collector_back(tmp_path: Path):
     import gc
 
-    from connectors.gc_pause import cyclic_gc_paused
+    from common.gc_pause import cyclic_gc_paused
     from reports.pdf import write_pdf
 
     html = "<html><body><p>Une</p><p style='page-break-before: always'>Deux</p></body></html>"

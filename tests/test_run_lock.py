@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
 
+from common.settings import PROJECT_ROOT, load_settings
+from common.warehouse import connect
 from connectors.crm.schema import RESOURCES, raw_table
-from connectors.fake_crm import FakeCRMServer, World
 from connectors.run_lock import RefreshRunning, refresh_lock
-from connectors.warehouse import connect
+from devtools.fake_crm import FakeCRMServer, World
 from orchestration.definitions import NIGHTLY_JOB, build_definitions
 from orchestration.runs import run_nightly
-from orchestration.settings import PROJECT_ROOT, load_settings
 from tests.conftest import PG_ADMIN_URL, TEST_KEY, _admin, make_settings
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

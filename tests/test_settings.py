@@ -10,9 +10,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from connectors.warehouse import connect
+from common.settings import DEMO_PSEUDONYM_KEY, PARIS, SettingsError, load_settings
+from common.warehouse import connect
 from orchestration.dbt_project import DBT_PROJECT_DIR
-from orchestration.settings import DEMO_PSEUDONYM_KEY, PARIS, SettingsError, load_settings
 from tests.conftest import _admin
 
 KEY = {"PSEUDONYM_KEY": "a-real-secret-of-some-length"}

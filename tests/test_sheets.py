@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from connectors.sheets.demo import write_demo_spreadsheets
+from common.warehouse import Warehouse, connect
 from connectors.sheets.kinds import CONTRACTS, KINDS_BY_NAME
 from connectors.sheets.loader import SheetsLoadReport, load_spreadsheets
 from connectors.sheets.names import normalise_name
@@ -30,7 +30,7 @@ from connectors.sheets.values import (
     parse_number,
     parse_open_code,
 )
-from connectors.warehouse import Warehouse, connect
+from devtools.demo_sheets import write_demo_spreadsheets
 from orchestration.catalogue import indicator_codes
 
 PG_URL = os.environ.get("SEA_TEST_PG_URL", "postgresql://root@127.0.0.1:5432/test")

@@ -21,7 +21,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from connectors.warehouse import connect
+from common.warehouse import connect
 from reports import build_quarterly_deliverables
 from reports.evidence import build_evidence_pack
 from reports.publication import antenna_label, programme_label
@@ -35,7 +35,7 @@ LOWER = {c for c, _l, _lev, _t, _u, d, *_ in CATALOGUE if d == "lower"}
 ANTENNAS = ("PARIS", "BORDEAUX")
 
 
-# -- demo-style objectifs (what connectors/sheets/demo.py writes, plus lower-is-better ones) ---
+# -- demo-style objectifs (what devtools/demo_sheets.py writes, plus lower-is-better ones) ---
 def objectifs(ent_all_2026: float) -> list[tuple[str, str, str, int, int | None, float]]:
     """(indicator, programme, antenna, year, quarter or None, target), already normalised.
     `ent_all_2026` makes the organisation's annual ENT target 79 % reached by the end of T3:

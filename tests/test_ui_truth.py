@@ -27,12 +27,12 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionResolvedStatus as Resolved,
 )
 
-from connectors.fake_crm import FakeCRMServer, World
+from common.settings import load_settings
+from devtools.fake_crm import FakeCRMServer, World
 from expectations.suites import all_checks, default_suites
 from orchestration.checks import GATE_CHECK, build_quality_checks
 from orchestration.definitions import NIGHTLY_JOB, build_definitions
 from orchestration.runs import RunFailed, run_nightly
-from orchestration.settings import load_settings
 from tests.conftest import TEST_KEY, make_settings
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from common.warehouse import Warehouse
 from connectors.crm.client import CRMClient
 from connectors.crm.extract import (
     LoadRun,
@@ -24,7 +25,6 @@ from connectors.crm.extract import (
 )
 from connectors.crm.schema import RESOURCES, raw_table
 from connectors.crm.validation import is_future_dated, parse_timestamp
-from connectors.warehouse import Warehouse
 
 WATERMARK_KEY = "deletions"
 CHECK_FAILURES = "marts.dq_check_failures"  # written by the gate (expectations/failures.py)

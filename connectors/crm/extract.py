@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from common.warehouse import Warehouse
 from connectors.crm.client import CRMClient
 from connectors.crm.raw_tables import VERSION_KEY, resource_columns
 from connectors.crm.schema import RESOURCES, raw_table
@@ -27,7 +28,6 @@ from connectors.crm.validation import (
     payload_hash,
     quarantine_problems,
 )
-from connectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from common.warehouse import DuckDBWarehouse, Warehouse
 from connectors.crm.client import CRMClient
 from connectors.crm.erasure import ErasureReport, apply_deletions
 from connectors.crm.extract import ErasedIndex, LoadRun, ResourceReport, extract_resource
 from connectors.crm.raw_tables import ensure_raw_crm_tables
 from connectors.crm.schema import RESOURCE_ORDER
 from connectors.run_lock import holds_refresh_lock
-from connectors.warehouse import DuckDBWarehouse, Warehouse
 
 
 @dataclass

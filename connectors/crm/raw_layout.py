@@ -24,9 +24,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from common.warehouse import Warehouse
 from connectors.crm.schema import RESOURCES, raw_table
 from connectors.crm.version_identity import contract_hash_sql
-from connectors.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ pick the latest version. The warehouse itself holds versions unique (raw_layout.
 
 from __future__ import annotations
 
+from common.warehouse import Warehouse
 from connectors.crm.raw_layout import VERSION_KEY, ensure_version_layout
 from connectors.crm.schema import RESOURCES, raw_table
-from connectors.warehouse import Warehouse
 
 META_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_payload_hash", "text"),

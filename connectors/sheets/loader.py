@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from connectors.gc_pause import cyclic_gc_paused
+from common.gc_pause import cyclic_gc_paused
+from common.warehouse import Warehouse
 from connectors.sheets.kinds import KINDS, KINDS_BY_NAME, Kind
 from connectors.sheets.reader import FileRead, discover, read_file
 from connectors.sheets.rows import Checks, participant_of, type_row
@@ -28,7 +29,6 @@ from connectors.sheets.schema import FILES, LOAD_LOG, QUARANTINE, Columns, ensur
 from connectors.sheets.schema import kind_columns as columns_of
 from connectors.sheets.targets import KEY as TARGET_KEY
 from connectors.sheets.targets import decide_targets
-from connectors.warehouse import Warehouse
 
 logger = logging.getLogger("sea.sheets")
 

@@ -7,8 +7,8 @@ Types are the portable subset shared by DuckDB and PostgreSQL.
 
 from __future__ import annotations
 
+from common.warehouse import Warehouse
 from connectors.sheets.kinds import KINDS, Kind
-from connectors.warehouse import Warehouse
 
 Columns = tuple[tuple[str, str], ...]
 

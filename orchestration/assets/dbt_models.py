@@ -20,10 +20,10 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from connectors.warehouse import connect
+from common.settings import Settings
+from common.warehouse import connect
 from orchestration.dbt_in_process import PARTIAL_PARSE, in_process_dbt
 from orchestration.dbt_project import DBT_PROJECT_DIR, manifest_path, sea_dbt_project
-from orchestration.settings import Settings
 from orchestration.staging_state import (
     needs_full_refresh,
     record_fingerprint,

@@ -3,11 +3,11 @@
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
+from common.settings import Settings
+from common.warehouse import connect
 from connectors.pseudonyms import rebuild_pseudonyms
-from connectors.warehouse import connect
 from orchestration.assets.raw_crm import CRM_TABLES, OWNERS
 from orchestration.assets.raw_sheets import SHEET_TABLES
-from orchestration.settings import Settings
 
 
 def build_pseudonyms_asset(settings: Settings):

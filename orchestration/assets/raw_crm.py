@@ -9,10 +9,10 @@ from dagster import (
     multi_asset,
 )
 
+from common.settings import Settings
+from common.warehouse import connect
 from connectors.crm.client import CRMClient
 from connectors.crm.load import load_crm
-from connectors.warehouse import connect
-from orchestration.settings import Settings
 from reports.quality_annex import erased_identifiers, scrub_erased_from_annexes
 
 OWNERS = ["team:mel"]

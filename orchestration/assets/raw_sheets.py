@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
+from common.settings import Settings
+from common.warehouse import Warehouse, connect
 from connectors.sheets.kinds import KINDS
 from connectors.sheets.loader import SheetsLoadReport, load_spreadsheets
-from connectors.warehouse import Warehouse, connect
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.catalogue import indicator_codes
-from orchestration.settings import Settings
 
 SHEET_TABLES: dict[str, str] = {
     **{kind.table: f"Lignes lues des fichiers « {kind.label} » du dossier partagé."

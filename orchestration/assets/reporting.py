@@ -20,11 +20,11 @@ from dagster import (
     schedule,
 )
 
+from common.settings import Settings
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.checks import build_quality_gate_asset
 from orchestration.gate import quarter_of_partition
 from orchestration.reporting import GateBlocked, delivery_metadata, run_quarterly_report
-from orchestration.settings import Settings
 from reports.evidence.build import build_evidence_pack, due_evaluations
 from reports.plan_sea.build import build_plan_sea
 

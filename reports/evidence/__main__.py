@@ -15,7 +15,7 @@ from reports.evidence.data import EvaluationNotFound
 
 
 def main(argv: list[str] | None = None) -> int:
-    from orchestration.settings import SettingsError, load_settings
+    from common.settings import SettingsError, load_settings
 
     parser = argparse.ArgumentParser(prog="python -m reports.evidence",
                                      description="Dossier de preuves d'une évaluation du plan.")

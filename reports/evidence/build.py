@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.warehouse import Warehouse, connect, is_postgres_url
+from common.warehouse import Warehouse, connect, is_postgres_url
 from reports.catalogue import Catalogue
 from reports.disclosure import DEFAULT_K, legend_fr
 from reports.evidence.data import (

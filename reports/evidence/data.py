@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 
-from connectors.warehouse import Warehouse
+from common.warehouse import Warehouse
 from reports.quarters import Quarter
 
 PROJECT_START = date(2019, 5, 1)

@@ -9,7 +9,7 @@ from reports.plan_sea.build import build_plan_sea
 
 
 def main(argv: list[str] | None = None) -> int:
-    from orchestration.settings import SettingsError, load_settings
+    from common.settings import SettingsError, load_settings
 
     parser = argparse.ArgumentParser(prog="python -m reports.plan_sea",
                                      description="Plan de suivi, évaluation et apprentissage.")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.warehouse import Warehouse, connect, is_postgres_url
+from common.warehouse import Warehouse, connect, is_postgres_url
 from reports.disclosure import DEFAULT_K
 from reports.formatting import number, percent
 from reports.plan_sea.data import PlanInputs, fingerprint, read_inputs

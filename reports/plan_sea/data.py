@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from connectors.warehouse import Warehouse
+from common.warehouse import Warehouse
 
 TOOLS_FILE = Path(__file__).resolve().parent / "learning_tools.yml"
 # columns that move with R every day without the plan changing: left out of the fingerprint

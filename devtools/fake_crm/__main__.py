@@ -1,4 +1,4 @@
-"""``python -m connectors.fake_crm``: serve a synthetic CRM until SIGINT or SIGTERM.
+"""``python -m devtools.fake_crm``: serve a synthetic CRM until SIGINT or SIGTERM.
 
 Prints the base URL alone on stdout (so a script can read it, also when ``--port 0`` picked the
 port) and one summary line on stderr.
@@ -23,7 +23,7 @@ def _instant(text: str) -> datetime:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m connectors.fake_crm", description="Serve a seeded synthetic CRM over HTTP."
+        prog="python -m devtools.fake_crm", description="Serve a seeded synthetic CRM over HTTP."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")

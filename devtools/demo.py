@@ -22,12 +22,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from connectors.fake_crm import FakeCRMServer, World
-from connectors.run_lock import RunLockError, read_lock
-from connectors.sheets.demo import write_demo_spreadsheets
-from orchestration.reporting import GateBlocked, run_quarterly_report
-from orchestration.runs import RunFailed, run_nightly
-from orchestration.settings import (
+from common.settings import (
     DEMO_CRM_PORT,
     PARIS,
     PROJECT_ROOT,
@@ -35,6 +30,11 @@ from orchestration.settings import (
     SettingsError,
     load_settings,
 )
+from connectors.run_lock import RunLockError, read_lock
+from devtools.demo_sheets import write_demo_spreadsheets
+from devtools.fake_crm import FakeCRMServer, World
+from orchestration.reporting import GateBlocked, run_quarterly_report
+from orchestration.runs import RunFailed, run_nightly
 from reports.evidence.build import build_evidence_pack, due_evaluations
 from reports.plan_sea.build import build_plan_sea
 from reports.quarters import Quarter, last_complete_quarter

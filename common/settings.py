@@ -55,7 +55,6 @@ class Settings:
     nightly_cron: str
     quarterly_delay_days: int
     demo: bool
-    bench_participants: int = 10_000
     # The fake CRM's size in demo mode (`make demo`, then `SEA_DEMO=1 make refresh/ui`): one
     # setting, so the later commands serve the world the demo loaded.
     demo_participants: int = 3000
@@ -319,8 +318,6 @@ def load_settings(
         nightly_cron=_cron(env),
         quarterly_delay_days=_int(env, "QUARTERLY_DELAY_DAYS", 15, 0, "un nombre entier >= 0"),
         demo=demo,
-        bench_participants=_int(env, "BENCH_PARTICIPANTS", 10_000, 1,
-                                "un nombre entier de participants >= 1"),
         demo_participants=_int(env, "SEA_DEMO_PARTICIPANTS", 3000, 1,
                                "un nombre entier de participants >= 1"),
         lock_wait_seconds=_int(env, "SEA_LOCK_WAIT_SECONDS", 3600, 0,

@@ -33,6 +33,7 @@ intermediate and mart models behind `indicator_values`.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -50,11 +51,12 @@ from pathlib import Path
 import duckdb
 import requests
 
+from common.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from common.warehouse import connect
 from connectors.crm.client import CRMClient
 from connectors.crm.load import load_crm
 from connectors.pseudonyms import rebuild_pseudonyms
-from connectors.sheets.demo import write_demo_spreadsheets
-from connectors.warehouse import connect
+from devtools.demo_sheets import write_demo_spreadsheets
 from orchestration.assets.dbt_models import refresh_args
 from orchestration.assets.raw_crm import EXTRACT_CONCURRENCY
 from orchestration.assets.raw_sheets import SHEET_TABLES, load_sheets
@@ -62,7 +64,6 @@ from orchestration.dbt_in_process import in_process_dbt
 from orchestration.dbt_project import DBT_PROJECT_DIR, sea_dbt_project
 from orchestration.gate import evaluate_gate
 from orchestration.reporting import learning_inputs
-from orchestration.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from orchestration.staging_state import needs_full_refresh, record_fingerprint, staging_fingerprint
 from reports.delivery import build_quarterly_deliverables
 from reports.plan_sea.build import build_plan_sea
@@ -162,11 +163,11 @@ class PeakMemory:
 # ---------------------------------------------------------------------------------- fake CRM
 
 class CRMProcess:
-    """`python -m connectors.fake_crm` in a child process, on a free port."""
+    """`python -m devtools.fake_crm` in a child process, on a free port."""
 
     def __init__(self, participants: int, now: datetime) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "connectors.fake_crm", "--port", "0", "--participants",
+            [sys.executable, "-m", "devtools.fake_crm", "--port", "0", "--participants",
              str(participants), "--seed", str(BENCH_SEED), "--now", now.isoformat(),
              "--token", BENCH_TOKEN],
             cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -413,7 +414,7 @@ def code_location_seconds() -> float:
     """Cold start of the Dagster code location (imports + definitions), in a fresh process."""
     code = ("import time; t = time.perf_counter(); "
             "from orchestration.definitions import build_definitions; "
-            "from orchestration.settings import load_settings; "
+            "from common.settings import load_settings; "
             "build_definitions(load_settings(demo=True)); print(time.perf_counter() - t)")
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, env={**os.environ, "SEA_DEMO": "1"})
@@ -469,8 +470,7 @@ def _workspace() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_benchmark(base: Settings) -> int:
-    n = base.bench_participants
+def run_benchmark(base: Settings, n: int) -> int:
     print(f"sea bench : {n:,} participants — {machine()}", flush=True)
     began = time.perf_counter()
     crm = CRMProcess(n, CRM_NOW)
@@ -528,13 +528,20 @@ def run_benchmark(base: Settings) -> int:
     return 0 if mismatches == 0 else 1
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.benchmark")
+    parser.add_argument("--participants", type=int, default=10_000,
+                        help="the fake CRM's size (make bench BENCH_PARTICIPANTS=…)")
+    args = parser.parse_args(argv)
+    if args.participants < 1:
+        print("sea: --participants invalide : attendu un nombre entier >= 1", file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"sea: erreur de configuration : {exc}", file=sys.stderr)
         return 2
-    return run_benchmark(settings)
+    return run_benchmark(settings, args.participants)
 
 
 if __name__ == "__main__":
