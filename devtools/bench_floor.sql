@@ -1,6 +1,6 @@
 -- The benchmark's floor: the `indicator_values` rows of quarter periods and dimension `total`
 -- computed in one hand-written DuckDB query straight from the staged tables (staging.*) and
--- the reference seeds, following ../shared/spec/indicators.md with the default parameters
+-- the reference seeds, following docs/indicators.md with the default parameters
 -- (6 months, 30 days, ±45 days, 1..600 minutes, the default situation classes). It is what
 -- "as fast as this data allows" looks like, so `make bench` can say how far the dbt marts are
 -- from it; the benchmark also checks it gives the mart's numbers. `{as_of}` is R.

@@ -3,11 +3,11 @@
 The fake CRM is generated at `BENCH_PARTICIPANTS` participants (≈17 activities each) in its own
 process — so its hundreds of megabytes are not counted as the pipeline's — and served over HTTP.
 The real stages then run in this process, in order, into a throw-away DuckDB file — those of the
-nightly job (operations.md: incremental extraction, dbt build, checks): extraction (`load_crm`,
-over HTTP, resources in parallel), spreadsheets, pseudonyms, `dbt build` (run in this process,
-as the Dagster asset runs it), checks (the whole quality gate) and the Plan SEA the night keeps
-up to date. After the full refresh, one quarter's deliverables (the quarterly reporting job) are
-timed on their own line, outside the end-to-end total the nights are compared with. Three
+nightly job (docs/settings.md#schedules: incremental extraction, dbt build, checks): extraction
+(`load_crm`, over HTTP, resources in parallel), spreadsheets, pseudonyms, `dbt build` (run in this
+process, as the Dagster asset runs it), checks (the whole quality gate) and the Plan SEA the night
+keeps up to date. After the full refresh, one quarter's deliverables (the quarterly reporting job)
+are timed on their own line, outside the end-to-end total the nights are compared with. Three
 scenarios share the warehouse, as nights do:
 
 1. full refresh from an empty warehouse;
@@ -247,8 +247,8 @@ def _warehouse_rows(settings: Settings, schemas: tuple[str, ...]) -> int:
 
 def run_stages(settings: Settings, target_path: Path, exclude: set[int],
                with_quarterly: bool = False) -> list[Stage]:
-    """The nightly job's stages (operations.md: extraction, dbt build, checks, and the Plan SEA
-    it keeps up to date), then — `with_quarterly` — one quarter's deliverables, which the
+    """The nightly job's stages (docs/settings.md#schedules: extraction, dbt build, checks, and the
+    Plan SEA it keeps up to date), then — `with_quarterly` — one quarter's deliverables, which the
     quarterly reporting job produces (not a night's work: kept out of its end-to-end time)."""
     stages: list[Stage] = []
     quarter = last_complete_quarter(settings.as_of).code

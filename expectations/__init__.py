@@ -1,4 +1,5 @@
-"""The data-quality gate's expectation suites (outputs.md § data-quality gate).
+"""The data-quality gate's expectation suites
+(docs/outputs.md#6-the-data-quality-gate).
 
 The rules are data: YAML suites in `suites/` (one per layer, readable by a data lead) and the
 waivers in `waivers.yml`; this package parses them (`suites`, `waivers`), runs them with Great

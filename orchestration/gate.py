@@ -1,4 +1,5 @@
-"""The data-quality gate in front of the quarterly deliverables (outputs.md § data-quality gate).
+"""The data-quality gate in front of the quarterly deliverables
+(docs/outputs.md#6-the-data-quality-gate).
 
 `evaluate_gate` runs every expectation suite on the warehouse as it is now and sorts the failures:
 *blocking* (`error`, not waived for the quarter), *waived* (`error` accepted by a data lead in

@@ -1,4 +1,4 @@
-"""Statistical disclosure control (outputs.md § publication rules).
+"""Statistical disclosure control (docs/outputs.md#5-disclosure-control).
 
 Everything that leaves AERé is about refugees: a published table must never let a reader single
 out a person, directly (a count of 1..k-1) or by arithmetic on other published figures. The
@@ -142,7 +142,7 @@ class Protection:
 
 
 def is_primary(kind: Kind, cell: Cell, k: int) -> bool:
-    """The primary rule of outputs.md for one figure."""
+    """The primary rule of docs/outputs.md#5-disclosure-control for one figure."""
     if kind == "count":
         v = cell.value or 0
         return 0 < v < k

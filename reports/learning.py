@@ -1,8 +1,8 @@
 """Learning log, recommendations follow-up and evaluation plan, as the report shows them.
 
 Their marts may not exist yet, so the caller passes plain DataFrames (optional). Columns are
-those of the shared spreadsheets (`spreadsheets.md`: `titre`, `statut`, ...); English names a mart
-might use are accepted too. What is selected for a quarter is decided here, once.
+those of the shared spreadsheets (`docs/spreadsheets.md`: `titre`, `statut`, ...); English names a
+mart might use are accepted too. What is selected for a quarter is decided here, once.
 """
 
 from __future__ import annotations

@@ -248,7 +248,7 @@ def _status_of(value: PublishedValue) -> str:
 
 
 def _target_display(target: float, kind: str) -> str:
-    if kind == "rate":  # targets for rates are in % (indicators.md § targets)
+    if kind == "rate":  # targets for rates are in % (docs/indicators.md#9-targets-and-achievement)
         return by_kind(target / 100, "rate")
     return by_kind(target, kind)
 
@@ -596,7 +596,8 @@ def _year_targets(frame: pd.DataFrame | None) -> dict[tuple[str, int, str, str],
 
 def _is_ytd(ind: Indicator, value: float | None, target: float | None, achievement: float) -> bool:
     """True when the mart's achievement is not this quarter's value against its target, i.e. an
-    annual target compared with the year to date (indicators.md § targets)."""
+    annual target compared with the year to date
+    (docs/indicators.md#9-targets-and-achievement)."""
     if target is None or value is None or target == 0:
         return False
     if ind.lower_is_better:

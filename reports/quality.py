@@ -1,4 +1,5 @@
-"""The data-quality summary a quarterly report prints (outputs.md § the data-quality gate).
+"""The data-quality summary a quarterly report prints
+(docs/outputs.md#6-the-data-quality-gate).
 
 The gate itself (Great Expectations suites as Dagster asset checks, the waivers file) is built
 elsewhere; it hands the report this plain structure, so the report does not depend on how the

@@ -1,8 +1,8 @@
 """Calendar quarters as the quarterly deliverables name them.
 
 The partition key of the reporting assets is `YYYY-Qn` (T1 = Jan–Mar … T4 = Oct–Dec, as in
-`indicators.md`); staff and funders read « T3 2026 ». Keeping both spellings and the bounds in one
-small value type stops every module from re-deriving them slightly differently.
+`docs/indicators.md`); staff and funders read « T3 2026 ». Keeping both spellings and the bounds in
+one small value type stops every module from re-deriving them slightly differently.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Property tests of the disclosure control (outputs.md § publication rules).
+"""Property tests of the disclosure control
+(docs/outputs.md#5-disclosure-control).
 
 The oracle here is written independently of `reports.disclosure`: exact rational arithmetic
 (fractions) decides whether a suppressed figure is determined by the published ones, and the

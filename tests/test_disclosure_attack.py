@@ -1,4 +1,5 @@
-"""An attacker's reading of a delivered quarter (outputs.md § publication rules).
+"""An attacker's reading of a delivered quarter
+(docs/outputs.md#5-disclosure-control).
 
 A delivery is built by the real code from the simulated warehouse of `test_reports`; then
 everything in the sent folder is read the way a curious recipient would (the collecteur's cells,

@@ -1,4 +1,4 @@
-"""The fake CRM keeps the ``crm-api.md`` contract and misbehaves exactly when asked to.
+"""The fake CRM keeps the ``docs/crm-api.md`` contract and misbehaves exactly when asked to.
 
 Small worlds (a few hundred participants) keep the file fast; the 100 000-participant size is
 the benchmark's business, not the tests'.

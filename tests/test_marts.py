@@ -1,5 +1,5 @@
 """The indicator marts end to end: a small hand-made raw dataset, `dbt build`, numbers computed by
-hand from indicators.md.
+hand from docs/indicators.md.
 
 The dataset (as-of date R = 2026-05-20) is written straight into the raw tables, as the
 connectors would leave them (text fields, load metadata), so staging, intermediate and marts run
@@ -524,7 +524,7 @@ def _assert_same_rows(mart: str, duck: pd.DataFrame, pg: pd.DataFrame) -> None:
 
 
 # --------------------------------------------------------------- independent re-implementation
-# A second, deliberately naive implementation of indicators.md in plain Python (loops over
+# A second, deliberately naive implementation of docs/indicators.md in plain Python (loops over
 # records and periods, no shared SQL), run on a synthetic population of the fake CRM with a few
 # bad records injected and an as-of date in the past (so exits, entries, situations and
 # activities after R exist). Every row of marts.indicator_values (targets aside) must agree.

@@ -1,4 +1,5 @@
-"""The data-quality gate (outputs.md § data-quality gate), end to end.
+"""The data-quality gate (docs/outputs.md#6-the-data-quality-gate), end to
+end.
 
 The real nightly refresh runs against the fake CRM and the demo spreadsheets; the gate passes on
 that data (its defects are `warn` class). Then every class of bad record is injected — through

@@ -1,8 +1,9 @@
-"""Quarterly deliverables (outputs.md § quarterly reporting, § publication rules).
+"""Quarterly deliverables (docs/outputs.md#4-quarterly-deliverables,
+docs/outputs.md#5-disclosure-control).
 
 The tests build their own small warehouse: enrolments are simulated (programmes with a nested
 sub-programme, antennas, sexes, age bands, exits and outcomes) and aggregated the way
-`indicators.md` defines the mart, so rollups add up as in the real `marts.indicator_values`,
+`docs/indicators.md` defines the mart, so rollups add up as in the real `marts.indicator_values`,
 small cells exist, and a change in the simulated data moves the right figures.
 """
 

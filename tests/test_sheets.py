@@ -1,4 +1,5 @@
-"""The shared-spreadsheet loader (`spreadsheets.md`): names, values, files, quarantine, staleness.
+"""The shared-spreadsheet loader (`docs/spreadsheets.md`): names, values, files, quarantine,
+staleness.
 
 Every test builds its own small files in `tmp_path`. The loading tests run on DuckDB and, marked
 `postgres`, on the PostgreSQL server at 127.0.0.1:5432 in a throwaway schema dropped afterwards.

@@ -4,10 +4,10 @@ legend says; the evidence pack fills its Cible / Atteinte cells; every xlsx stor
 numbers.
 
 The warehouse is the small simulated one of `test_reports.py` (no pipeline run: fast), with
-demo-style targets attached the way `indicators.md` § targets says the mart attaches them — a
-quarterly target to its quarter row; an annual target to its year row and, for a count or a
-sum, to the year's quarters without a quarterly target, measured on the year to date — written
-here independently of the report code, which must then agree with it.
+demo-style targets attached the way `docs/indicators.md#9-targets-and-achievement` says the mart
+attaches them — a quarterly target to its quarter row; an annual target to its year row and, for a
+count or a sum, to the year's quarters without a quarterly target, measured on the year to date —
+written here independently of the report code, which must then agree with it.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Extraction from the CRM's HTTP API into the raw layer (`../shared/spec/crm-api.md`)."""
+"""Extraction from the CRM's HTTP API into the raw layer (`docs/crm-api.md`)."""

@@ -1,10 +1,11 @@
 """GDPR erasure: a deletion from the CRM removes every version from every raw table.
 
-The cascade is the pipeline's own job (`crm-api.md` § deletions): a participant's deletion takes
-with it every record carrying their `participant_id`, every activity or situation pointing at one
-of their enrolments, their quarantine lines, their spreadsheet rows and their pseudonym —
-whether or not the CRM's feed lists those records too. Staging and marts are rebuilt from raw,
-so erasure reaches them at the same refresh. Only ids and dates remain, in `raw.deletion_log`.
+The cascade is the pipeline's own job (`docs/crm-api.md#deletions-and-erasure`): a participant's
+deletion takes with it every record carrying their `participant_id`, every activity or situation
+pointing at one of their enrolments, their quarantine lines, their spreadsheet rows and their
+pseudonym — whether or not the CRM's feed lists those records too. Staging and marts are rebuilt
+from raw, so erasure reaches them at the same refresh. Only ids and dates remain, in
+`raw.deletion_log`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Per-version checks of CRM records, as `crm-api.md` sorts them.
+"""Per-version checks of CRM records, as `docs/crm-api.md` sorts them.
 
 Three outcomes for a record version:
 - *fatal* (`CRMRecordError`): no `id`, no `updated_at`, an expected field absent — the whole

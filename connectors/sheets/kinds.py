@@ -1,4 +1,4 @@
-"""The spreadsheet kinds of `spreadsheets.md`, as data.
+"""The spreadsheet kinds of `docs/spreadsheets.md`, as data.
 
 A kind says which headers a sheet must have, how each column is typed and checked, and which key
 later de-duplication uses. Adding a column or a kind is an edit of this table, not of the loader.

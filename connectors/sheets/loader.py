@@ -1,7 +1,7 @@
 """Rebuilding the raw spreadsheet layer from the files present in SHEETS_DIR.
 
 One call reads every file, types every row, and replaces the `raw.sheet_*` tables in one
-transaction, so readers never see half a refresh. Rules (`spreadsheets.md`): a removed file's
+transaction, so readers never see half a refresh. Rules (`docs/spreadsheets.md`): a removed file's
 rows go; a file that was good and is now rejected keeps its last good rows and is `stale`; bad
 rows go to the quarantine (this run's problems only) and never stop the others; rows of erased
 participants are dropped first and only counted. Cross-file de-duplication is left to SQL,

@@ -1,8 +1,8 @@
 """Normalising names: the one rule that lets staff spell files, sheets and headers their own way.
 
-`spreadsheets.md` fixes it: strip accents, lower-case, every run of characters other than letters
-and digits becomes `_`, `_` trimmed at the ends. Used for folders, files, sheets, headers and the
-closed-list values staff type (`Création` → `creation`).
+`docs/spreadsheets.md` fixes it: strip accents, lower-case, every run of characters other than
+letters and digits becomes `_`, `_` trimmed at the ends. Used for folders, files, sheets, headers
+and the closed-list values staff type (`Création` → `creation`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The `objectifs` key rule: one target per (indicateur, programme, antenne, annee, trimestre).
 
-`indicators.md` § Targets: the same key twice with different values quarantines both rows; the
-same value twice is kept once (the row of the most recently modified file, then the last row).
-It runs over every candidate row — read this run or kept from a stale file — because a target
-conflicts with another wherever it was typed.
+`docs/indicators.md#9-targets-and-achievement`: the same key twice with different values quarantines
+both rows; the same value twice is kept once (the row of the most recently modified file, then the
+last row). It runs over every candidate row — read this run or kept from a stale file — because a
+target conflicts with another wherever it was typed.
 """
 
 from __future__ import annotations

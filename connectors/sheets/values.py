@@ -1,9 +1,9 @@
 """French value parsers for spreadsheet cells.
 
-Staff type dates, yes/no answers, numbers and codes in many ways; `spreadsheets.md` lists what is
-accepted. Each parser returns the typed value (None for a blank, except booleans where blank means
-false) or raises `ValueProblem` with the French reason that ends up in the quarantine table, so a
-staff member can fix the cell without asking a developer.
+Staff type dates, yes/no answers, numbers and codes in many ways; `docs/spreadsheets.md` lists what
+is accepted. Each parser returns the typed value (None for a blank, except booleans where blank
+means false) or raises `ValueProblem` with the French reason that ends up in the quarantine table,
+so a staff member can fix the cell without asking a developer.
 """
 
 from __future__ import annotations

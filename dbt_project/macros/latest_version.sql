@@ -1,7 +1,7 @@
-{#- The latest version of each CRM record (crm-api.md): by updated_at, then load order, page,
-    position in page (a version dated in the future ranks apart: see `crm_version_rank`). A
-    latest version that is quarantined hides the record until a later version fixes it:
-    quarantine is per version.
+{#- The latest version of each CRM record (docs/crm-api.md#versions-and-idempotence): by updated_at,
+    then load order, page, position in page (a version dated in the future ranks apart: see
+    `crm_version_rank`). A latest version that is quarantined hides the record until a later version
+    fixes it: quarantine is per version.
 
     The CRM staging models are incremental (a night's cost follows what changed, not the
     history): on an incremental run only the records with a raw version loaded after the last
@@ -92,9 +92,10 @@
   {%- endif -%}
 {% endmacro %}
 
-{#- Rank 1 = the latest version of a CRM record (crm-api.md): updated_at as a UTC instant, then
-    load order, page, position in page. The one definition of "latest", used by staging and by
-    the quality models; `alias` must come from `crm_versions` (it needs `sea_last_load_seq`).
+{#- Rank 1 = the latest version of a CRM record (docs/crm-api.md#future-dated-records): updated_at
+    as a UTC instant, then load order, page, position in page. The one definition of "latest", used
+    by staging and by the quality models; `alias` must come from `crm_versions` (it needs
+    `sea_last_load_seq`).
 
     A version dated in the future (`crm_future_dated`: a CRM clock or import error, quarantined
     by the extractor) cannot be ordered by its updated_at, which would outrank every fix for

@@ -40,8 +40,9 @@
     '(\+33 ?|0)[1-9]([ .-]?[0-9]{2}){4}', '[coordonnées masquées]', 'g')
 {%- endmacro %}
 
-{#- The kept row of each id (spreadsheets.md § loading): the most recently modified file wins,
-    then the last row in it; ties broken by file name so every run keeps the same row. -#}
+{#- The kept row of each id (docs/spreadsheets.md#loading-and-what-a-bad-row-gets): the most
+    recently modified file wins, then the last row in it; ties broken by file name so every run
+    keeps the same row. -#}
 {% macro sheet_id_rank(id_column='id') -%}
   row_number() over (
     partition by {{ id_column }}
@@ -80,7 +81,7 @@
        else concat(upper(substr({{ expr }}, 1, 1)), lower(substr({{ expr }}, 2))) end
 {%- endmacro %}
 
-{#- French labels of the codes of the four learning spreadsheets (spreadsheets.md). -#}
+{#- French labels of the codes of the four learning spreadsheets (docs/spreadsheets.md). -#}
 {% macro learning_labels(name) -%}
   {%- set labels = {
     'lesson_type': [

@@ -1,4 +1,4 @@
-{#- Dates and parameters of the indicator rules (indicators.md § conventions). Portable SQL:
+{#- Dates and parameters of the indicator rules (docs/indicators.md#1-conventions). Portable SQL:
     the same text runs on DuckDB and PostgreSQL. -#}
 
 {#- The run's as-of date R, as a date literal. R is run data, not configuration: it is read from
@@ -52,7 +52,7 @@
 {%- endmacro %}
 
 {#- Whole years between a birth date and a day: year difference, minus 1 when the day's
-    (month, day) comes before the birthday's (indicators.md § age). -#}
+    (month, day) comes before the birthday's (docs/indicators.md#5-age-and-bands). -#}
 {% macro age_on(birth_expr, day_expr) -%}
   (cast(extract(year from {{ day_expr }}) as integer) - cast(extract(year from {{ birth_expr }}) as integer)
    - case when cast(extract(month from {{ day_expr }}) as integer) * 100 + cast(extract(day from {{ day_expr }}) as integer)

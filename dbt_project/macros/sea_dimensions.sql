@@ -1,4 +1,4 @@
-{#- The disaggregations of indicators.md § disaggregations, one at a time. Each is a column
+{#- The disaggregations of docs/indicators.md#8-disaggregations, one at a time. Each is a column
     `dim_<name>` of int_enrolments_counted holding a listed code or 'unknown' (never null). -#}
 
 {% macro sea_dimensions() -%}

@@ -1,4 +1,4 @@
--- Every catalogue indicator sits in the logframe (indicators.md § targets and the logframe).
+-- Every catalogue indicator sits in the logframe (docs/indicators.md#the-logframe).
 select c.indicator_code
 from {{ ref('indicator_catalogue') }} as c
 where not exists (

@@ -1,4 +1,5 @@
--- Total rows are dense (outputs.md): every catalogue indicator × reported period × its scopes.
+-- Total rows are dense (docs/outputs.md#rows): every catalogue indicator × reported period × its
+-- scopes.
 with expected as (
     select s.indicator_code, p.period_type, p.period_start, s.programme, s.antenna
     from {{ ref('int_indicator_scopes') }} as s

@@ -1,4 +1,4 @@
--- Rollups equal a recomputation from their own records (outputs.md § the data-quality gate):
+-- Rollups equal a recomputation from their own records (docs/outputs.md#6-the-data-quality-gate):
 -- ENT, SOR and ENT_P over the cumulative period, for every scope, counted straight from the
 -- counted enrolments and the programme ancestry — independently of the monthly pipeline.
 with params as (

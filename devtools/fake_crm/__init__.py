@@ -1,4 +1,5 @@
-"""The fake CRM: a seeded synthetic CRM population served over the ``crm-api.md`` contract.
+"""The fake CRM: a seeded synthetic CRM population served over the ``docs/crm-api.md``
+contract.
 
 Used by ``make demo``, the tests and the benchmark; the real CRM is reached by changing the base
 URL and the token, nothing else.

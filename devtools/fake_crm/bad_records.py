@@ -1,9 +1,9 @@
 """The bad records the fake CRM serves on demand, one mutation per kind.
 
-Each kind maps to one rule of ``crm-api.md`` / ``indicators.md`` that the pipeline must enforce
-(fail the extraction, quarantine the version, stage a null and flag it, …), so a test can prove
-the rule by injecting exactly one offending record. A mutation takes the JSON rendering of a good
-version and returns the payload(s) to serve instead; ``orphan`` is built by the world itself
+Each kind maps to one rule of ``docs/crm-api.md`` / ``docs/indicators.md`` that the pipeline must
+enforce (fail the extraction, quarantine the version, stage a null and flag it, …), so a test can
+prove the rule by injecting exactly one offending record. A mutation takes the JSON rendering of a
+good version and returns the payload(s) to serve instead; ``orphan`` is built by the world itself
 because it creates a new record rather than a new version.
 """
 

@@ -2,7 +2,7 @@
 
 The weights are plausible orders of magnitude for a French refugee-employment association
 (mostly Afghan, Sudanese and Eritrean men, a women-only programme, two antennas), chosen so that
-every indicator of ``indicators.md`` has something to count. They are not statistics of any
+every indicator of ``docs/indicators.md`` has something to count. They are not statistics of any
 real organisation.
 """
 

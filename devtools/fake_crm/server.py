@@ -1,4 +1,4 @@
-"""The fake CRM's HTTP server: the ``crm-api.md`` contract over a ``World``, plus faults.
+"""The fake CRM's HTTP server: the ``docs/crm-api.md`` contract over a ``World``, plus faults.
 
 It is a real HTTP server (standard library, one thread per connection) so the pipeline's
 client is exercised exactly as against the real CRM — TCP, headers, status codes, keep-alive,

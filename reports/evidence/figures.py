@@ -73,7 +73,8 @@ class Series:
         fig = point.figure
         if fig is None or fig.target is None:
             return ""
-        if self.indicator.type == "rate":  # rate targets are in % (indicators.md § targets)
+        # rate targets are in % (docs/indicators.md#9-targets-and-achievement)
+        if self.indicator.type == "rate":
             return by_kind(fig.target / 100, "rate")
         return by_kind(fig.target, self.indicator.type, self.indicator.unit)
 

@@ -1,9 +1,9 @@
--- ACT, the active file (indicators.md § catalogue): enrolments with start <= period end and
--- (no effective end or end >= period start). Since a counted enrolment never ends before it
+-- ACT, the active file (docs/indicators.md#7-the-catalogue): enrolments with start <= period end
+-- and (no effective end or end >= period start). Since a counted enrolment never ends before it
 -- starts, ACT(P) = (entries up to P's end) − (exits before P's start). Periods are whole months
--- (the cumulative one ends at R, after which nothing starts), so both terms are running sums of
--- the monthly entries and exits of int_indicator_monthly per scope and disaggregation. Entries
--- and exits before the first reported period are gathered in the month just before it.
+-- (the cumulative one ends at R, after which nothing starts), so both terms are running sums of the
+-- monthly entries and exits of int_indicator_monthly per scope and disaggregation. Entries and
+-- exits before the first reported period are gathered in the month just before it.
 with recursive
 
 bounds as (

@@ -5,19 +5,18 @@
     pre_hook="{{ prune_stale_participants(ref('int_activity_input_signatures')) }}",
     post_hook="{{ record_computed_signatures(ref('int_activity_input_signatures')) }}",
 ) }}
--- Hours of accompaniment (indicators.md § hours) per enrolment and calendar month: the counted
--- activities (CRM and attendance sheets) attributed to each counted enrolment, added up in the
--- month of their own date. Only what HRS and the journeys read is kept: writing one row per
--- activity (1.7 M at 100 000 participants) cost more than attributing them; why a given activity
--- does not count is in dq_activity_flags.
--- Counted: an attended activity of a known participant, of any type but followup_contact,
--- dated on or before R, with a duration in 1..600 minutes (a null duration counts 0 minutes).
--- Attribution: its own enrolment_id when that enrolment counts and belongs to the same
--- participant (even if the date falls outside it); otherwise the participant's counted
--- enrolment with start <= date <= coalesce(end, R), earliest start first, then smallest id as
--- text; none → counted nowhere.
--- Incremental by participant (macros/participant_incremental.sql): a night recomputes only the
--- participants whose inputs changed.
+-- Hours of accompaniment (docs/indicators.md#6-hours-of-accompaniment-hrs) per enrolment and
+-- calendar month: the counted activities (CRM and attendance sheets) attributed to each counted
+-- enrolment, added up in the month of their own date. Only what HRS and the journeys read is kept:
+-- writing one row per activity (1.7 M at 100 000 participants) cost more than attributing them; why
+-- a given activity does not count is in dq_activity_flags. Counted: an attended activity of a known
+-- participant, of any type but followup_contact, dated on or before R, with a duration in 1..600
+-- minutes (a null duration counts 0 minutes). Attribution: its own enrolment_id when that enrolment
+-- counts and belongs to the same participant (even if the date falls outside it); otherwise the
+-- participant's counted enrolment with start <= date <= coalesce(end, R), earliest start first,
+-- then smallest id as text; none → counted nowhere. Incremental by participant
+-- (macros/participant_incremental.sql): a night recomputes only the participants whose inputs
+-- changed.
 {%- set incremental = is_incremental() %}
 with params as (
     select

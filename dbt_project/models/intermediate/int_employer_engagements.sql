@@ -1,4 +1,4 @@
--- The employer events behind EMP_ENG (indicators.md § catalogue): attended job datings,
+-- The employer events behind EMP_ENG (docs/indicators.md#7-the-catalogue): attended job datings,
 -- company visits and employer-awareness actions dated on or before R that carry the id of a
 -- staged employer. An event naming an orphan participant counts nowhere; employer-only events
 -- (no participant) count. The scope antenna is the employer's latest.

@@ -1,7 +1,7 @@
--- DELAI_EMPLOI (indicators.md § catalogue): over the exits of the period (neutral exits left
--- out) that have an employment or business creation starting in [start, end + 30 days], the
--- median number of days from entry to the earliest such start (mean of the two middle values
--- for an even count). Computed on the records of each scope, period and disaggregation.
+-- DELAI_EMPLOI (docs/indicators.md#7-the-catalogue): over the exits of the period (neutral exits
+-- left out) that have an employment or business creation starting in [start, end + 30 days], the
+-- median number of days from entry to the earliest such start (mean of the two middle values for an
+-- even count). Computed on the records of each scope, period and disaggregation.
 with population as (
     select
         e.programme,

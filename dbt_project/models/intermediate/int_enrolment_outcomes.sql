@@ -1,7 +1,7 @@
--- Per counted enrolment, the outcome facts of indicators.md § outcome at exit, outcome at 6
--- months, and the time to employment. Situations are matched to the enrolment by participant
--- and dates only (situations.enrolment_id is ignored). Only ended enrolments (effective end on
--- or before R) have outcomes.
+-- Per counted enrolment, the outcome facts of
+-- docs/indicators.md#4-outcomes-at-exit-and-at-6-months, and the time to employment. Situations are
+-- matched to the enrolment by participant and dates only (situations.enrolment_id is ignored). Only
+-- ended enrolments (effective end on or before R) have outcomes.
 --   at exit: best class of the situations starting in [start, end + 30 days] and not ended
 --            before the exit day;
 --   M:       end + 6 calendar months (month-end clamped);

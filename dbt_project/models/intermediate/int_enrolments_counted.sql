@@ -1,6 +1,7 @@
 -- The enrolments that count (the unit of count of every enrolment indicator), with the
 -- participant's attributes from their latest staged version, the age at entry and the
--- disaggregation values (indicators.md § age and bands, § disaggregations): every `dim_*`
+-- disaggregation values (docs/indicators.md#5-age-and-bands,
+-- docs/indicators.md#8-disaggregations): every `dim_*`
 -- column holds a listed code, or 'unknown' when null or out of list. The raw attributes stay in
 -- staging: only the bands and codes the indicators and the journeys read are stored here (each
 -- stored column is written again on every full build; the quality flags check the raw ones).

@@ -1,4 +1,4 @@
--- Every staged enrolment and whether it counts (indicators.md § which records count), with the
+-- Every staged enrolment and whether it counts (docs/indicators.md#2-which-records-count), with the
 -- reason when it does not. An enrolment whose end date is after R is treated as still active:
 -- its effective end date is null until R reaches it.
 with enrolments as (

@@ -1,5 +1,6 @@
--- Reached follow-up contacts (indicators.md § 6 months): CRM `followup_contact` activities with
--- reached = true whatever `attended` says, and reached rows of the follow-up survey.
+-- Reached follow-up contacts (docs/indicators.md#4-outcomes-at-exit-and-at-6-months): CRM
+-- `followup_contact` activities with reached = true whatever `attended` says, and reached rows of
+-- the follow-up survey.
 select
     activity_id as contact_id,
     'crm' as source,

@@ -1,5 +1,5 @@
 -- Reached follow-up contacts that count: a participant known to staging, dated on or before R.
--- They make a 6-month status known (indicators.md § outcome at 6 months).
+-- They make a 6-month status known (docs/indicators.md#4-outcomes-at-exit-and-at-6-months).
 select
     c.contact_id,
     c.source,

@@ -1,6 +1,7 @@
--- The scopes each catalogue indicator is reported for (outputs.md § the indicator mart):
--- enrolment indicators for every scope of the counted enrolments; employer indicators (EMP_ENG)
--- for programme ALL × (the latest antennas of the staged employers ∪ {ALL}).
+-- The scopes each catalogue indicator is reported for
+-- (docs/outputs.md#2-the-indicator-mart-martsindicator_values): enrolment indicators for every
+-- scope of the counted enrolments; employer indicators (EMP_ENG) for programme ALL × (the latest
+-- antennas of the staged employers ∪ {ALL}).
 with catalogue as (
     select indicator_code, scope_basis from {{ ref('indicator_catalogue') }}
 ),

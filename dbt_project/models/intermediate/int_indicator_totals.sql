@@ -1,11 +1,12 @@
--- The total rows of the indicator mart (outputs.md § the indicator mart), dense — every
--- catalogue indicator × reported period × scope, 0 for counts and sums, a null value for rates
--- and medians with nothing to compute — with their targets (indicators.md § targets): a
--- quarterly target to its quarter; an annual target to its year and, for counts and sums, to
--- the year's quarters that have no quarterly target, measured on the year-to-date value
--- [1 January, quarter end]. Stored without the as-of date (R moves every night, and a column
--- that changes on every row would make the whole table new every night) and without the
--- disaggregated rows: int_indicator_values adds those on reading, from the measures.
+-- The total rows of the indicator mart
+-- (docs/outputs.md#2-the-indicator-mart-martsindicator_values), dense — every catalogue indicator ×
+-- reported period × scope, 0 for counts and sums, a null value for rates and medians with nothing
+-- to compute — with their targets (docs/indicators.md#9-targets-and-achievement): a quarterly
+-- target to its quarter; an annual target to its year and, for counts and sums, to the year's
+-- quarters that have no quarterly target, measured on the year-to-date value [1 January, quarter
+-- end]. Stored without the as-of date (R moves every night, and a column that changes on every row
+-- would make the whole table new every night) and without the disaggregated rows:
+-- int_indicator_values adds those on reading, from the measures.
 with catalogue as (
     select * from {{ ref('indicator_catalogue') }}
 ),

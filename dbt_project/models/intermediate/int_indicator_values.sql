@@ -1,8 +1,8 @@
--- The numbers of the indicator mart (outputs.md § the indicator mart), one row per (indicator,
--- period, scope, disaggregation): the dense total rows with their targets, stored in
--- int_indicator_totals, and the disaggregated rows — only where the count, the denominator or
--- the median's population is above 0, never with a target — read from the measures they are
--- computed from. A view: at 100 000 participants the disaggregated rows are 1.06 M of the
+-- The numbers of the indicator mart (docs/outputs.md#2-the-indicator-mart-martsindicator_values),
+-- one row per (indicator, period, scope, disaggregation): the dense total rows with their targets,
+-- stored in int_indicator_totals, and the disaggregated rows — only where the count, the
+-- denominator or the median's population is above 0, never with a target — read from the measures
+-- they are computed from. A view: at 100 000 participants the disaggregated rows are 1.06 M of the
 -- mart's 1.09 M, writing them cost more than the whole query that produces them, and a read
 -- filtered on an indicator, a period or a dimension reaches only the measures it needs.
 -- `marts.indicator_values` is this with the as-of date and the catalogue's labels.

@@ -1,8 +1,9 @@
 -- Which periods each calendar month belongs to. Event-dated indicators are first counted per
 -- month, then added up per period through this map (a dated record lies in exactly one month).
 -- Besides the reported periods it holds the internal `ytd` periods [1 January, quarter end] on
--- which a quarter's achievement against an annual target is computed (indicators.md § targets).
--- The project start is the first day of a month, so `cumulative` is a whole number of months.
+-- which a quarter's achievement against an annual target is computed
+-- (docs/indicators.md#9-targets-and-achievement). The project start is the first day of a month, so
+-- `cumulative` is a whole number of months.
 with recursive
 
 spine as (

@@ -1,4 +1,4 @@
--- The reporting periods (indicators.md § conventions): calendar months, quarters and years, from
+-- The reporting periods (docs/indicators.md#periods): calendar months, quarters and years, from
 -- the one containing the project start to the one containing the as-of date R, never truncated,
 -- plus the single `cumulative` period [project start, R].
 with recursive

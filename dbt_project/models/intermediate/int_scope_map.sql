@@ -1,7 +1,7 @@
 -- Which reporting scopes each (programme, antenna) pair of the counted enrolments falls in
--- (outputs.md § the indicator mart): ({programme} ∪ its ancestors ∪ {ALL}) × {antenna, ALL}.
--- Joining records to this map puts each record once in every scope that covers it, so every
--- rollup is recomputed from the records themselves.
+-- (docs/outputs.md#2-the-indicator-mart-martsindicator_values): ({programme} ∪ its ancestors ∪
+-- {ALL}) × {antenna, ALL}. Joining records to this map puts each record once in every scope that
+-- covers it, so every rollup is recomputed from the records themselves.
 with pairs as (
     select distinct programme, antenna
     from {{ ref('int_enrolments_counted') }}

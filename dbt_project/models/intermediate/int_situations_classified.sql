@@ -1,7 +1,8 @@
--- Every situation (CRM and follow-up survey) with its outcome class (indicators.md § situation
--- classes) and whether it counts: an orphan's situations, situations starting after R and
--- situations ending before they start count nowhere. The class is given by the first rule of
--- the `situation_class_mapping` seed that matches (`*` matches anything); none matches → `none`.
+-- Every situation (CRM and follow-up survey) with its outcome class
+-- (docs/indicators.md#3-situation-classes) and whether it counts: an orphan's situations,
+-- situations starting after R and situations ending before they start count nowhere. The class is
+-- given by the first rule of the `situation_class_mapping` seed that matches (`*` matches
+-- anything); none matches → `none`.
 with situations as (
     select * from {{ ref('int_situations_unioned') }}
 ),

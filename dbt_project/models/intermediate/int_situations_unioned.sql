@@ -1,6 +1,7 @@
 -- Employment, training and business-creation situations from the CRM and from the follow-up
--- survey (spreadsheets.md § suivi_post_parcours): survey situations with the same
--- (participant, kind, start) collapse to the latest call; the CRM wins over the survey.
+-- survey (docs/spreadsheets.md#suivi_post_parcours--follow-up-survey-after-exit): survey situations
+-- with the same (participant, kind, start) collapse to the latest call; the CRM wins over the
+-- survey.
 with crm as (
     select
         situation_id,

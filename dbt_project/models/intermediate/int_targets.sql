@@ -1,8 +1,8 @@
--- Targets of the `objectifs` spreadsheet, normalised (indicators.md § targets): codes trimmed
--- and upper-cased, TOUS/TOUTES read as ALL; a rate target strictly below 1, or typed in a cell
--- formatted as %, is a fraction and is read as % (0.55 → 55). A key given twice with different
--- values is dropped (both rows quarantined); targets of indicators outside the catalogue are
--- dropped too.
+-- Targets of the `objectifs` spreadsheet, normalised
+-- (docs/indicators.md#9-targets-and-achievement): codes trimmed and upper-cased, TOUS/TOUTES read
+-- as ALL; a rate target strictly below 1, or typed in a cell formatted as %, is a fraction and is
+-- read as % (0.55 → 55). A key given twice with different values is dropped (both rows
+-- quarantined); targets of indicators outside the catalogue are dropped too.
 with raw_targets as (
     select
         upper(trim(o.indicator_code)) as indicator_code,

@@ -1,4 +1,4 @@
--- The baseline of every indicator per scope (indicators.md § catalogue): the catalogue's
+-- The baseline of every indicator per scope (docs/indicators.md#7-the-catalogue): the catalogue's
 -- baseline value and year when given, otherwise the indicator's value over calendar year 2020
 -- (its total row for that year; null when the year is not reported or has nothing to compute).
 with catalogue as (

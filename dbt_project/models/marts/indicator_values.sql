@@ -1,9 +1,9 @@
 {{ config(materialized='view') }}
--- The indicator mart (outputs.md § the indicator mart): one row per (indicator, period, scope,
--- disaggregation), the numbers of int_indicator_values with, on every row, the as-of date R and
--- what the catalogue says of the indicator. A view: R changes every night, and stored on each of
--- a million rows it would make the whole table new every night; the numbers are stored once,
--- in int_indicator_values, and a read joins a 15-row catalogue.
+-- The indicator mart (docs/outputs.md#2-the-indicator-mart-martsindicator_values): one row per
+-- (indicator, period, scope, disaggregation), the numbers of int_indicator_values with, on every
+-- row, the as-of date R and what the catalogue says of the indicator. A view: R changes every
+-- night, and stored on each of a million rows it would make the whole table new every night; the
+-- numbers are stored once, in int_indicator_values, and a read joins a 15-row catalogue.
 select
     v.indicator_code,
     v.period_type,

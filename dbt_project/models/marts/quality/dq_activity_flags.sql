@@ -11,11 +11,11 @@
 {%- set timely_days = var('dq_timely_days', 30) %}
 -- Data-quality rules of each accompaniment event (CRM activities and attendance-sheet rows),
 -- one row per event: `R_applies` / `R_failed` for every rule R, plus the recording delay (CRM
--- events only: a sheet row has no CRM version). Attribution follows indicators.md § hours: the
--- named enrolment when it is staged, counts and belongs to the participant, else the
--- participant's enrolment running on that date. Incremental by participant
--- (macros/participant_incremental.sql): a night recomputes only the participants whose inputs
--- changed.
+-- events only: a sheet row has no CRM version). Attribution follows
+-- docs/indicators.md#6-hours-of-accompaniment-hrs: the named enrolment when it is staged, counts
+-- and belongs to the participant, else the participant's enrolment running on that date.
+-- Incremental by participant (macros/participant_incremental.sql): a night recomputes only the
+-- participants whose inputs changed.
 with {{ activities_to_compute(incremental) }},
 
 participants as (
@@ -23,7 +23,7 @@ participants as (
     {{ only_participants_to_compute('participant_key', incremental) }}
 ),
 
-counted as (   -- enrolments that count (indicators.md § which records count)
+counted as (   -- enrolments that count (docs/indicators.md#2-which-records-count)
     select e.enrolment_id, e.participant_key, e.antenna, e.start_date,
            case when e.end_date is null or e.end_date > {{ as_of }} then {{ as_of }}
                 else e.end_date end as until

@@ -1,7 +1,7 @@
--- The learning log (spreadsheets.md § capitalisation): one row per sheet id, the row of the most
--- recently modified file winning (the other copies are listed by marts.learning_sheet_issues).
--- A blank scope means the whole organisation (`ALL`). Texts are about the programmes; contact
--- details typed by mistake are masked before they can reach a mart.
+-- The learning log (docs/spreadsheets.md#capitalisation--the-learning-log): one row per sheet id,
+-- the row of the most recently modified file winning (the other copies are listed by
+-- marts.learning_sheet_issues). A blank scope means the whole organisation (`ALL`). Texts are about
+-- the programmes; contact details typed by mistake are masked before they can reach a mart.
 with ranked as (
     select
         c.*,

@@ -1,5 +1,6 @@
 -- Attendance rows, once per (date, participant, normalised workshop title): the row of the most
--- recently modified file wins, then the last row in it (spreadsheets.md § emargements).
+-- recently modified file wins, then the last row in it
+-- (docs/spreadsheets.md#emargements--attendance-sheets-many-files).
 with ranked as (
     select
         e.*,

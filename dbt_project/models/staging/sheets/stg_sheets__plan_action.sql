@@ -1,7 +1,7 @@
--- The MEL action plan (spreadsheets.md § plan_action): one row per action id, the most recently
--- modified file winning; an action ending before it starts is left out and reported by
--- marts.learning_sheet_issues. Roles and statuses are free text normalised by the loader
--- (`Chargé suivi-évaluation` → `charge_suivi_evaluation`, `Terminé` → `termine`).
+-- The MEL action plan (docs/spreadsheets.md#plan_action--the-mel-action-plan-chronogramme): one row
+-- per action id, the most recently modified file winning; an action ending before it starts is left
+-- out and reported by marts.learning_sheet_issues. Roles and statuses are free text normalised by
+-- the loader (`Chargé suivi-évaluation` → `charge_suivi_evaluation`, `Terminé` → `termine`).
 with ranked as (
     select
         a.*,

@@ -1,7 +1,8 @@
--- The evaluation plan (spreadsheets.md § plan_evaluation): one row per evaluation id, the most
--- recently modified file winning. A planned window ending before it starts cannot be placed on
--- a calendar: such a row is left out here and reported by marts.learning_sheet_issues. A blank
--- antenna means every antenna (`ALL`); a blank status is read from the dates and R.
+-- The evaluation plan (docs/spreadsheets.md#plan_evaluation--the-evaluation-plan): one row per
+-- evaluation id, the most recently modified file winning. A planned window ending before it starts
+-- cannot be placed on a calendar: such a row is left out here and reported by
+-- marts.learning_sheet_issues. A blank antenna means every antenna (`ALL`); a blank status is read
+-- from the dates and R.
 with ranked as (
     select
         e.*,

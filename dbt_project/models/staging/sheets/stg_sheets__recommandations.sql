@@ -1,6 +1,7 @@
--- Recommendations and their current status (spreadsheets.md § recommandations): one row per id,
--- the most recently modified file winning. The sheet only holds the current status; the
--- snapshot `recommendation_status_snapshot` keeps what it said at every refresh.
+-- Recommendations and their current status
+-- (docs/spreadsheets.md#recommandations--recommendations-and-their-follow-up): one row per id, the
+-- most recently modified file winning. The sheet only holds the current status; the snapshot
+-- `recommendation_status_snapshot` keeps what it said at every refresh.
 with ranked as (
     select
         r.*,
