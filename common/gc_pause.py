@@ -2,9 +2,9 @@
 
 Building many objects that stay alive (spreadsheet cells and typed rows, WeasyPrint's boxes)
 keeps triggering full collections; each walks the whole heap of the process (pandas, DuckDB,
-matplotlib, Dagster… well over 100 000 objects) and frees next to nothing. Measured at 100 000
-participants: one full pass (≈0.12 s) in a spreadsheet load of ≈0.6 s, four (≈0.5 s) in the
-Plan SEA's 2.3 s PDF render. Reference counting still frees everything that is not in a cycle
+matplotlib, Dagster… well over 100 000 objects) and frees next to nothing: at the benchmark's
+size such passes are a visible share of a spreadsheet load and of the Plan SEA's PDF render
+(docs/performance.md). Reference counting still frees everything that is not in a cycle
 while the collector is paused; the few cycles left go at its next run.
 """
 

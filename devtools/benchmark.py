@@ -75,7 +75,7 @@ BENCH_SEED = 42
 CRM_NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 CHANGE_SHARE = 0.005  # the nightly scenario: this share of the CRM's records changed
 SAMPLE_SECONDS = 0.1
-# The demo spreadsheet generator slows down sharply with size (≈5 min and counting at 100 000
+# The demo spreadsheet generator slows down sharply with size (minutes at 100 000
 # participants); shared spreadsheets stay small next to the CRM, so they are written for this
 # many enrolments (the first in API order) whatever the size.
 SHEET_ENROLMENTS = 5_000

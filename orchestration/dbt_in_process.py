@@ -1,7 +1,7 @@
 """`dbt build` inside the Dagster run's own process, its results streamed as Dagster events.
 
 Why: dagster-dbt starts a `dbt` subprocess for every invocation. That process starts Python and
-imports dbt again before it reads a single model: about 3 s on the 2-core machine, paid by every
+imports dbt again before it reads a single model: seconds on a 2-core machine, paid by every
 night, every asset run from the UI and every test run — while the run's own process has already
 imported dbt (dagster-dbt loads it to read the manifest and open its adapter handle). dbt's
 programmatic entry point, `dbtRunner`, runs the same command here. The events it hands to a
@@ -148,8 +148,8 @@ class InProcessDbtInvocation:
         # dbt builds objects for every node (contexts, templates, events) that live until the
         # node ends; each full collection meanwhile walks the run process's whole heap (dbt,
         # Dagster, pandas, DuckDB: several hundred thousand objects) and frees next to nothing.
-        # Paused for the command: 0.4-0.55 s less on a 100 000-participant night's build, for
-        # 40-120 MB more at its peak (common/gc_pause.py).
+        # Paused for the command: a shorter build for a little more memory at its peak
+        # (common/gc_pause.py; figures in docs/performance.md).
         with cyclic_gc_paused():
             worker = threading.Thread(target=invoke, name="dbt", daemon=True)
             worker.start()

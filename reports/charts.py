@@ -36,7 +36,7 @@ _RC = {
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
     # Labels stay SVG text (DejaVu Sans): selectable, and WeasyPrint draws a chart of text in a
-    # fraction of the time it takes for one whose every glyph is a path (Plan SEA: 5.4 s → 4.0 s).
+    # fraction of the time it takes for one whose every glyph is a path.
     "svg.fonttype": "none",
     "svg.hashsalt": "sea-reports",
 }

@@ -80,8 +80,8 @@ def erase(wh: Warehouse, deletions: list[tuple[str, str, datetime]], erased_at: 
         "on x.resource = 'participants' and e.participant_id = x.id"
     )
     # Two equality joins, not one join on `a or b`: DuckDB cannot hash-join a disjunction and
-    # compares every raw activity version with every erased id (0.49 s → 0.15 s on the
-    # benchmark's night, 2 M activity versions).
+    # compares every raw activity version with every erased id (millions of activity versions
+    # at the benchmark's size).
     for resource in ("activities", "situations"):
         wh.execute(
             f"insert into sea_erase select distinct '{resource}', r.id, x.deleted_at, 'cascade' "

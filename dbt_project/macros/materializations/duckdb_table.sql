@@ -14,9 +14,7 @@
     query's rows the table does not hold are inserted, whole rows compared by a 64-bit hash of
     all their columns. Writing is what a night pays for most on DuckDB (a 100 000-row table
     costs several times its query, once in the WAL and again at the checkpoint), while from one
-    night to the next most rows of these tables stay the same (1 % of the enrolment rows, 13 %
-    of the indicator values at 100 000 participants after a night of 0.6 % of records
-    changed). The table then holds exactly the query's rows (tests/test_incremental.py); only
+    night to the next most rows of these tables stay the same (docs/performance.md). The table then holds exactly the query's rows (tests/test_incremental.py); only
     their physical order differs, which no reader relies on. For models whose rows are unique
     (a key their rules test): a row given twice by the query and held once by the table would
     stay once. When the query's columns (names, types, order) are not the table's, the table is

@@ -2,8 +2,7 @@
 
     dbt's own view materialization creates `<name>__dbt_tmp`, renames the old view to a backup,
     renames the new one in, commits, then drops the backup: five statements and a page of Jinja
-    per view, for the twelve views a build replaces (20–40 ms each at 100 000 participants,
-    most of it that sequence). DuckDB replaces a view atomically in one statement, as it does a
+    per view, for each of the views a build replaces (most of a view's time is that sequence). DuckDB replaces a view atomically in one statement, as it does a
     table (macros/materializations/duckdb_table.sql, which says what this project does not use
     of the longer path); PostgreSQL keeps dbt-postgres' own. A table of the same name (a model
     that used to be one) is dropped first. -#}
