@@ -1,5 +1,5 @@
-"""The CRM faults that used to pass unnoticed (issue 23): a record dated in the future, a page
-trickled for minutes, a cursor that loops.
+"""The CRM faults that must not pass unnoticed: a record dated in the future, a page trickled
+for minutes, a cursor that loops.
 
 The extraction tests run on DuckDB and on a fresh PostgreSQL database; the pipeline test runs the
 real nightly refresh in-process and compares it with a rebuild from empty.

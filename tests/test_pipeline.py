@@ -1,6 +1,6 @@
 """The whole nightly refresh, in-process, against the fake CRM and generated spreadsheets.
 
-Checks what issue #2 promises: two refreshes with the CRM advanced in between leave one latest
+Checks what a refresh promises: two refreshes with the CRM advanced in between leave one latest
 version of every record in staging, no duplicate versions in raw, no trace of erased people
 outside the deletion log, and no personal data beyond `raw` — on DuckDB and PostgreSQL.
 """

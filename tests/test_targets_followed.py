@@ -1,4 +1,4 @@
-"""Targets followed through (issue 24): every target of `objectifs` that applies to the quarter
+"""Targets followed through: every target of `objectifs` that applies to the quarter
 shows in the accountability report with its achievement and a status computed as the printed
 legend says; the evidence pack fills its Cible / Atteinte cells; every xlsx stores numbers as
 numbers.
