@@ -33,7 +33,7 @@ STAGING_INPUTS = (
     # signatures see their inputs' rows, not their own SQL
     "models/intermediate/int_activity_input_signatures.sql",
     "models/intermediate/int_activity_hours.sql",
-    "models/marts/quality/dq_activity_flags.sql",
+    "models/intermediate/quality/dq_activity_flags.sql",
 )
 
 

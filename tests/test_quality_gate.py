@@ -13,6 +13,7 @@ exits 1 naming the checks; a waiver lets the report through and says so.
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from dagster import (
     AssetIn,
     AssetKey,
@@ -311,6 +313,71 @@ def test_malformed_suite_and_waivers_fail_in_one_french_line(tmp_path):
         waivers.write_text(f"waivers:\n  - {entry}\n")
         with pytest.raises(SuiteError, match=message):
             load_waivers(waivers, checks=checks)
+
+
+# -- one home per rule -------------------------------------------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+# The scorecard's rule list: (flags model, table, dimension, rule, French label, gate check | none)
+_SCORECARD_RULE = re.compile(
+    r"\('(dq_\w+_flags)',\s*'\w+',\s*'\w+',\s*'(\w+)',\s*(?:'[^']*'|\"[^\"]*\"),"
+    r"\s*(?:'([\w.]+)'|none)\)")
+_READS_FLAGS = re.compile(r"\bintermediate\.(dq_\w+_flags)\b")
+# Checks that read the flags without mirroring one of their rules: a rule of their own.
+_OWN_RULES_ON_FLAGS = {"intermediate.dq_activity_flags.attendance_antenna_matches_enrolment"}
+
+
+def _scorecard_rules() -> list[tuple[str, str, str | None]]:
+    text = (REPO / "dbt_project" / "macros" / "dq_rules.sql").read_text(encoding="utf-8")
+    rules = [(model, rule, gate or None) for model, rule, gate in _SCORECARD_RULE.findall(text)]
+    assert len(rules) == len(re.findall(r"^\s*\('dq_", text, re.M)), "every entry is read"
+    return rules
+
+
+def test_each_record_rule_is_computed_once_and_its_check_reads_the_verdict():
+    """A record-level rule is computed in its dq_*_flags model only: the gate's check of it
+    reads the stored `<rule>_failed` verdict (no second computation), every check the scorecard
+    links to exists, and every check that reads the flags is linked back by the scorecard."""
+    checks = all_checks(default_suites())
+    linked: dict[str, set[tuple[str, str]]] = {}
+    for model, rule, gate in _scorecard_rules():
+        if gate is not None:
+            assert gate in checks, f"{model}.{rule} names an unknown gate check {gate}"
+            linked.setdefault(gate, set()).add((model, rule))
+    for key, rules in linked.items():
+        sql = checks[key].offending or ""
+        for model, rule in rules:
+            assert f"intermediate.{model}" in sql and f"{rule}_failed" in sql, (
+                f"{key} must read the verdict {model}.{rule}_failed, not compute it again")
+    reading = {key for key, check in checks.items() if _READS_FLAGS.search(check.offending or "")}
+    assert reading - _OWN_RULES_ON_FLAGS == set(linked), (
+        "checks reading the flags without a scorecard rule, or scorecard rules whose check "
+        f"does not read them: {sorted(reading ^ set(linked))}")
+
+
+def test_staging_keys_are_declared_once_as_gate_checks():
+    """The not-null and unique rules of a table the gate guards live in its suite only: no dbt
+    data test of the same model repeats them (the gate, Dagster and the annex read the suite)."""
+    guarded: dict[str, set[tuple[str, str]]] = {}
+    for check in all_checks(default_suites()).values():
+        kind = {"expect_column_values_to_not_be_null": "not_null",
+                "expect_column_values_to_be_unique": "unique"}.get(check.expectation)
+        if kind and "column" in check.kwargs:
+            guarded.setdefault(check.table.split(".")[1], set()).add((kind, check.kwargs["column"]))
+    repeated = []
+    for path in sorted((REPO / "dbt_project" / "models").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            declared = set()
+            for test in model.get("data_tests") or []:
+                for rule in (test.get("arguments") or {}).get("rules") or []:
+                    for kind, spec in rule.items():
+                        columns = [spec] if isinstance(spec, str) else spec
+                        declared |= {(kind, c) for c in columns if isinstance(c, str)}
+            for column in model.get("columns") or []:
+                declared |= {(t, column["name"]) for t in column.get("data_tests") or []
+                             if isinstance(t, str)}
+            repeated += [f"{model['name']}: {k}({c})"
+                         for k, c in sorted(declared & guarded.get(model["name"], set()))]
+    assert repeated == [], "declared both as a dbt test and as a gate check"
 
 
 def test_quarter_of_a_partition():

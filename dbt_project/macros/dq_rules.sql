@@ -1,8 +1,15 @@
-{#- The data-quality scorecard's rules, the one place each is named: (flags model, table,
-    dimension, rule, French label, the gate check it mirrors — a key of
-    expectations/suites/*.yml — or none for scorecard-only completeness rules). Each flags model
-    has `<rule>_applies` and `<rule>_failed` for its rules. Read by dq_record_rules (one row per
-    record and rule) and dq_rule_results (counts per antenna and month). -#}
+{#- Where each data-quality rule lives (expectations/README.md § « Une règle, un seul endroit »):
+    - a record-level rule is computed once, as `<rule>_applies` / `<rule>_failed`, in the
+      dq_*_flags model of its table (models/intermediate/quality/); a rule that several tables
+      share is one macro below, so its SQL is written once;
+    - the gate's check of that rule (expectations/suites/*.yml: its key, severity and French
+      message) reads the stored `<rule>_failed` verdict instead of computing it again;
+    - this list names each scorecard rule once: (flags model, table, dimension, rule, French
+      label, the gate check it mirrors — a key of expectations/suites/*.yml — or none for
+      scorecard-only rules). Read by dq_record_rules (one row per record and rule) and
+      dq_rule_results (counts per antenna and month); the gate reads `gate_check` back from
+      dq_rule_results to split a failing check by antenna (orchestration/gate.py).
+    tests/test_quality_gate.py checks both directions of the link. -#}
 {% macro dq_rules() %}
   {{- return([
     ('dq_participant_flags', 'participants', 'completeness', 'sex_filled',
@@ -84,3 +91,49 @@
   {%- for rule in dq_rules() if rule[0] not in models -%}{%- do models.append(rule[0]) -%}{%- endfor -%}
   {{- return(models) -}}
 {% endmacro %}
+
+{#- ---- The rules several flags models share: one macro each, two columns each. ---- -#}
+
+{#- The event is not dated after the as-of date R: what is dated later counts nowhere yet. -#}
+{% macro dq_not_after_as_of(rule, date_expr) -%}
+    true as {{ rule }}_applies,
+    coalesce({{ date_expr }} > {{ as_of_date() }}, false) as {{ rule }}_failed
+{%- endmacro %}
+
+{#- The record does not end before it starts (such a record counts nowhere). -#}
+{% macro dq_end_not_before_start(start_expr, end_expr) -%}
+    true as end_not_before_start_applies,
+    coalesce({{ end_expr }} < {{ start_expr }}, false) as end_not_before_start_failed
+{%- endmacro %}
+
+{#- The participant the record names is staged (`found_key`: the staged participant's key,
+    left-joined, null when absent). `applies`: which records name a participant. -#}
+{% macro dq_participant_exists(found_key, applies='true') -%}
+    {{ applies }} as participant_exists_applies,
+    {% if applies != 'true' %}{{ applies }} and {% endif %}{{ found_key }} is null
+        as participant_exists_failed
+{%- endmacro %}
+
+{#- Days from the event to the `updated_at` of the first version the warehouse received
+    (floored at 0), null when that version is unknown: the recording delay. -#}
+{% macro dq_recording_delay(date_expr, first_updated_expr) -%}
+    case when {{ first_updated_expr }} is not null
+         then greatest(0, cast({{ first_updated_expr }} as date) - {{ date_expr }}) end
+{%- endmacro %}
+
+{#- Timeliness: an event dated up to R was first received at most `dq_timely_days` (dbt var,
+    default 30) days after its date. -#}
+{% macro dq_recorded_in_time(date_expr, first_updated_expr) -%}
+    {{ first_updated_expr }} is not null and {{ date_expr }} <= {{ as_of_date() }}
+        as recorded_in_time_applies,
+    coalesce({{ date_expr }} <= {{ as_of_date() }}
+             and cast({{ first_updated_expr }} as date) - {{ date_expr }}
+                 > {{ var('dq_timely_days', 30) }}, false)
+        as recorded_in_time_failed
+{%- endmacro %}
+
+{#- One of `fields` was filled in the CRM but nulled by staging (out of list, unreadable):
+    `nulled_list` is `nulled_fields` wrapped in commas. -#}
+{% macro dq_nulled_any(nulled_list, fields) -%}
+    ({% for field in fields %}{{ nulled_list }} like '%,{{ field }},%'{{ ' or ' if not loop.last }}{% endfor %})
+{%- endmacro %}

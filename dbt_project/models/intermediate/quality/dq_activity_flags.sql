@@ -1,5 +1,4 @@
 {{ config(
-    schema='intermediate',
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
@@ -8,14 +7,14 @@
 ) }}
 {%- set as_of = as_of_date() %}
 {%- set incremental = is_incremental() %}
-{%- set timely_days = var('dq_timely_days', 30) %}
 -- Data-quality rules of each accompaniment event (CRM activities and attendance-sheet rows),
 -- one row per event: `R_applies` / `R_failed` for every rule R, plus the recording delay (CRM
 -- events only: a sheet row has no CRM version). Attribution follows
 -- docs/indicators.md#6-hours-of-accompaniment-hrs: the named enrolment when it is staged, counts
 -- and belongs to the participant, else the participant's enrolment running on that date.
 -- Incremental by participant (macros/participant_incremental.sql): a night recomputes only the
--- participants whose inputs changed.
+-- participants whose inputs changed. The one place these rules are computed: the gate's checks
+-- of the activities read the verdicts (expectations/suites/staging.yml, intermediate.yml).
 with {{ activities_to_compute(incremental) }},
 
 participants as (
@@ -68,9 +67,7 @@ select
              'SANS_ANTENNE') as antenna,
     cast(date_trunc('month', a.activity_date) as date) as month_start,
     a.activity_date as event_date,
-    case when a.first_updated_at is not null
-         then greatest(0, cast(a.first_updated_at as date) - a.activity_date) end
-        as recorded_delay_days,
+    {{ dq_recording_delay('a.activity_date', 'a.first_updated_at') }} as recorded_delay_days,
     -- completeness
     coalesce(a.attended and a.has_participant, false) as duration_filled_applies,
     coalesce(a.attended and a.has_participant and a.duration_minutes is null, false)
@@ -79,12 +76,9 @@ select
     a.duration_minutes is not null as duration_in_range_applies,
     coalesce(a.duration_minutes < 1 or a.duration_minutes > 600, false)
         as duration_in_range_failed,
-    true as date_not_after_as_of_applies,
-    coalesce(a.activity_date > {{ as_of }}, false) as date_not_after_as_of_failed,
+    {{ dq_not_after_as_of('date_not_after_as_of', 'a.activity_date') }},
     -- consistency
-    coalesce(a.has_participant, false) as participant_exists_applies,
-    coalesce(a.has_participant, false) and p.participant_key is null
-        as participant_exists_failed,
+    {{ dq_participant_exists('p.participant_key', applies='coalesce(a.has_participant, false)') }},
     a.enrolment_id is not null as enrolment_id_fits_applies,
     a.enrolment_id is not null and a.named_enrolment_id is null as enrolment_id_fits_failed,
     coalesce(p.participant_key is not null and a.attended
@@ -95,11 +89,7 @@ select
         and a.named_enrolment_id is null and d.activity_id is null
         as attributable_to_enrolment_failed,
     -- timeliness
-    a.first_updated_at is not null and a.activity_date <= {{ as_of }}
-        as recorded_in_time_applies,
-    coalesce(a.activity_date <= {{ as_of }}
-             and cast(a.first_updated_at as date) - a.activity_date > {{ timely_days }}, false)
-        as recorded_in_time_failed
+    {{ dq_recorded_in_time('a.activity_date', 'a.first_updated_at') }}
 from named as a
 left join participants as p on p.participant_key = a.participant_key
 left join dated as d on d.activity_id = a.activity_id

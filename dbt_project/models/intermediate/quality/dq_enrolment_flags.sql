@@ -1,10 +1,10 @@
-{{ config(schema='intermediate', row_diff=true) }}
+{{ config(row_diff=true) }}
 {%- set as_of = as_of_date() %}
-{%- set timely_days = var('dq_timely_days', 30) %}
 -- Data-quality rules of each staged enrolment (parcours), one row per enrolment: `R_applies` /
 -- `R_failed` for every rule R, plus the recording delay (timeliness): days between the entry date
--- and the `updated_at` of the first version the warehouse received. Same rules as the gate
--- (expectations/suites/staging.yml), counted per antenna and month of entry.
+-- and the `updated_at` of the first version the warehouse received. The one place these rules
+-- are computed: the gate's checks of stg_crm__enrolments (expectations/suites/staging.yml) read
+-- the `_failed` verdicts, the scorecard counts them per antenna and month of entry.
 with enrolments as (
     select * from {{ ref('stg_crm__enrolments') }}
 ),
@@ -21,13 +21,14 @@ spans as (
     where end_date is null or end_date >= start_date
 ),
 
-overlapping as (
-    select distinct a.enrolment_id
+overlapping as (  -- with the smallest id of what it overlaps, to show beside a failure
+    select a.enrolment_id, min(b.enrolment_id) as overlapping_enrolment_id
     from spans as a
     join spans as b
       on b.participant_key = a.participant_key and b.programme = a.programme
      and b.enrolment_id <> a.enrolment_id
      and b.start_date <= a.until and a.start_date <= b.until
+    group by a.enrolment_id
 ),
 
 found_without_situation as (
@@ -44,11 +45,7 @@ found_without_situation as (
 ),
 
 ages as (
-    select e.enrolment_id,
-           extract(year from e.start_date) - extract(year from p.birth_date)
-           - case when extract(month from e.start_date) * 100 + extract(day from e.start_date)
-                       < extract(month from p.birth_date) * 100 + extract(day from p.birth_date)
-                  then 1 else 0 end as age_at_entry
+    select e.enrolment_id, {{ age_on('p.birth_date', 'e.start_date') }} as age_at_entry
     from enrolments as e
     join participants as p on p.participant_key = e.participant_key
     where p.birth_date is not null and e.start_date is not null
@@ -60,32 +57,28 @@ select
     coalesce(e.antenna, 'SANS_ANTENNE') as antenna,
     cast(date_trunc('month', e.start_date) as date) as month_start,
     e.start_date as event_date,
-    case when e.first_updated_at is not null
-         then greatest(0, cast(e.first_updated_at as date) - e.start_date) end as recorded_delay_days,
+    {{ dq_recording_delay('e.start_date', 'e.first_updated_at') }} as recorded_delay_days,
+    a.age_at_entry,
+    o.overlapping_enrolment_id,
     -- completeness
     coalesce(e.end_date <= {{ as_of }}, false) as exit_reason_when_ended_applies,
     coalesce(e.end_date <= {{ as_of }} and e.exit_reason is null, false)
         as exit_reason_when_ended_failed,
     -- validity
-    true as start_not_after_as_of_applies,
-    coalesce(e.start_date > {{ as_of }}, false) as start_not_after_as_of_failed,
+    {{ dq_not_after_as_of('start_not_after_as_of', 'e.start_date') }},
     a.enrolment_id is not null as plausible_age_at_entry_applies,
-    coalesce(a.age_at_entry < 16 or a.age_at_entry > 99, false) as plausible_age_at_entry_failed,
+    coalesce(a.age_at_entry < {{ sea_param('age_min') }} or a.age_at_entry > {{ sea_param('age_max') }},
+             false) as plausible_age_at_entry_failed,
     -- consistency
-    true as end_not_before_start_applies,
-    coalesce(e.end_date < e.start_date, false) as end_not_before_start_failed,
-    true as participant_exists_applies,
-    p.participant_key is null as participant_exists_failed,
+    {{ dq_end_not_before_start('e.start_date', 'e.end_date') }},
+    {{ dq_participant_exists('p.participant_key') }},
     true as no_overlap_in_programme_applies,
     o.enrolment_id is not null as no_overlap_in_programme_failed,
     coalesce(e.exit_reason in ('job_found', 'training_found') and e.end_date <= {{ as_of }}, false)
         as found_exit_has_situation_applies,
     w.enrolment_id is not null as found_exit_has_situation_failed,
     -- timeliness
-    e.first_updated_at is not null and e.start_date <= {{ as_of }} as recorded_in_time_applies,
-    coalesce(e.start_date <= {{ as_of }}
-             and cast(e.first_updated_at as date) - e.start_date > {{ timely_days }}, false)
-        as recorded_in_time_failed
+    {{ dq_recorded_in_time('e.start_date', 'e.first_updated_at') }}
 from enrolments as e
 left join participants as p on p.participant_key = e.participant_key
 left join overlapping as o on o.enrolment_id = e.enrolment_id

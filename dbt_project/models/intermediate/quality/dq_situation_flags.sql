@@ -1,9 +1,8 @@
-{{ config(schema='intermediate', row_diff=true) }}
-{%- set as_of = as_of_date() %}
-{%- set timely_days = var('dq_timely_days', 30) %}
+{{ config(row_diff=true) }}
 -- Data-quality rules of each staged CRM situation (employment, training, business creation),
 -- one row per situation: `R_applies` / `R_failed` for every rule R, plus the recording delay.
--- The antenna is the enrolment's named on the situation, else the participant's.
+-- The antenna is the enrolment's named on the situation, else the participant's. The one place
+-- these rules are computed: the gate's checks of stg_crm__situations read the verdicts.
 with situations as (
     select * from {{ ref('stg_crm__situations') }}
 ),
@@ -22,8 +21,7 @@ select
     coalesce(e.antenna, p.antenna, 'SANS_ANTENNE') as antenna,
     cast(date_trunc('month', s.start_date) as date) as month_start,
     s.start_date as event_date,
-    case when s.first_updated_at is not null
-         then greatest(0, cast(s.first_updated_at as date) - s.start_date) end as recorded_delay_days,
+    {{ dq_recording_delay('s.start_date', 's.first_updated_at') }} as recorded_delay_days,
     -- completeness
     coalesce(s.kind = 'employment', false) as employment_has_contract_applies,
     coalesce(s.kind = 'employment' and s.contract is null, false)
@@ -35,22 +33,16 @@ select
     coalesce(s.contract in ('CDD', 'INTERIM', 'ALTERNANCE') and s.end_date is null, false)
         as fixed_term_has_end_date_failed,
     -- validity
-    true as start_not_after_as_of_applies,
-    coalesce(s.start_date > {{ as_of }}, false) as start_not_after_as_of_failed,
+    {{ dq_not_after_as_of('start_not_after_as_of', 's.start_date') }},
     -- consistency
-    true as end_not_before_start_applies,
-    coalesce(s.end_date < s.start_date, false) as end_not_before_start_failed,
-    true as participant_exists_applies,
-    p.participant_key is null as participant_exists_failed,
+    {{ dq_end_not_before_start('s.start_date', 's.end_date') }},
+    {{ dq_participant_exists('p.participant_key') }},
     s.enrolment_id is not null as enrolment_id_fits_applies,
     s.enrolment_id is not null and (e.enrolment_id is null or e.participant_key <> s.participant_key
                                     or s.participant_key is null)
         as enrolment_id_fits_failed,
     -- timeliness
-    s.first_updated_at is not null and s.start_date <= {{ as_of }} as recorded_in_time_applies,
-    coalesce(s.start_date <= {{ as_of }}
-             and cast(s.first_updated_at as date) - s.start_date > {{ timely_days }}, false)
-        as recorded_in_time_failed
+    {{ dq_recorded_in_time('s.start_date', 's.first_updated_at') }}
 from situations as s
 left join participants as p on p.participant_key = s.participant_key
 left join enrolments as e on e.enrolment_id = s.enrolment_id
