@@ -68,13 +68,20 @@
 
 {#- The catalogue's rows, read from the seed when dbt executes (an empty list while it parses):
     the models' column lists depend on them. The seed is found through the graph, not `ref`,
-    so that a unit test (where `ref` names a fixture) still reads the real catalogue; models
+    so that a unit test (where `ref` names a fixture) still reads the seed's table; models
     calling this declare `-- depends_on: ref('indicator_catalogue')` so the seed is built first. -#}
 {% macro indicator_catalogue_rows() -%}
   {%- if not execute -%}{{ return([]) }}{%- endif -%}
-  {%- set node = graph.nodes.get('seed.' ~ project_name ~ '.indicator_catalogue') -%}
-  {%- set relation = adapter.get_relation(database=node.database, schema=node.schema,
-                                           identifier=node.alias) -%}
+  {%- set nodes = graph.get('nodes', {}) -%}
+  {%- set node = nodes.get('seed.' ~ project_name ~ '.indicator_catalogue') -%}
+  {%- if node -%}
+    {%- set relation = adapter.get_relation(database=node.database, schema=node.schema,
+                                             identifier=node.alias) -%}
+  {%- else -%}
+    {#- A unit test compiles without the graph: the seeds' schema of dbt_project.yml. -#}
+    {%- set relation = adapter.get_relation(database=target.database, schema='reference',
+                                             identifier='indicator_catalogue') -%}
+  {%- endif -%}
   {%- if relation is none -%}
     {{ exceptions.raise_compiler_error(
          "the seed indicator_catalogue is not in the warehouse: run `dbt seed` (or `dbt build`) first") }}
