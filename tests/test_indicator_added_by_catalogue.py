@@ -34,7 +34,7 @@ from tests.test_marts import KEY, _frame
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 AS_OF = date(2026, 5, 20)
 REASON = "relocation"
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "indicators.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs/indicators.md"
 
 
 def _worked_example_row() -> str:
