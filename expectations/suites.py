@@ -109,13 +109,20 @@ def _text(value: Any, path: Path, where: str, what: str, required: bool = True) 
     return value.strip()
 
 
-def _check(raw: Any, suite: str, table: TableSuite, path: Path, index: int) -> Check:
-    where = f"{table.table}, contrôle n° {index + 1}"
+def _entry(raw: Any, keys: set[str], path: Path, where: str, not_a_dict: str) -> dict:
+    """A table or check entry: a dictionary of known keys only, so a misspelt key fails in
+    one French line rather than silently dropping what it meant to say."""
     if not isinstance(raw, dict):
-        raise _fail(path, where, "un contrôle doit être un dictionnaire")
-    unknown = set(raw) - _CHECK_KEYS
+        raise _fail(path, where, not_a_dict)
+    unknown = set(raw) - keys
     if unknown:
         raise _fail(path, where, f"clé(s) inconnue(s) : {', '.join(sorted(unknown))}")
+    return raw
+
+
+def _check(raw: Any, suite: str, table: TableSuite, path: Path, index: int) -> Check:
+    where = f"{table.table}, contrôle n° {index + 1}"
+    raw = _entry(raw, _CHECK_KEYS, path, where, "un contrôle doit être un dictionnaire")
     name = _text(raw.get("name"), path, where, "name")
     if not _NAME.match(name):
         raise _fail(path, where, f"nom invalide {name!r} (minuscules, chiffres et _)")
@@ -146,11 +153,8 @@ def _check(raw: Any, suite: str, table: TableSuite, path: Path, index: int) -> C
 
 def _table(raw: Any, suite: str, path: Path, index: int) -> TableSuite:
     where = f"table n° {index + 1}"
-    if not isinstance(raw, dict):
-        raise _fail(path, where, "une entrée de « tables » doit être un dictionnaire")
-    unknown = set(raw) - _TABLE_KEYS
-    if unknown:
-        raise _fail(path, where, f"clé(s) inconnue(s) : {', '.join(sorted(unknown))}")
+    raw = _entry(raw, _TABLE_KEYS, path, where,
+                 "une entrée de « tables » doit être un dictionnaire")
     table = _text(raw.get("table"), path, where, "table")
     if not _TABLE.match(table):
         raise _fail(path, where, f"table {table!r} : attendu <schéma>.<table> en minuscules")
