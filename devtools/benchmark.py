@@ -51,6 +51,7 @@ from pathlib import Path
 import duckdb
 import requests
 
+from common.quarters import last_complete_quarter
 from common.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from common.warehouse import connect
 from connectors.crm.client import CRMClient
@@ -67,7 +68,6 @@ from orchestration.reporting import learning_inputs
 from orchestration.staging_state import needs_full_refresh, record_fingerprint, staging_fingerprint
 from reports.delivery import build_quarterly_deliverables
 from reports.plan_sea.build import build_plan_sea
-from reports.quarters import last_complete_quarter
 
 FLOOR_SQL = Path(__file__).with_name("bench_floor.sql")
 BENCH_TOKEN = "bench-token"

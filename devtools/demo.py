@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from common.quarters import Quarter, last_complete_quarter
 from common.settings import (
     DEMO_CRM_PORT,
     PARIS,
@@ -37,7 +38,6 @@ from orchestration.reporting import GateBlocked, run_quarterly_report
 from orchestration.runs import RunFailed, run_nightly
 from reports.evidence.build import build_evidence_pack, due_evaluations
 from reports.plan_sea.build import build_plan_sea
-from reports.quarters import Quarter, last_complete_quarter
 
 DEFAULT_CRM_URL = f"http://127.0.0.1:{DEMO_CRM_PORT}"
 DEFAULT_SHEETS_DIR = PROJECT_ROOT / "data" / "demo_sheets"

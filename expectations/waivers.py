@@ -8,17 +8,16 @@ visible reason, and one silently widened would let a wrong number through.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from common.quarters import Quarter
 from expectations.suites import Check, SuiteError
 
 WAIVERS_FILE = Path(__file__).resolve().parent / "waivers.yml"
-QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _KEYS = {"check", "quarter", "reason", "who", "date"}
 
 
@@ -43,11 +42,12 @@ class Waiver:
 
 
 def check_quarter(quarter: str) -> str:
-    """`2026-Q3` (case-insensitive); anything else is a one-line error."""
-    normalised = quarter.strip().upper()
-    if not QUARTER.match(normalised):
-        raise SuiteError(f"trimestre invalide {quarter!r} : attendu par exemple 2026-Q3")
-    return normalised
+    """`2026-Q3` (case-insensitive); anything else, `2026-T3` included, is a one-line error:
+    a waiver names its quarter exactly as the gate and the deliverables record it."""
+    try:
+        return Quarter.from_code(quarter).code
+    except ValueError:
+        raise SuiteError(f"trimestre invalide {quarter!r} : attendu par exemple 2026-Q3") from None
 
 
 def load_waivers(path: Path | None = None, *, checks: Mapping[str, Check]) -> tuple[Waiver, ...]:

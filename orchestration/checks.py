@@ -36,6 +36,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from common.quarters import last_complete_quarter
 from common.settings import Settings
 from common.warehouse import connect
 from expectations.failures import write_failures
@@ -181,8 +182,7 @@ def build_quality_checks(
 
 def reporting_quarter(as_of: date) -> str:
     """The last quarter ended before `as_of`: the one a reporting run without partition reports."""
-    index = (as_of.year * 4 + (as_of.month - 1) // 3) - 1
-    return f"{index // 4}-Q{index % 4 + 1}"
+    return last_complete_quarter(as_of).code
 
 
 def _gate_check_result(result: GateResult) -> AssetCheckResult:

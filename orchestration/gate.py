@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from common.quarters import Quarter
 from common.settings import Settings
 from common.warehouse import connect
 from expectations.failures import write_failures
@@ -137,10 +138,9 @@ class GateResult:
 def quarter_of_partition(key: str) -> str:
     """A quarterly partition key as `YYYY-Qn`: accepts `2026-Q3` or a date `2026-07-01`."""
     try:
-        day = date.fromisoformat(key[:10])
+        return Quarter.from_partition_key(key).code
     except ValueError:
-        return check_quarter(key)
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+        return check_quarter(key)  # the waivers' one-line error
 
 
 def evaluate_gate(

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+from common.quarters import Quarter, last_complete_quarter
 from common.settings import Settings
 from common.warehouse import connect
-from reports.quarters import Quarter, last_complete_quarter
 
 
 class QuarterRefused(ValueError):

@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from common.quarters import Quarter, date_fr
 from reports import catalogue as labels
 from reports import charts
 from reports.catalogue import Indicator
@@ -38,7 +39,6 @@ from reports.publication import (
     programme_label,
 )
 from reports.quality import QualitySummary
-from reports.quarters import Quarter, date_fr
 from reports.targets import BASIS_FR, LABELS, expected_share, legend_lines, percent_text
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -337,7 +337,7 @@ class _ReportBuilder:
             if all(c["kind"] == "none" for c in cells):
                 continue
             label = (antenna_label(a) if antenna == ALL else programme_label(p)) \
-                if (p, a) != (programme, antenna) else "Ensemble"
+                if (p, a) != (programme, antenna) else category_label("total", "total")
             split.append({"label": label, "cells": cells})
         volumes = self.volume_indicators()
         return {

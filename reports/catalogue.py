@@ -6,14 +6,14 @@ reaches the deliverables without a code change.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import pandas as pd
+
+from common import code_lists
+from common.code_lists import code_labels
 
 _TRUE = {"true", "t", "1", "yes", "oui", "vrai", "x"}
 
@@ -119,20 +119,21 @@ class Catalogue:
 
 # -- labels of the codes a reader meets ------------------------------------------------------------
 # One source for every French label of a code (programmes, antennas, roles, DAC criteria, exit
-# reasons, units…): the `code_lists` seed, versioned with the reference data. A code the seed
-# does not know yet (a new antenna typed in the CRM) is shown tidied up, never raw or as an error.
-CODE_LISTS_CSV = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "code_lists.csv"
+# reasons, units, the learning sheets' statuses, the breakdown categories…): the `code_lists`
+# seed, versioned with the reference data and read through `common.code_lists`, as the loaders
+# read it. A code the seed does not know yet (a new antenna typed in the CRM) is shown tidied up,
+# never raw or as an error.
 ALL = "ALL"
 
 
-@cache
-def code_labels() -> dict[str, dict[str, str]]:
-    """`{list_name: {code: label_fr}}` from the seed (read once per process)."""
-    out: dict[str, dict[str, str]] = {}
-    with CODE_LISTS_CSV.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            out.setdefault(row["list_name"], {})[row["code"]] = row["label_fr"]
-    return out
+def list_codes(list_name: str) -> tuple[str, ...]:
+    """The allowed codes of one list, in the seed's order (e.g. the breakdown categories)."""
+    return code_lists.codes(list_name)
+
+
+def list_labels(list_name: str) -> dict[str, str]:
+    """`{code: label_fr}` of one list, in the seed's order."""
+    return code_lists.labels(list_name)
 
 
 def tidy_code(code: str) -> str:

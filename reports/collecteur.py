@@ -20,11 +20,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from common.quarters import date_fr
 from reports import catalogue as labels
 from reports.catalogue import Catalogue
 from reports.disclosure import Suppressed, legend_fr
 from reports.publication import ALL, Figure, Publication, category_label
-from reports.quarters import date_fr
 from reports.targets import legend_lines
 
 DEFAULT_MAPPING = Path(__file__).with_name("collecteur_mapping.yml")
@@ -312,7 +312,7 @@ def _write_sheet(ws, spec: SheetSpec, pub: Publication, mapping: CollecteurMappi
                 _write_column(ws.cell(ws.max_row, j), fig, col, pub, mapping)
         return
     if spec.breakdown == "total":
-        values = [("total", "Ensemble")]
+        values = [("total", category_label("total", "total"))]
     elif spec.values:
         values = list(spec.values.items())
     else:

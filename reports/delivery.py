@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from common.quarters import Quarter, date_fr, last_quarters
 from reports.accountability import build_context, render_html, write_pdf
 from reports.catalogue import Catalogue
 from reports.collecteur import load_mapping, validate, write_collecteur
@@ -39,7 +40,6 @@ from reports.publication import (
     programme_label,
 )
 from reports.quality import QualityGateError, QualitySummary
-from reports.quarters import Quarter, date_fr, last_quarters
 
 log = logging.getLogger(__name__)
 

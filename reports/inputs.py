@@ -14,9 +14,9 @@ from datetime import date
 
 import pandas as pd
 
+from common.quarters import Quarter
 from common.warehouse import Warehouse, connect, is_postgres_url
 from reports.catalogue import Catalogue
-from reports.quarters import Quarter
 
 log = logging.getLogger(__name__)
 

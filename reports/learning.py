@@ -13,8 +13,8 @@ from datetime import date
 
 import pandas as pd
 
+from common.quarters import Quarter
 from reports import catalogue as labels
-from reports.quarters import Quarter
 
 _ALIASES = {
     "antenna": "antenne", "title": "titre", "context": "contexte", "findings": "constats",
@@ -23,15 +23,12 @@ _ALIASES = {
     "status_date": "date_statut", "planned_start": "debut_prevu", "planned_end": "fin_prevue",
     "criteria": "criteres", "kind": "type", "entry_date": "date",
 }
-STATUS_REC_FR = {"a_faire": "À faire", "en_cours": "En cours", "fait": "Fait",
-                 "abandonne": "Abandonné"}
-STATUS_EVAL_FR = {"prevue": "Prévue", "en_cours": "En cours", "terminee": "Terminée",
-                  "annulee": "Annulée"}
-LEARNING_TYPE_FR = {"fiche_capitalisation": "Fiche de capitalisation", "retex": "RETEX",
-                    "atelier_reflexion": "Atelier de réflexion", "evaluation": "Évaluation"}
-EVAL_TYPE_FR = {"intermediaire": "Intermédiaire", "finale": "Finale",
-                "thematique": "Thématique"}
-PRIORITY_FR = {"haute": "Haute", "moyenne": "Moyenne", "basse": "Basse"}
+# Codes of the learning spreadsheets and their French labels: the `code_lists` seed, as the
+# loader's allowed values and the learning marts' labels. A table cell takes the short label
+# where the seed has one (`lesson_type_short`: « RETEX »), the full one otherwise.
+STATUS_REC_FR = labels.list_labels("recommendation_status")
+STATUS_EVAL_FR = labels.list_labels("evaluation_status")
+PRIORITY_FR = labels.list_labels("priority")
 _OPEN = ("a_faire", "en_cours")
 
 
@@ -68,6 +65,12 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _short_label(list_name: str, code: str) -> str:
+    """The label of a table cell: the seed's short one, else its full one, else the code."""
+    full = labels.label(list_name, code, default=code)
+    return labels.label(f"{list_name}_short", code, default=full)
+
+
 def _scope(r: dict) -> str:
     """« AVEC — Bordeaux »: programme and antenna by their names, as staff say them."""
     programme, antenna = _text(r.get("programme")), _text(r.get("antenne"))
@@ -88,7 +91,7 @@ def learning_entries(df: pd.DataFrame | None, quarter: Quarter) -> list[dict] | 
             continue
         rows.append({
             "id": _text(r.get("id")), "date": d,
-            "type": LEARNING_TYPE_FR.get(_text(r.get("type")), _text(r.get("type"))),
+            "type": _short_label("lesson_type", _text(r.get("type"))),
             "scope": _scope(r),
             "titre": _text(r.get("titre")), "constats": _text(r.get("constats")),
             "enseignements": _text(r.get("enseignements")),
@@ -145,7 +148,7 @@ def evaluation_status(df: pd.DataFrame | None, quarter: Quarter) -> list[dict] |
         rows.append({
             "id": _text(r.get("id")),
             "scope": _scope(r),
-            "type": EVAL_TYPE_FR.get(_text(r.get("type")), _text(r.get("type"))),
+            "type": _short_label("evaluation_type", _text(r.get("type"))),
             "mode": _text(r.get("mode")), "debut": start, "fin": end,
             "criteres": labels.labels_of("dac_criterion", _text(r.get("criteres"))),
             "statut": STATUS_EVAL_FR.get(status, status), "late": late,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from common.quarters import Quarter, last_quarters
 from reports import catalogue as catalogue_labels
 from reports.catalogue import Catalogue, Indicator
 from reports.disclosure import (
@@ -41,24 +42,20 @@ from reports.disclosure import (
 from reports.formatting import achievement as fmt_achievement
 from reports.formatting import by_kind
 from reports.inputs import ReportInputs
-from reports.quarters import Quarter, last_quarters
 from reports.targets import WITHHELD, TargetStatus
 from reports.targets import achievement as target_achievement
 from reports.targets import status as target_status
 
 ALL = "ALL"
 PUBLISHED_DIMENSIONS: tuple[str, ...] = ("sex", "age_band")
+# The breakdowns' names and categories, in the order the deliverables list them, come from the
+# reference data (`code_lists`: `breakdown`, `breakdown_<dimension>`), like every other label.
 DEFAULT_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "sex": ("F", "M", "X", "unknown"),
-    "age_band": ("<26", "26-44", "45+", "unknown"),
-}
-DIMENSION_LABELS_FR = {"total": "Ensemble", "sex": "Sexe", "age_band": "Tranche d'âge"}
+    dim: catalogue_labels.list_codes(f"breakdown_{dim}") for dim in PUBLISHED_DIMENSIONS}
+DIMENSION_LABELS_FR: dict[str, str] = catalogue_labels.list_labels("breakdown")
 CATEGORY_LABELS_FR: dict[str, dict[str, str]] = {
-    "total": {"total": "Ensemble"},
-    "sex": {"F": "Femmes", "M": "Hommes", "X": "Autre / non précisé", "unknown": "Non renseigné"},
-    "age_band": {"<26": "Moins de 26 ans", "26-44": "26 à 44 ans", "45+": "45 ans et plus",
-                 "unknown": "Non renseigné"},
-}
+    dim: catalogue_labels.list_labels(f"breakdown_{dim}")
+    for dim in ("total", *PUBLISHED_DIMENSIONS)}
 # rates are published to one decimal of a percent: compare published values at that precision
 _ROUND = {"count": 0, "sum": 1, "rate": 4, "median": 1}
 

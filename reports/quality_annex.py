@@ -23,10 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from common.quarters import Quarter
 from common.warehouse import Warehouse
 from connectors.pseudonyms import pseudonym
 from reports.publication import antenna_label
-from reports.quarters import Quarter
 
 STEM = "annexe_qualite"
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]+")

@@ -23,11 +23,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from common.quarters import Quarter
 from common.warehouse import connect
 from reports.learning import LearningInputs
 from reports.plan_sea.labels import DAC_CRITERIA_FR, programme_fr, role_fr, scope_fr
 from reports.publication import antenna_label, programme_label
-from reports.quarters import Quarter
 from tests.test_reports import QUALITY, build, make_warehouse
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"

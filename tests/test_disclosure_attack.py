@@ -23,7 +23,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reports.quarters import Quarter
+from common.quarters import Quarter
 from tests.test_reports import (
     CATALOGUE,
     PARENTS,

@@ -24,6 +24,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from common.quarters import Quarter, last_complete_quarter, last_quarters
 from common.warehouse import connect
 from reports import (
     LearningInputs,
@@ -35,7 +36,6 @@ from reports import (
 )
 from reports.collecteur import MappingError, load_mapping
 from reports.formatting import number, percent
-from reports.quarters import Quarter, last_complete_quarter, last_quarters
 
 QUARTER = "2026-Q3"
 AS_OF = date(2026, 10, 15)
@@ -439,6 +439,106 @@ def test_quarters():
     assert [x.code for x in last_quarters(q, 3)] == ["2026-Q1", "2026-Q2", "2026-Q3"]
     with pytest.raises(ValueError, match="AAAA-Tn"):
         Quarter.parse("2026-09")
+    # the stored form only (waivers), and the Dagster partition key (the first day)
+    assert Quarter.from_code(" 2026-q3 ") == q
+    for loose in ("2026-T3", "2026Q3", "T3 2026"):
+        with pytest.raises(ValueError, match="AAAA-Qn"):
+            Quarter.from_code(loose)
+    assert q.partition_key == "2026-07-01"
+    assert Quarter.from_partition_key("2026-07-01") == q == Quarter.from_partition_key("2026-Q3")
+    assert Quarter.from_partition_key("2026-09-30T23:00") == q
+    assert Quarter(2026, 1).previous() == Quarter(2025, 4) and Quarter(2025, 4).next().number == 1
+
+
+def test_quarters_are_the_same_everywhere():
+    """The gate, the waivers and the reporting run name a quarter through one type."""
+    from expectations.suites import SuiteError
+    from expectations.waivers import check_quarter
+    from orchestration.checks import reporting_quarter
+    from orchestration.gate import quarter_of_partition
+
+    assert reporting_quarter(date(2026, 10, 15)) == "2026-Q3"
+    assert reporting_quarter(date(2026, 1, 1)) == "2025-Q4"
+    assert reporting_quarter(date(2026, 3, 31)) == "2025-Q4"
+    assert quarter_of_partition("2026-10-01") == "2026-Q4" == check_quarter("2026-q4")
+    for loose in ("2026-T3", "T3 2026"):
+        with pytest.raises(SuiteError, match="trimestre invalide"):
+            quarter_of_partition(loose)
+
+
+# -- labels: one source, the code_lists seed ---------------------------------------------------
+def test_labels_and_closed_lists_come_from_the_code_lists_seed():
+    """Every code's French label and every closed list is the `code_lists` seed (issue 25): the
+    sheet loader accepts its codes, in its order; the learning section and the breakdowns show
+    its labels; no module or SQL keeps a code → label table of its own."""
+    import csv
+
+    from connectors.sheets.kinds import KINDS_BY_NAME
+    from reports.learning import evaluation_status, learning_entries, recommendation_followup
+    from reports.publication import DEFAULT_CATEGORIES, category_label
+
+    root = Path(__file__).resolve().parents[1]
+    seed: dict[str, dict[str, str]] = {}
+    with (root / "dbt_project" / "seeds" / "code_lists.csv").open(
+            encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            seed.setdefault(row["list_name"], {})[row["code"]] = row["label_fr"]
+
+    lists = {("capitalisation", "type"): "lesson_type",
+             ("recommandations", "statut"): "recommendation_status",
+             ("recommandations", "priorite"): "priority",
+             ("plan_evaluation", "type"): "evaluation_type",
+             ("plan_evaluation", "mode"): "evaluation_mode",
+             ("plan_evaluation", "criteres"): "dac_criterion",
+             ("plan_evaluation", "statut"): "evaluation_status",
+             ("plan_action", "axe"): "action_axis",
+             ("suivi_post_parcours", "type_contrat"): "contract",
+             ("suivi_post_parcours", "situation"): "followup_situation",
+             ("suivi_post_parcours", "type_formation"): "followup_training_type"}
+    for (kind, header), list_name in lists.items():
+        assert KINDS_BY_NAME[kind].column(header).choices == tuple(seed[list_name]), header
+    assert set(seed["recommendation_status_open"]) < set(seed["recommendation_status"])
+    assert DEFAULT_CATEGORIES["sex"] == tuple(seed["breakdown_sex"])
+    assert category_label("age_band", "<26") == seed["breakdown_age_band"]["<26"]
+
+    quarter = Quarter.parse(QUARTER)
+    lessons = learning_entries(pd.DataFrame([
+        {"id": "L1", "date": "2026-07-02", "type": "retex"},
+        {"id": "L2", "date": "2026-07-03", "type": "fiche_capitalisation"},
+        {"id": "L3", "date": "2026-07-04", "type": "inconnu_du_seed"}]), quarter)
+    assert [x["type"] for x in lessons] == [
+        seed["lesson_type_short"]["retex"], seed["lesson_type"]["fiche_capitalisation"],
+        "inconnu_du_seed"]  # the short label where there is one, a new code as typed
+    followed = recommendation_followup(pd.DataFrame([
+        {"id": "R1", "statut": "en_cours", "priorite": "haute", "echeance": "2026-08-01"}]),
+        quarter)
+    assert (followed["rows"][0]["statut"], followed["rows"][0]["priorite"]) == (
+        seed["recommendation_status"]["en_cours"], seed["priority"]["haute"])
+    assert list(followed["counts"]) == list(seed["recommendation_status"].values())
+    evaluations = evaluation_status(pd.DataFrame([
+        {"id": "E1", "type": "finale", "debut_prevu": "2026-07-01", "fin_prevue": "2026-09-01",
+         "statut": "terminee", "criteres": "efficacite,viabilite"}]), quarter)
+    assert evaluations[0]["type"] == seed["evaluation_type_short"]["finale"]
+    assert evaluations[0]["statut"] == seed["evaluation_status"]["terminee"]
+    assert evaluations[0]["criteres"] == "Efficacité, Viabilité"
+
+    # no code → label table outside the seed: a quoted code beside its quoted label, as in a
+    # dict (`"a_faire": "À faire"`), a Jinja pair (`['a_faire', 'À faire']`) or a SQL CASE
+    pairs = [(code, text) for values in seed.values() for code, text in values.items()
+             if code != text]
+    quoted = r"""['"]{}['"]"""
+    found = []
+    sources = [p for d in ("reports", "connectors", "orchestration", "expectations", "common")
+               for p in (root / d).rglob("*.py")]
+    sources += [p for d in ("macros", "models") for p in (root / "dbt_project" / d).rglob("*.sql")]
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        for code, label in pairs:
+            c, lab = quoted.format(re.escape(code)), quoted.format(re.escape(label))
+            if re.search(rf"{c}\s*:\s*{lab}|\[\s*{c}\s*,\s*{lab}\s*\]|when\s+{c}\s+then\s+{lab}",
+                         text):
+                found.append(f"{path.relative_to(root)}: {code} → {label}")
+    assert not found, found
 
 
 def test_french_numbers():

@@ -21,11 +21,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from common.quarters import Quarter, last_quarters
 from common.warehouse import connect
 from reports import build_quarterly_deliverables
 from reports.evidence import build_evidence_pack
 from reports.publication import antenna_label, programme_label
-from reports.quarters import Quarter, last_quarters
 from tests.test_reports import AS_OF, CATALOGUE, PARENTS, Enrolment, indicator_rows, simulate
 
 QUARTER = Quarter.parse("2026-Q3")

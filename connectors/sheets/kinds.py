@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.code_lists import codes
+
 # Column types: how a cell is parsed (see `rows.py`) and the SQL type it is stored as.
 SQL_TYPES: dict[str, str | None] = {
     "text": "text",
@@ -92,12 +94,14 @@ class Kind:
         return next(c for c in self.columns if c.header == header)
 
 
-CONTRACTS = ("CDI", "CDD", "INTERIM", "ALTERNANCE", "IAE", "AUTRE")
-SITUATIONS = ("emploi", "formation", "creation", "recherche", "autre")
+# Closed lists: the `code_lists` seed (dbt_project/seeds/code_lists.csv), where their French
+# labels are too, so the loader accepts exactly what the marts and the deliverables label.
+CONTRACTS = codes("contract")
+SITUATIONS = codes("followup_situation")
 SITUATIONS_WITH_START = ("emploi", "formation", "creation")
-TRAINING_TYPES = ("qualifiante", "certifiante", "pre_qualifiante", "non_qualifiante")
-PRIORITIES = ("haute", "moyenne", "basse")
-DAC_CRITERIA = ("pertinence", "coherence", "efficacite", "efficience", "impact", "viabilite")
+TRAINING_TYPES = codes("followup_training_type")
+PRIORITIES = codes("priority")
+DAC_CRITERIA = codes("dac_criterion")
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -155,7 +159,7 @@ KINDS: tuple[Kind, ...] = (
                 "type",
                 "choice",
                 required=True,
-                choices=("fiche_capitalisation", "retex", "atelier_reflexion", "evaluation"),
+                choices=codes("lesson_type"),
             ),
             Column("programme", "open_code", allow_all=True),
             Column("antenne", "open_code", allow_all=True),
@@ -181,7 +185,7 @@ KINDS: tuple[Kind, ...] = (
                 "statut",
                 "choice",
                 required=True,
-                choices=("a_faire", "en_cours", "fait", "abandonne"),
+                choices=codes("recommendation_status"),
             ),
             Column("date_statut", "date"),
         ),
@@ -194,16 +198,14 @@ KINDS: tuple[Kind, ...] = (
             Column("id", "text", required=True),
             Column("programme", "open_code", required=True, allow_all=True),
             Column("antenne", "open_code", allow_all=True),
-            Column(
-                "type", "choice", required=True, choices=("intermediaire", "finale", "thematique")
-            ),
-            Column("mode", "choice", choices=("interne", "externe")),
+            Column("type", "choice", required=True, choices=codes("evaluation_type")),
+            Column("mode", "choice", choices=codes("evaluation_mode")),
             Column("debut_prevu", "date", required=True),
             Column("fin_prevue", "date", required=True),
             Column("criteres", "choice_list", choices=DAC_CRITERIA),
             Column("questions", "text"),
             Column("indicateurs", "indicator_list"),
-            Column("statut", "choice", choices=("prevue", "en_cours", "terminee", "annulee")),
+            Column("statut", "choice", choices=codes("evaluation_status")),
         ),
         dedup_key=("id",),
     ),
@@ -217,7 +219,7 @@ KINDS: tuple[Kind, ...] = (
                 "axe",
                 "choice",
                 required=True,
-                choices=("suivi", "evaluation", "apprentissage", "communication"),
+                choices=codes("action_axis"),
             ),
             Column("responsable", "name_code"),
             Column("contributeurs", "name_code_list"),

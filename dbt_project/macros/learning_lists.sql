@@ -56,15 +56,16 @@
          cast(extract(year from {{ date_expr }}) as integer))
 {%- endmacro %}
 
-{#- A CASE giving the French label of a code: `pairs` is a list of [code, label]; an unknown
-    code is shown as typed. -#}
-{% macro code_label_fr(expr, pairs) -%}
-  case {{ expr }}
-    {%- for code, label in pairs %}
-    when '{{ code }}' then '{{ label | replace("'", "''") }}'
-    {%- endfor %}
-    else {{ expr }}
-  end
+{#- The French label of a code in one list of the `code_lists` seed (the labels every deliverable
+    shows too); a code the seed does not know is shown as typed. -#}
+{% macro code_label_fr(expr, list_name) -%}
+  coalesce((select cl.label_fr from {{ ref('code_lists') }} as cl
+            where cl.list_name = '{{ list_name }}' and cl.code = {{ expr }}), {{ expr }})
+{%- endmacro %}
+
+{#- The codes of one list of the `code_lists` seed, for `expr in {{ code_list('…') }}`. -#}
+{% macro code_list(list_name) -%}
+  (select cl.code from {{ ref('code_lists') }} as cl where cl.list_name = '{{ list_name }}')
 {%- endmacro %}
 
 {#- A date as French readers write it, JJ/MM/AAAA (portable: no strftime / to_char). -#}
@@ -74,40 +75,20 @@
          cast(cast(extract(year from {{ expr }}) as integer) as varchar))
 {%- endmacro %}
 
-{#- The French label of a scope code: `ALL` → « Tous programmes » / « Toutes antennes », an
-    antenna code capitalised (`BORDEAUX` → « Bordeaux »). -#}
-{% macro antenna_label_fr(expr) -%}
-  case when {{ expr }} = 'ALL' then 'Toutes antennes'
-       else concat(upper(substr({{ expr }}, 1, 1)), lower(substr({{ expr }}, 2))) end
+{#- The French label of a programme scope: `ALL` → « Tous programmes » (the seed's label), else
+    the programme reference's label, else the code as typed. `reference_label` is the label
+    column of `programme_reference` joined by the caller. -#}
+{% macro programme_label_fr(expr, reference_label) -%}
+  case when {{ expr }} = 'ALL' then {{ code_label_fr("'ALL'", 'programme') }}
+       else coalesce({{ reference_label }}, {{ expr }}) end
 {%- endmacro %}
 
-{#- French labels of the codes of the four learning spreadsheets (docs/spreadsheets.md). -#}
-{% macro learning_labels(name) -%}
-  {%- set labels = {
-    'lesson_type': [
-      ['fiche_capitalisation', 'Fiche de capitalisation'], ['retex', "Retour d'expérience (RETEX)"],
-      ['atelier_reflexion', 'Atelier de réflexion'], ['evaluation', 'Évaluation']],
-    'evaluation_type': [
-      ['intermediaire', 'Évaluation intermédiaire'], ['finale', 'Évaluation finale'],
-      ['thematique', 'Évaluation thématique']],
-    'evaluation_mode': [['interne', 'Interne'], ['externe', 'Externe']],
-    'evaluation_status': [
-      ['prevue', 'Prévue'], ['en_cours', 'En cours'], ['terminee', 'Terminée'],
-      ['annulee', 'Annulée']],
-    'criterion': [
-      ['pertinence', 'Pertinence'], ['coherence', 'Cohérence'], ['efficacite', 'Efficacité'],
-      ['efficience', 'Efficience'], ['impact', 'Impact'], ['viabilite', 'Viabilité']],
-    'recommendation_status': [
-      ['a_faire', 'À faire'], ['en_cours', 'En cours'], ['fait', 'Fait'],
-      ['abandonne', 'Abandonné']],
-    'priority': [['haute', 'Haute'], ['moyenne', 'Moyenne'], ['basse', 'Basse']],
-    'axis': [
-      ['suivi', 'Suivi'], ['evaluation', 'Évaluation'], ['apprentissage', 'Apprentissage'],
-      ['communication', 'Communication et redevabilité']],
-    'action_status': [
-      ['prevu', 'Prévu'], ['en_cours', 'En cours'], ['fait', 'Fait'], ['abandonne', 'Abandonné']],
-  } -%}
-  {{ return(labels[name]) }}
+{#- The French label of an antenna scope: the seed's (`ALL` → « Toutes antennes »,
+    `BORDEAUX` → « Bordeaux »), else the code capitalised (a new antenna typed in a sheet). -#}
+{% macro antenna_label_fr(expr) -%}
+  coalesce((select cl.label_fr from {{ ref('code_lists') }} as cl
+            where cl.list_name = 'antenna' and cl.code = {{ expr }}),
+           concat(upper(substr({{ expr }}, 1, 1)), lower(substr({{ expr }}, 2))))
 {%- endmacro %}
 
 {#- The order of the DAC criteria, as the OECD lists them. -#}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from common.quarters import Quarter
 from common.warehouse import Warehouse, connect, is_postgres_url
 from reports.catalogue import Catalogue
 from reports.disclosure import DEFAULT_K, legend_fr
@@ -33,7 +34,6 @@ from reports.evidence.figures import DELAY, CohortTable, Series, cohort_table, s
 from reports.formatting import percent
 from reports.inputs import load_inputs
 from reports.publication import Publication, build_publication
-from reports.quarters import Quarter
 
 log = logging.getLogger("sea.evidence")
 

@@ -14,8 +14,8 @@ from datetime import date
 
 import pandas as pd
 
+from common.quarters import Quarter
 from common.warehouse import Warehouse
-from reports.quarters import Quarter
 
 PROJECT_START = date(2019, 5, 1)
 

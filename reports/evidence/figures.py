@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from common.quarters import Quarter
 from reports.catalogue import Catalogue, Indicator
 from reports.disclosure import Cell, Group, PublishedValue, Suppressed, protect, publish
 from reports.formatting import by_kind
-from reports.publication import ALL, Figure, Publication
-from reports.quarters import Quarter
+from reports.publication import ALL, Figure, Publication, antenna_label, programme_label
 
 EXIT_RATES = ("SD_SORTIE", "ED_SORTIE", "EMP_SORTIE", "SP_SORTIE")
 SIX_MONTH_RATES = ("SD_6M", "SUIVI_6M")
@@ -145,6 +145,18 @@ class Series:
         return any(p.figure is not None and p.figure.target is not None for p in self.points)
 
 
+def _wider_scope(programme: str, antenna: str) -> str:
+    """« tous programmes — Paris », « tous programmes, toutes antennes »: the scope a series
+    falls back to, in the middle of a sentence, named by the reference data's labels."""
+    def inline(text: str) -> str:
+        return text[:1].lower() + text[1:]
+
+    text = inline(programme_label(ALL)) if programme == ALL else programme_label(programme)
+    if antenna == ALL:
+        return f"{text}, {inline(antenna_label(ALL))}"
+    return f"{text} — {antenna_label(antenna)}"
+
+
 def series_for(pub: Publication, indicator: Indicator, quarters: Sequence[Quarter],
                programme: str, antenna: str) -> Series:
     """The indicator's published figures for the scope; falls back to wider scopes when the
@@ -155,10 +167,7 @@ def series_for(pub: Publication, indicator: Indicator, quarters: Sequence[Quarte
         if any(pt.figure is not None for pt in points):
             note = None
             if (p, a) != (programme, antenna):
-                note = ("Indicateur non calculé pour ce périmètre : valeurs "
-                        f"{'tous programmes' if p == ALL else p}"
-                        f"{'' if a == ALL else ' — ' + a.capitalize()}"
-                        f"{', toutes antennes' if a == ALL else ''}.")
+                note = f"Indicateur non calculé pour ce périmètre : valeurs {_wider_scope(p, a)}."
             return Series(indicator, p, a, points, note)
     return Series(indicator, programme, antenna, [Point(q, None) for q in quarters],
                   "Aucune valeur dans l'entrepôt pour cet indicateur.")

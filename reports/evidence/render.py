@@ -13,13 +13,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from common.quarters import date_fr
 from reports.charts import line_chart
 from reports.disclosure import Suppressed
 from reports.evidence.build import EvidenceContent
 from reports.evidence.figures import Series
 from reports.formatting import number
 from reports.plan_sea.labels import DAC_CRITERIA_FR, antenna_fr, programme_fr, role_fr, scope_fr
-from reports.quarters import date_fr
 from reports.targets import BASIS_FR, legend_lines
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -24,7 +24,7 @@ from reports.disclosure import DEFAULT_K
 from reports.formatting import number, percent
 from reports.plan_sea.data import PlanInputs, fingerprint, read_inputs
 from reports.plan_sea.gantt import Bar, gantt
-from reports.plan_sea.labels import role_fr, scope_fr
+from reports.plan_sea.labels import axis_order_fr, direction_fr, role_fr, scope_fr
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATE_FILE = "plan_sea.json"
@@ -135,7 +135,7 @@ def indicator_reference(inputs: PlanInputs, k: int) -> list[dict]:
             "owner": role_fr(_text(r.get("owner")) or "charge_suivi_evaluation"),
             "baseline": baselines[r["indicator_code"]],
             "targets": _targets(r, inputs.targets, inputs.as_of.year),
-            "direction": "plus bas = mieux" if r.get("direction") == "lower" else "",
+            "direction": direction_fr(r.get("direction")),
         })
     return rows
 
@@ -282,7 +282,7 @@ def resources(rows: list[dict]) -> dict:
 def _charts(actions_rows: list[dict], evaluation_rows: list[dict], as_of: date) -> dict:
     charts = {}
     if actions_rows:
-        order = {"Suivi": 0, "Évaluation": 1, "Apprentissage": 2}
+        order = axis_order_fr()
         rows = sorted(actions_rows, key=lambda a: (order.get(a["axis"], 9), a["start"], a["id"]))
         charts["actions"] = gantt([Bar(f"{a['id']} · {a['label']}", a["axis"], a["start"],
                                        a["end"], done=a["status_code"] == "fait",

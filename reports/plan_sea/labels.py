@@ -23,6 +23,18 @@ def _dac_criteria() -> dict[str, tuple[str, str]]:
 DAC_CRITERIA_FR: dict[str, tuple[str, str]] = _dac_criteria()
 
 
+def direction_fr(code: str | None) -> str:
+    """« plus bas = mieux » for a lower-is-better indicator; '' otherwise (higher is the rule,
+    not worth a word in the plan)."""
+    return labels.label("direction", "lower") if code == "lower" else ""
+
+
+def axis_order_fr() -> dict[str, int]:
+    """Rank of each action axis by its French label (as the marts give it), in the seed's
+    order: the plan's chart lists monitoring, then evaluation, learning, communication."""
+    return {label: rank for rank, label in enumerate(labels.list_labels("action_axis").values())}
+
+
 def role_fr(code: str | None) -> str:
     """« Chargé·e de suivi-évaluation » for `charge_suivi_evaluation`; '' for nothing."""
     return labels.label("role", code)

@@ -36,21 +36,20 @@ indicators as (
 select
     p.evaluation_id,
     p.programme,
-    case when p.programme = 'ALL' then 'Tous programmes' else coalesce(pr.label_fr, p.programme) end
-        as programme_label_fr,
+    {{ programme_label_fr('p.programme', 'pr.label_fr') }} as programme_label_fr,
     p.antenna,
     {{ antenna_label_fr('p.antenna') }} as antenna_label_fr,
     p.evaluation_type,
-    {{ code_label_fr('p.evaluation_type', learning_labels('evaluation_type')) }}
+    {{ code_label_fr('p.evaluation_type', 'evaluation_type') }}
         as evaluation_type_label_fr,
     p.evaluation_mode,
-    {{ code_label_fr('p.evaluation_mode', learning_labels('evaluation_mode')) }}
+    {{ code_label_fr('p.evaluation_mode', 'evaluation_mode') }}
         as evaluation_mode_label_fr,
     p.planned_start,
     p.planned_end,
     p.planned_end - p.planned_start + 1 as planned_days,
     p.status,
-    {{ code_label_fr('p.status', learning_labels('evaluation_status')) }} as status_label_fr,
+    {{ code_label_fr('p.status', 'evaluation_status') }} as status_label_fr,
     p.status_inferred,
     p.criteria,
     c.criteria_labels_fr,

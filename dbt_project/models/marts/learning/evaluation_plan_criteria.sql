@@ -7,6 +7,6 @@ with items as (
 select distinct
     i.evaluation_id,
     i.item as criterion,
-    {{ code_label_fr('i.item', learning_labels('criterion')) }} as criterion_label_fr,
+    {{ code_label_fr('i.item', 'dac_criterion') }} as criterion_label_fr,
     {{ criterion_order('i.item') }} as criterion_order
 from items as i

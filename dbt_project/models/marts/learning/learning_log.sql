@@ -14,7 +14,7 @@ recommendations as (
     select
         source_id,
         count(*) as recommendation_count,
-        sum(case when status in ('a_faire', 'en_cours') then 1 else 0 end)
+        sum(case when status in {{ code_list('recommendation_status_open') }} then 1 else 0 end)
             as open_recommendation_count
     from {{ ref('stg_sheets__recommandations') }}
     group by source_id
@@ -26,10 +26,9 @@ select
     {{ quarter_start('l.lesson_date') }} as lesson_quarter_start,
     {{ quarter_label_fr('l.lesson_date') }} as lesson_quarter_label_fr,
     l.lesson_type,
-    {{ code_label_fr('l.lesson_type', learning_labels('lesson_type')) }} as lesson_type_label_fr,
+    {{ code_label_fr('l.lesson_type', 'lesson_type') }} as lesson_type_label_fr,
     l.programme,
-    case when l.programme = 'ALL' then 'Tous programmes' else coalesce(pr.label_fr, l.programme) end
-        as programme_label_fr,
+    {{ programme_label_fr('l.programme', 'pr.label_fr') }} as programme_label_fr,
     l.antenna,
     {{ antenna_label_fr('l.antenna') }} as antenna_label_fr,
     l.title,

@@ -39,7 +39,7 @@ select
     d.recommendation_id,
     d.status_number,
     d.status,
-    {{ code_label_fr('d.status', learning_labels('recommendation_status')) }} as status_label_fr,
+    {{ code_label_fr('d.status', 'recommendation_status') }} as status_label_fr,
     d.status_from,
     lead(d.status_from) over (
         partition by d.recommendation_id order by d.status_number

@@ -96,22 +96,22 @@ select
     f.recommendation,
     f.owner_role,
     f.priority,
-    {{ code_label_fr('f.priority', learning_labels('priority')) }} as priority_label_fr,
+    {{ code_label_fr('f.priority', 'priority') }} as priority_label_fr,
     f.due_date,
     f.status,
-    {{ code_label_fr('f.status', learning_labels('recommendation_status')) }} as status_label_fr,
+    {{ code_label_fr('f.status', 'recommendation_status') }} as status_label_fr,
     f.status_date as sheet_status_date,
     f.last_status_change_on,
     {{ as_of_date() }} - f.last_status_change_on as days_since_status_change,
     f.first_observed_on,
-    f.status in ('a_faire', 'en_cours') as is_open,
-    coalesce(f.status in ('a_faire', 'en_cours') and f.due_date < {{ as_of_date() }}, false)
+    f.status in {{ code_list('recommendation_status_open') }} as is_open,
+    coalesce(f.status in {{ code_list('recommendation_status_open') }} and f.due_date < {{ as_of_date() }}, false)
         as is_overdue,
     case
-        when f.status in ('a_faire', 'en_cours') and f.due_date < {{ as_of_date() }}
+        when f.status in {{ code_list('recommendation_status_open') }} and f.due_date < {{ as_of_date() }}
             then {{ as_of_date() }} - f.due_date
     end as days_overdue,
-    coalesce(f.status in ('a_faire', 'en_cours')
+    coalesce(f.status in {{ code_list('recommendation_status_open') }}
              and {{ as_of_date() }} - f.last_status_change_on > 90, false) as is_stale,
     f.done_on,
     {{ quarter_start('f.done_on') }} as done_quarter_start,

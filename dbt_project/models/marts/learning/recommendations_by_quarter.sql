@@ -59,10 +59,10 @@ select
      where h.status = 'abandonne' and h.status_from between p.quarter_start and p.quarter_end)
         as abandoned_count,
     (select count(*) from held as d
-     where d.quarter_start = p.quarter_start and d.status in ('a_faire', 'en_cours'))
+     where d.quarter_start = p.quarter_start and d.status in {{ code_list('recommendation_status_open') }})
         as open_at_quarter_end,
     (select count(*) from held as d
-     where d.quarter_start = p.quarter_start and d.status in ('a_faire', 'en_cours')
+     where d.quarter_start = p.quarter_start and d.status in {{ code_list('recommendation_status_open') }}
        and d.due_date < least(p.quarter_end, {{ as_of_date() }}))
         as overdue_at_quarter_end,
     {{ as_of_date() }} as as_of

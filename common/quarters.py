@@ -1,8 +1,11 @@
-"""Calendar quarters as the quarterly deliverables name them.
+"""Calendar quarters: the one value type every layer uses for them.
 
-The partition key of the reporting assets is `YYYY-Qn` (T1 = Jan–Mar … T4 = Oct–Dec, as in
-`docs/indicators.md`); staff and funders read « T3 2026 ». Keeping both spellings and the bounds in
-one small value type stops every module from re-deriving them slightly differently.
+A quarter is written `YYYY-Qn` (T1 = Jan–Mar … T4 = Oct–Dec, see `docs/indicators.md#periods`)
+in waivers, on the command line and in the deliverables' records; the Dagster partitions key it
+by its first day (`2026-07-01`); staff and funders read « T3 2026 ». Keeping the spellings, the
+bounds and the arithmetic in one small type stops the gate, the waivers, the schedules and the
+reports from re-deriving them slightly differently. It lives in `common/` because the waivers
+(`expectations`) need it as much as the reports do, and neither layer may import the other.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 _CODE = re.compile(r"^\s*(\d{4})\s*-?\s*[QqTt]([1-4])\s*$")
+_STRICT_CODE = re.compile(r"^(\d{4})-Q([1-4])$")
 
 MONTHS_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -44,6 +48,26 @@ class Quarter:
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
+    def from_code(cls, text: str) -> Quarter:
+        """Only the stored form `2026-Q3` (case and surrounding blanks aside), for files read
+        by the pipeline (waivers) where a looser spelling is more likely a mistake."""
+        match = _STRICT_CODE.match(str(text).strip().upper())
+        if not match:
+            raise ValueError(f"« {text} » n'est pas un trimestre au format AAAA-Qn "
+                             "(par exemple 2026-Q3)")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def from_partition_key(cls, key: str) -> Quarter:
+        """A quarterly partition key: the quarter's first day (`2026-07-01`, any day of the
+        quarter is accepted) or its code (`2026-Q3`, strict as `from_code`)."""
+        try:
+            day = date.fromisoformat(str(key).strip()[:10])
+        except ValueError:
+            return cls.from_code(key)
+        return cls.of(day)
+
+    @classmethod
     def of(cls, day: date) -> Quarter:
         """The quarter that contains `day`."""
         return cls(day.year, (day.month - 1) // 3 + 1)
@@ -62,6 +86,11 @@ class Quarter:
     def long_label_fr(self) -> str:
         """« troisième trimestre 2026 »."""
         return f"{_ORDINALS_FR[self.number - 1]} trimestre {self.year}"
+
+    @property
+    def partition_key(self) -> str:
+        """The Dagster partition key, the first day: `2026-07-01`."""
+        return self.start.isoformat()
 
     def __str__(self) -> str:
         return self.code
