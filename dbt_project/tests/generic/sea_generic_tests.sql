@@ -26,6 +26,8 @@ where empty_columns <> ''
       not_null: [columns]                       none of these columns is null
       unique: expression | [columns]            no two rows share it (an expression: nulls ignored)
       accepted_values: {column:, values: [..]}  the column is null or one of the values
+      accepted_values: {column:, code_list:}    … or one of the codes of that list of the
+                                                `code_lists` seed (the loader's list)
       between: {column:, min:, max:}            the column is null or within [min, max]
       not_greater_than: {column:, other:}       the column never exceeds the other column
       expression: "sql"                         the expression holds on every row
@@ -48,6 +50,9 @@ where empty_columns <> ''
         concat_ws('|'{% for column in spec %}, cast({{ column }} as {{ text }}){% endfor %})
       {%- endset -%}
       {%- do parts.append("select 'unique(" ~ spec | join(', ') ~ ")' as rule, " ~ detail ~ " as detail from " ~ model ~ " group by " ~ spec | join(', ') ~ " having count(*) > 1") -%}
+    {%- elif kind == 'accepted_values' and spec.get('code_list') -%}
+      {%- set listed = "select code from " ~ ref('code_lists') ~ " where list_name = '" ~ spec['code_list'] ~ "'" -%}
+      {%- do parts.append("select 'accepted_values(" ~ spec['column'] ~ ")' as rule, cast(" ~ spec['column'] ~ " as " ~ text ~ ") as detail from " ~ model ~ " where " ~ spec['column'] ~ " not in (" ~ listed ~ ") group by " ~ spec['column']) -%}
     {%- elif kind == 'accepted_values' -%}
       {%- set listed -%}
         {% for value in spec['values'] %}'{{ value | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %}
