@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.code_lists import labels
 from expectations.suites import Check
 
-SEVERITY_FR = {"error": "bloquant", "warn": "avertissement"}
+SEVERITY_FR = labels("check_severity")  # the code_lists seed, as every label
 EMPTY_ID = "(vide)"
 FAILURES_TABLE = "marts.dq_check_failures"  # where the offending ids of failing checks live
 

@@ -44,7 +44,7 @@ from reports.targets import BASIS_FR, LABELS, expected_share, legend_lines, perc
 TEMPLATES = Path(__file__).with_name("templates")
 ORGANISATION = "Action Emploi Réfugiés (AERé)"
 
-LEVEL_FR = {"realisation": "Réalisation", "resultat": "Résultat"}
+LEVEL_FR = labels.list_labels("indicator_level")
 
 
 def _plain(text: str | None) -> str:

@@ -26,11 +26,12 @@ from typing import Any
 from common.quarters import Quarter
 from common.warehouse import Warehouse
 from connectors.pseudonyms import pseudonym
+from reports.catalogue import list_labels
 from reports.publication import antenna_label
 
 STEM = "annexe_qualite"
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
-SEVERITY_FR = {"error": "bloquant", "warn": "avertissement"}
+SEVERITY_FR = list_labels("check_severity")
 
 
 def annex_path(internal_dir: Path, quarter: str, version: int) -> Path:

@@ -2,17 +2,16 @@
 
 The validator, the raw table layout and the documentation all read this one description, so a
 field added to the contract is added here once. Closed lists come from the dbt seed
-`code_lists.csv`, which the staging models use too: one list, two readers.
+`code_lists.csv` (read through `common.code_lists`), which the staging models use too: one
+list, every reader.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-CODE_LISTS_CSV = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "code_lists.csv"
+from common.code_lists import code_labels
 
 OPEN_CODE_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 
@@ -129,8 +128,4 @@ def field_names(resource: str) -> list[str]:
 @cache
 def code_lists() -> dict[str, frozenset[str]]:
     """The closed lists of the contract, read from the dbt seed shared with staging."""
-    lists: dict[str, set[str]] = {}
-    with CODE_LISTS_CSV.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            lists.setdefault(row["list_name"], set()).add(row["code"])
-    return {name: frozenset(codes) for name, codes in lists.items()}
+    return {name: frozenset(codes) for name, codes in code_labels().items()}

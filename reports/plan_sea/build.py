@@ -24,12 +24,16 @@ from reports.disclosure import DEFAULT_K
 from reports.formatting import number, percent
 from reports.plan_sea.data import PlanInputs, fingerprint, read_inputs
 from reports.plan_sea.gantt import Bar, gantt
-from reports.plan_sea.labels import axis_order_fr, direction_fr, role_fr, scope_fr
+from reports.plan_sea.labels import (
+    LEVELS_FR,
+    axis_order_fr,
+    direction_fr,
+    role_fr,
+    scope_fr,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATE_FILE = "plan_sea.json"
-LEVELS_FR = {"objectif_global": "Objectif global", "objectif_specifique": "Objectif spécifique",
-             "resultat_attendu": "Résultat attendu", "activite": "Activité"}
 
 
 @dataclass(frozen=True)

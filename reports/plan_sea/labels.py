@@ -21,6 +21,7 @@ def _dac_criteria() -> dict[str, tuple[str, str]]:
 
 
 DAC_CRITERIA_FR: dict[str, tuple[str, str]] = _dac_criteria()
+LEVELS_FR: dict[str, str] = labels.list_labels("logframe_level")  # the logframe's levels
 
 
 def direction_fr(code: str | None) -> str:
