@@ -531,6 +531,7 @@ def test_labels_and_closed_lists_come_from_the_code_lists_seed():
     sources = [p for d in ("reports", "connectors", "orchestration", "expectations", "common")
                for p in (root / d).rglob("*.py")]
     sources += [p for d in ("macros", "models") for p in (root / "dbt_project" / d).rglob("*.sql")]
+    sources += list((root / "reports").rglob("*.j2"))
     for path in sources:
         text = path.read_text(encoding="utf-8")
         for code, label in pairs:

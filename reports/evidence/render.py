@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from common.quarters import date_fr
+from reports.catalogue import list_labels
 from reports.charts import line_chart
 from reports.disclosure import Suppressed
 from reports.evidence.build import EvidenceContent
@@ -36,7 +37,8 @@ def environment(*extra: Path) -> Environment:
         role_fr=role_fr, programme_fr=programme_fr, antenna_fr=antenna_fr,
         number=lambda v, decimals=0: number(v, decimals) if v is not None else "–",
     )
-    env.globals.update(scope_fr=scope_fr, dac=DAC_CRITERIA_FR)
+    env.globals.update(scope_fr=scope_fr, dac=DAC_CRITERIA_FR,
+                       dq_dimensions=list_labels("dq_dimension"))
     return env
 
 
