@@ -8,6 +8,7 @@ trace from deep inside a run. Secrets (`CRM_API_TOKEN`, `PSEUDONYM_KEY`, passwor
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import os
 import re
@@ -18,6 +19,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
+
+from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PARIS = ZoneInfo("Europe/Paris")
@@ -125,24 +129,34 @@ class Settings:
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """`KEY=VALUE` lines of a `.env` file (quotes stripped, `#` comments ignored)."""
-    values: dict[str, str] = {}
+    """The variables of a `.env` file, as python-dotenv reads them (`KEY=VALUE`, quotes,
+    `export`, comments, quoted values over several lines), taken literally: no `${VAR}`
+    expansion, since a secret may hold a `$`.
+
+    python-dotenv skips a line it cannot read with a log warning, and reads a bare `KEY` as
+    unset; either is a mistake in a configuration file, stopped here with one French line that
+    names the file and line — not its content, which may be a secret.
+    """
     if not path.is_file():
-        return values
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export "):]
-        if "=" not in line:
-            raise SettingsError(f"{path}:{number} : attendu CLE=valeur, lu {line!r}")
-        key, value = line.split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+        return {}
+    text = path.read_text(encoding="utf-8")
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or (binding.key is not None and binding.value is None):
+            raise SettingsError(f"{path}:{binding.original.line} : ligne illisible, attendu "
+                                "CLE=valeur")
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def export_dotenv(path: Path | None = None) -> None:
+    """Put the variables of `.env` (beside the Makefile) into this process's environment, a
+    variable already set winning — as `dagster dev` does for its code location.
+
+    Called once at start-up by the commands and the code location: the secrets then reach the
+    Dagster resources by variable name (`EnvVar`, orchestration/resources.py), never by value.
+    """
+    for key, value in read_dotenv(path or PROJECT_ROOT / ".env").items():
+        os.environ.setdefault(key, value)
 
 
 def _merged_environment(environ: Mapping[str, str] | None) -> dict[str, str]:
@@ -157,7 +171,8 @@ def _path(env: Mapping[str, str], name: str, default: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int, expected: str) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, expected: str,
+         maximum: int | None = None) -> int:
     raw = env.get(name)
     if raw is None:
         return default
@@ -165,7 +180,7 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int, expected
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} invalide : attendu {expected}") from None
-    if value < minimum:
+    if value < minimum or (maximum is not None and value > maximum):
         raise SettingsError(f"{name}={raw!r} invalide : attendu {expected}")
     return value
 
@@ -316,7 +331,10 @@ def load_settings(
         crm_overlap=timedelta(minutes=overlap),
         disclosure_k=_int(env, "DISCLOSURE_K", 5, 2, "un nombre entier >= 2"),
         nightly_cron=_cron(env),
-        quarterly_delay_days=_int(env, "QUARTERLY_DELAY_DAYS", 15, 0, "un nombre entier >= 0"),
+        # The reporting day is that day of a quarter's next month (a plain quarterly cron,
+        # orchestration/assets/reporting.py): every month has days 1 to 28.
+        quarterly_delay_days=_int(env, "QUARTERLY_DELAY_DAYS", 15, 1,
+                                  "un nombre entier de jours entre 1 et 28", maximum=28),
         demo=demo,
         demo_participants=_int(env, "SEA_DEMO_PARTICIPANTS", 3000, 1,
                                "un nombre entier de participants >= 1"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -145,7 +145,10 @@ def duckdb_catalog_name(path: str | Path) -> str:
 class DuckDBWarehouse(Warehouse):
     dialect = "duckdb"
 
-    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, read_only: bool = False,
+                 config: Mapping[str, Any] | None = None) -> None:
+        """`config`: DuckDB connection options (`duckdb.connect(config=...)`), as
+        dagster-duckdb's `connection_config` (orchestration/resources.py)."""
         import duckdb
 
         path = Path(path)
@@ -160,7 +163,9 @@ class DuckDBWarehouse(Warehouse):
         file = str(path.resolve())
         catalog = duckdb_catalog_name(path).replace('"', '""')
         options = f"ROW_GROUP_SIZE {DUCKDB_ROW_GROUP_SIZE}" + (", READ_ONLY" if read_only else "")
-        self._con = duckdb.connect(":memory:sea-" + hashlib.sha256(file.encode()).hexdigest())
+        self._con = duckdb.connect(":memory:sea-" + hashlib.sha256(file.encode()).hexdigest(),
+                                   config=dict(config or {}))
+        self._config = dict(config or {})
         try:
             self._con.execute(f"attach if not exists '{file.replace(chr(39), chr(39) * 2)}' "
                               f'as "{catalog}" ({options})')
@@ -171,7 +176,12 @@ class DuckDBWarehouse(Warehouse):
         self._in_transaction = False
 
     def reopen(self) -> Warehouse:
-        return DuckDBWarehouse(self.path, read_only=self._read_only)
+        return DuckDBWarehouse(self.path, read_only=self._read_only, config=self._config)
+
+    @property
+    def connection(self) -> Any:
+        """The underlying `duckdb.DuckDBPyConnection` (the warehouse file is its catalog)."""
+        return self._con
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self._con.execute(sql, list(params) if params is not None else None)
@@ -229,6 +239,11 @@ class PostgresWarehouse(Warehouse):
 
     def reopen(self) -> Warehouse:
         return PostgresWarehouse(self._url)
+
+    @property
+    def connection(self) -> Any:
+        """The underlying psycopg2 connection (autocommit outside `transaction()`)."""
+        return self._con
 
     @staticmethod
     def _sql(sql: str, params: Sequence[Any] | None) -> str:

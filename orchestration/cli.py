@@ -16,17 +16,21 @@ import sys
 import warnings
 from collections.abc import Callable
 
-from common.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from common.settings import PROJECT_ROOT, Settings, SettingsError, export_dotenv, load_settings
 
 
 def _settings(demo: bool, participants: int | None = None) -> Settings:
+    """The command's settings, read once at start-up: `.env` exported to the environment
+    (secrets reach Dagster's resources by name) and dbt's environment set for the process."""
     try:
+        export_dotenv()
         settings = load_settings(demo=demo or None)
     except SettingsError as exc:
         print(f"sea: erreur de configuration : {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     if participants is not None:  # `--participants` wins over SEA_DEMO_PARTICIPANTS
         settings = dataclasses.replace(settings, demo_participants=participants)
+    os.environ.update(settings.dbt_env())
     return settings
 
 

@@ -3,10 +3,14 @@
 Layers, as the UI groups them: `raw` (extraction) → `staging` → `intermediate` → `marts`
 (dbt) → checks (Great Expectations, on the assets they guard) → `deliverables`.
 `dagster dev -m orchestration.definitions` (what `make ui` runs) loads `defs` below; tests and
-the headless commands call `build_definitions(settings)` with their own settings.
+the headless commands call `build_definitions(settings)` with their own settings. Assets are
+defined at module level in `orchestration/assets/` and take the settings and the warehouse as
+resources (orchestration/resources.py).
 """
 
 from __future__ import annotations
+
+import os
 
 from dagster import (
     AssetSelection,
@@ -17,21 +21,25 @@ from dagster import (
     definitions,
 )
 
-from common.settings import Settings, load_settings
-from orchestration.assets.dbt_models import build_dbt_assets, dbt_resource
-from orchestration.assets.pseudonyms import build_pseudonyms_asset
-from orchestration.assets.raw_crm import build_crm_asset
-from orchestration.assets.raw_sheets import build_sheets_asset
+from common.settings import Settings, export_dotenv, load_settings
+from orchestration.assets.dbt_models import dbt_resource
+from orchestration.assets.pseudonyms import participant_pseudonyms
+from orchestration.assets.raw_crm import crm_extract
+from orchestration.assets.raw_sheets import sheets_load
 from orchestration.assets.reporting import (
     GROUP as DELIVERABLES_GROUP,
 )
 from orchestration.assets.reporting import (
+    build_quality_gate,
     build_quarterly_schedule,
-    build_reporting_assets,
+    evidence_packs,
+    plan_sea,
+    quarterly_deliverables,
     quarterly_reporting_job,
 )
 from orchestration.checks import build_quality_checks
 from orchestration.locked_executor import locked_in_process_executor
+from orchestration.resources import SeaSettingsResource, warehouse_resource
 
 NIGHTLY_JOB = "nightly_refresh"
 
@@ -44,12 +52,24 @@ NIGHTLY_SELECTION = (
 
 
 def build_definitions(settings: Settings) -> Definitions:
+    """The code location for `settings`: the module-level assets, with the settings and the
+    warehouse as resources; the checks, the gate and the schedules that follow the settings
+    (expectation suites, `NIGHTLY_CRON`, `QUARTERLY_DELAY_DAYS`)."""
+    # Imported here, not at the top: `@dbt_assets` reads the manifest at import
+    # (orchestration/assets/dbt_build.py).
+    from orchestration.assets.dbt_build import sea_dbt_models
+
+    warehouse_kind = "postgres" if settings.warehouse_is_postgres else "duckdb"
     assets = [
-        build_crm_asset(settings),
-        build_sheets_asset(settings),
-        build_pseudonyms_asset(settings),
-        build_dbt_assets(settings),
-        *build_reporting_assets(settings),
+        crm_extract.map_asset_specs(
+            lambda spec: spec.merge_attributes(kinds={warehouse_kind})),
+        sheets_load,
+        participant_pseudonyms,
+        sea_dbt_models,
+        build_quality_gate(settings),
+        quarterly_deliverables,
+        plan_sea,
+        evidence_packs,
     ]
     keys = [key for a in assets for key in a.keys]
     checks = build_quality_checks(settings, asset_keys=keys)
@@ -72,7 +92,11 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=checks,
         jobs=[nightly, quarterly_reporting_job],
         schedules=[nightly_schedule, build_quarterly_schedule(settings)],
-        resources={"dbt": dbt_resource(settings)},
+        resources={
+            "sea_settings": SeaSettingsResource.from_settings(settings),
+            "warehouse": warehouse_resource(settings),
+            "dbt": dbt_resource(settings),
+        },
         # Every job the UI, daemon or schedules launch runs in one process under the
         # warehouse's run lock: one refresh at a time, reports waiting for a running one.
         executor=locked_in_process_executor(settings),
@@ -81,5 +105,11 @@ def build_definitions(settings: Settings) -> Definitions:
 
 @definitions
 def defs() -> Definitions:
-    """Loaded lazily by `dagster dev`: settings are read (and checked) only then."""
-    return build_definitions(load_settings())
+    """Loaded lazily by `dagster dev` (the UI's code server and each run's process): the
+    settings are read and checked then, `.env` included (exported to the environment so that
+    secrets reach the resources by variable name), and dbt's environment is set once for the
+    process."""
+    export_dotenv()
+    settings = load_settings()
+    os.environ.update(settings.dbt_env())
+    return build_definitions(settings)

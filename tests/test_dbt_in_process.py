@@ -88,17 +88,32 @@ def test_secrets_are_masked_in_what_dbt_reports(dbt_env: Path, tmp_path: Path,
     assert "stg_crm__employers" not in message
 
 
-def test_a_run_of_a_few_assets_builds_only_those(tmp_path: Path) -> None:
+def test_a_run_of_a_few_assets_builds_only_those(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """What a data lead's run of chosen assets in the UI does: dagster-dbt's selection reaches
-    the in-process dbt, only the chosen models are built, and their tests are asset checks."""
+    the in-process dbt, only the chosen models are built, and their tests are asset checks.
+    dbt's environment is the process's, set at start-up: a run whose settings name another
+    warehouse than that environment stops before dbt, naming what differs."""
     from dagster import AssetKey, materialize
 
-    from orchestration.assets.dbt_models import build_dbt_assets, dbt_resource
+    from orchestration.assets.dbt_build import sea_dbt_models
+    from orchestration.assets.dbt_models import dbt_resource
+    from orchestration.resources import SeaSettingsResource, warehouse_resource
 
     settings = make_settings(tmp_path)
     chosen = [AssetKey(["reference", "age_bands"]), AssetKey(["reference", "level_bands"])]
-    result = materialize([build_dbt_assets(settings)], selection=chosen,
-                         resources={"dbt": dbt_resource(settings)})
+    resources = {"dbt": dbt_resource(settings), "warehouse": warehouse_resource(settings),
+                 "sea_settings": SeaSettingsResource.from_settings(settings)}
+    monkeypatch.setenv("SEA_DUCKDB_PATH", str(tmp_path / "another.duckdb"))
+    refused = materialize([sea_dbt_models], selection=chosen, resources=resources,
+                          raise_on_error=False)
+    assert not refused.success
+    failure = next(e for e in refused.all_events if e.is_step_failure)
+    assert "SEA_DUCKDB_PATH" in failure.step_failure_data.user_failure_data.description
+    assert not (tmp_path / "another.duckdb").exists()
+    for name, value in settings.dbt_env().items():  # what `make refresh` / `defs()` do
+        monkeypatch.setenv(name, value)
+    result = materialize([sea_dbt_models], selection=chosen, resources=resources)
     assert result.success
     built = {m.asset_key for m in result.get_asset_materialization_events()}
     assert built == set(chosen)

@@ -10,7 +10,14 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from common.settings import DEMO_PSEUDONYM_KEY, PARIS, SettingsError, load_settings
+from common.settings import (
+    DEMO_PSEUDONYM_KEY,
+    PARIS,
+    SettingsError,
+    export_dotenv,
+    load_settings,
+    read_dotenv,
+)
 from common.warehouse import connect
 from orchestration.dbt_project import DBT_PROJECT_DIR
 from tests.conftest import _admin
@@ -50,6 +57,8 @@ def test_demo_falls_back_to_demo_key_with_warning():
         ("CRM_BASE_URL", "ftp://crm"),
         ("SEA_WAREHOUSE", "mysql://x/y"),
         ("QUARTERLY_DELAY_DAYS", "-3"),
+        ("QUARTERLY_DELAY_DAYS", "0"),
+        ("QUARTERLY_DELAY_DAYS", "29"),
     ],
 )
 def test_malformed_values_are_named(name, value):
@@ -196,3 +205,76 @@ def test_run_clock_is_real_time_unless_a_later_day_is_simulated():
     clock = load_settings({**KEY, "SEA_AS_OF": later.isoformat()}, demo=False).run_clock()
     end_of_day = datetime.combine(later + timedelta(days=1), datetime.min.time(), tzinfo=PARIS)
     assert clock == end_of_day.astimezone(UTC).replace(tzinfo=None)
+
+
+# -- `.env` (python-dotenv) -------------------------------------------------------------------
+def test_dotenv_is_read_as_python_dotenv_reads_it(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text(
+        "# comment\n"
+        "SEA_AS_OF=2026-09-30\n"
+        "export SHEETS_DIR='/srv/partage'\n"
+        'PSEUDONYM_KEY="a-real-$ecret ${HOME} # not a comment"\n'
+        "DISCLOSURE_K = 7   # a comment\n"
+        'NOTE="two\nlines"\n'
+        "EMPTY=\n", encoding="utf-8")
+    assert read_dotenv(env) == {
+        "SEA_AS_OF": "2026-09-30", "SHEETS_DIR": "/srv/partage",
+        "PSEUDONYM_KEY": "a-real-$ecret ${HOME} # not a comment",  # literal: no expansion
+        "DISCLOSURE_K": "7", "NOTE": "two\nlines", "EMPTY": ""}
+    assert read_dotenv(tmp_path / "absent.env") == {}
+
+
+@pytest.mark.parametrize("line", ["PSEUDONYM_KEY: s3cr3t-value-here", "=s3cr3t-value-here",
+                                  "PSEUDONYM_KEY"])
+def test_a_malformed_dotenv_line_is_named_not_echoed(tmp_path, line):
+    env = tmp_path / ".env"
+    env.write_text(f"SEA_AS_OF=2026-09-30\n{line}\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as err:
+        read_dotenv(env)
+    message = str(err.value)
+    assert f"{env}:2" in message and "CLE=valeur" in message and "\n" not in message
+    assert "s3cr3t" not in message
+
+
+def test_dotenv_exported_without_overriding_the_environment(tmp_path, monkeypatch):
+    env = tmp_path / ".env"
+    env.write_text("SEA_TEST_FROM_DOTENV=from-file\nSEA_TEST_ALREADY_SET=from-file\n",
+                   encoding="utf-8")
+    monkeypatch.delenv("SEA_TEST_FROM_DOTENV", raising=False)
+    monkeypatch.setenv("SEA_TEST_ALREADY_SET", "from-environment")
+    export_dotenv(env)
+    import os
+
+    assert os.environ["SEA_TEST_FROM_DOTENV"] == "from-file"
+    assert os.environ["SEA_TEST_ALREADY_SET"] == "from-environment"
+    monkeypatch.delenv("SEA_TEST_FROM_DOTENV")
+
+
+# -- settings as Dagster resources -----------------------------------------------------------
+def test_settings_resource_gives_back_the_settings():
+    from orchestration.resources import SeaSettingsResource
+
+    for env in ({**KEY, "SEA_AS_OF": "2026-09-30", "CRM_OVERLAP_MINUTES": "90",
+                 "SEA_WAREHOUSE": "postgresql://me:s3cr3t@db.local:5433/sea"}, {**KEY}):
+        settings = load_settings(env, demo=False)
+        assert SeaSettingsResource.from_settings(settings).settings == settings
+
+
+def test_secrets_are_not_in_what_the_ui_is_served(monkeypatch):
+    """The code location as the UI receives it (its serialised snapshot: resources and their
+    configuration, jobs, schedules) names the secret variables, never their values."""
+    from dagster._core.remote_representation.external_data import RepositorySnap
+    from dagster._serdes import serialize_value
+
+    from orchestration.definitions import build_definitions
+
+    env = {**KEY, "CRM_API_TOKEN": "t0ken-of-the-crm",
+           "SEA_WAREHOUSE": "postgresql://me:s3cr3t@db.local:5433/sea"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    repo = build_definitions(load_settings(env, demo=False)).get_repository_def()
+    served = serialize_value(RepositorySnap.from_def(repo))
+    for secret in ("a-real-secret", "t0ken-of-the-crm", "s3cr3t"):
+        assert secret not in served
+    assert "PSEUDONYM_KEY" in served and "CRM_API_TOKEN" in served

@@ -117,3 +117,41 @@ def test_blocking_label_matches_dagsters_blocking_flag(tmp_path):
     gate = next(spec for asset in build_definitions(settings).assets or []
                 for spec in getattr(asset, "check_specs", []) if spec.name == GATE_CHECK)
     assert gate.blocking and gate.description.startswith(f"[{BLOCKING_LABEL}]")
+
+
+@pytest.mark.parametrize(("delay", "fired", "partition"), [
+    ("15", datetime(2027, 1, 15, 6), "2026-10-01"),
+    ("15", datetime(2026, 4, 15, 6), "2026-01-01"),
+    ("3", datetime(2026, 7, 3, 6), "2026-04-01"),
+    ("28", datetime(2026, 10, 28, 6), "2026-07-01"),
+])
+def test_quarterly_schedule_ticks_only_on_reporting_days(tmp_path, delay, fired, partition):
+    """QUARTERLY_DELAY_DAYS after each quarter's end, at 06:00 in Paris: four ticks a year (a
+    plain cron, no daily tick that skips), each asking for the quarter that ended."""
+    from zoneinfo import ZoneInfo
+
+    from dagster import build_schedule_context, partition_loading_context
+    from dagster._utils.schedules import cron_string_iterator
+
+    from orchestration.assets.reporting import QUARTERS
+
+    settings = make_settings(tmp_path, QUARTERLY_DELAY_DAYS=delay)
+    defs = build_definitions(settings)
+    schedule = defs.resolve_schedule_def("quarterly_reporting_schedule")
+    paris = ZoneInfo("Europe/Paris")
+    assert schedule.execution_timezone == "Europe/Paris"
+    ticks = cron_string_iterator(datetime(2026, 1, 1, tzinfo=paris).timestamp(),
+                                 schedule.cron_schedule, "Europe/Paris")
+    year = [next(ticks) for _ in range(5)]
+    assert [(t.month, t.day, t.hour) for t in year[:4]] == [
+        (m, int(delay), 6) for m in (1, 4, 7, 10)]
+    assert year[4].year == 2027
+    tick = fired.replace(tzinfo=paris)
+    assert tick in year or tick.year == 2027
+    requests = schedule.evaluate_tick(
+        build_schedule_context(scheduled_execution_time=tick,
+                               repository_def=defs.get_repository_def())).run_requests
+    assert [r.partition_key for r in requests] == [partition]
+    # the quarter that just ended is the last partition Dagster itself knows at that time
+    with partition_loading_context(effective_dt=tick):
+        assert QUARTERS.get_last_partition_key() == partition

@@ -1,8 +1,9 @@
-"""Raw → staging → intermediate → marts: the dbt project as Dagster assets.
+"""Raw → staging → intermediate → marts: how the dbt project becomes Dagster assets.
 
 One `dbt build` per run (each costs a start-up), inside the run's own process
 (orchestration/dbt_in_process.py); the models' tests run inside it and appear as asset checks.
-Asset keys are `<schema>/<model>` so the UI reads like the warehouse.
+Asset keys are `<schema>/<model>` so the UI reads like the warehouse. The asset itself is
+`orchestration/assets/dbt_build.py` (it reads the manifest when imported).
 """
 
 
@@ -12,23 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    dbt_assets,
-)
+from dagster import AssetKey
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
 
 from common.settings import Settings
-from common.warehouse import connect
 from orchestration.dbt_in_process import PARTIAL_PARSE, in_process_dbt
-from orchestration.dbt_project import DBT_PROJECT_DIR, manifest_path, sea_dbt_project
-from orchestration.staging_state import (
-    needs_full_refresh,
-    record_fingerprint,
-    staging_fingerprint,
-)
+from orchestration.dbt_project import DBT_PROJECT_DIR, sea_dbt_project
 
 OWNERS = ["team:mel"]
 ASSETS_NAME = "sea_dbt_models"  # also the prefix of each run's target folder (dagster-dbt)
@@ -84,29 +74,14 @@ class SeaDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = SeaDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def build_dbt_assets(settings: Settings):
-    project = sea_dbt_project(settings.dbt_target)
-
-    @dbt_assets(manifest=manifest_path(), project=project, dagster_dbt_translator=TRANSLATOR,
-                name=ASSETS_NAME)
-    def sea_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-        # dbt reads the warehouse connection and the as-of date from its environment.
-        os.environ.update(settings.dbt_env())
-        fingerprint = staging_fingerprint(settings)
-        with connect(settings.warehouse) as wh:
-            rebuild = needs_full_refresh(wh, fingerprint)
-        args = refresh_args(full_refresh=rebuild, whole_project=not context.is_subset)
-        if rebuild:
-            context.log.info("Entrées des modèles incrémentaux modifiées (clé, référentiels, "
-                             "macros, SQL) ou premier passage : reconstruction complète.")
-        invocation = dbt.cli(args, context=context)
-        yield from invocation.stream()
-        with connect(settings.warehouse) as wh:
-            record_fingerprint(wh, fingerprint)
-        keep_partial_parse(invocation.target_path)
-        prune_run_folders(invocation.target_path.parent)
-
-    return sea_dbt_models
+def dbt_environment_mismatch(settings: Settings) -> list[str]:
+    """The variables of dbt's environment (`Settings.dbt_env`) this process does not hold as
+    `settings` needs them. dbt reads the warehouse connection and the as-of date from the
+    process environment, which the entry points set once at start-up (`defs()` in
+    orchestration/definitions.py, `prepare_dagster_home` for the commands); a run with other
+    settings would build another warehouse than its Python assets load."""
+    return sorted(name for name, value in settings.dbt_env().items()
+                  if os.environ.get(name) != value)
 
 
 def keep_partial_parse(run_target: Path) -> None:

@@ -6,13 +6,13 @@ from dagster import (
     AssetSpec,
     MaterializeResult,
     MetadataValue,
+    ResourceParam,
     multi_asset,
 )
 
-from common.settings import Settings
-from common.warehouse import connect
 from connectors.crm.client import CRMClient
 from connectors.crm.load import load_crm
+from orchestration.resources import SeaSettingsResource, WarehouseResource
 from reports.quality_annex import erased_identifiers, scrub_erased_from_annexes
 
 OWNERS = ["team:mel"]
@@ -31,63 +31,60 @@ CRM_TABLES: dict[str, str] = {
 }
 
 
-def build_crm_asset(settings: Settings):
-    specs = [
-        AssetSpec(["raw", name], description=text, group_name="raw", owners=OWNERS,
-                  kinds={"python", "duckdb" if not settings.warehouse_is_postgres
-                         else "postgres"})
-        for name, text in CRM_TABLES.items()
-    ]
+SPECS = [AssetSpec(["raw", name], description=text, group_name="raw", owners=OWNERS,
+                   kinds={"python"})
+         for name, text in CRM_TABLES.items()]
 
-    @multi_asset(
-        name="crm_extract",
-        specs=specs,
-        description=(
-            "Extraction incrémentale de l'API du CRM (pagination, filigrane avec recouvrement, "
-            "reprises bornées) vers la couche brute, puis effacement RGPD des suppressions."
-        ),
+
+@multi_asset(
+    name="crm_extract",
+    specs=SPECS,
+    description=(
+        "Extraction incrémentale de l'API du CRM (pagination, filigrane avec recouvrement, "
+        "reprises bornées) vers la couche brute, puis effacement RGPD des suppressions."
+    ),
+)
+def crm_extract(context: AssetExecutionContext, sea_settings: SeaSettingsResource,
+                warehouse: ResourceParam[WarehouseResource]):
+    settings = sea_settings.settings
+    client = CRMClient(settings.crm_base_url, settings.crm_api_token)
+    try:
+        with warehouse.get_warehouse() as wh:
+            report = load_crm(wh, client, overlap=settings.crm_overlap,
+                              concurrency=EXTRACT_CONCURRENCY,
+                              started_at=settings.run_clock())
+            counts = {
+                name: int(wh.scalar(f"select count(*) from raw.{name}"))
+                for name in CRM_TABLES
+            }
+            drift = wh.fetchall(
+                "select resource, field, first_seen_at, versions_seen "
+                "from raw.crm_schema_drift order by resource, field")
+            # Erasure reaches the data lead's annexes of ids too (outside the warehouse).
+            erased, through = erased_identifiers(wh, settings.pseudonym_key)
+        annexes = scrub_erased_from_annexes(settings.internal_dir, erased, through)
+        if annexes:
+            context.log.info("%d annexe(s) qualité interne(s) réécrite(s) après effacement",
+                             annexes)
+    finally:
+        client.close()
+    context.log.info(
+        "CRM : %s ; effacements : %d participant(s), %d ligne(s) supprimée(s) ; "
+        "reprises HTTP : %d",
+        ", ".join(f"{k} +{v.new_versions}" for k, v in report.resources.items()),
+        report.erasure.participants_erased, report.erasure.records_erased, client.retries,
     )
-    def crm_extract(context: AssetExecutionContext):
-        client = CRMClient(settings.crm_base_url, settings.crm_api_token)
-        try:
-            with connect(settings.warehouse) as wh:
-                report = load_crm(wh, client, overlap=settings.crm_overlap,
-                                  concurrency=EXTRACT_CONCURRENCY,
-                                  started_at=settings.run_clock())
-                counts = {
-                    name: int(wh.scalar(f"select count(*) from raw.{name}"))
-                    for name in CRM_TABLES
-                }
-                drift = wh.fetchall(
-                    "select resource, field, first_seen_at, versions_seen "
-                    "from raw.crm_schema_drift order by resource, field")
-                # Erasure reaches the data lead's annexes of ids too (outside the warehouse).
-                erased, through = erased_identifiers(wh, settings.pseudonym_key)
-            annexes = scrub_erased_from_annexes(settings.internal_dir, erased, through)
-            if annexes:
-                context.log.info("%d annexe(s) qualité interne(s) réécrite(s) après effacement",
-                                 annexes)
-        finally:
-            client.close()
-        context.log.info(
-            "CRM : %s ; effacements : %d participant(s), %d ligne(s) supprimée(s) ; "
-            "reprises HTTP : %d",
-            ", ".join(f"{k} +{v.new_versions}" for k, v in report.resources.items()),
-            report.erasure.participants_erased, report.erasure.records_erased, client.retries,
-        )
-        for name in CRM_TABLES:
-            resource = name.removeprefix("crm_")
-            meta: dict = {"dagster/row_count": counts[name]}
-            if resource in report.resources:
-                r = report.resources[resource]
-                meta.update(new_versions=r.new_versions, received=r.received,
-                            quarantined_versions=r.quarantined_versions,
-                            watermark=str(r.watermark))
-            if name == "crm_schema_drift":
-                meta["rapport"] = MetadataValue.md(_drift_markdown(drift))
-            yield MaterializeResult(asset_key=["raw", name], metadata=meta)
-
-    return crm_extract
+    for name in CRM_TABLES:
+        resource = name.removeprefix("crm_")
+        meta: dict = {"dagster/row_count": counts[name]}
+        if resource in report.resources:
+            r = report.resources[resource]
+            meta.update(new_versions=r.new_versions, received=r.received,
+                        quarantined_versions=r.quarantined_versions,
+                        watermark=str(r.watermark))
+        if name == "crm_schema_drift":
+            meta["rapport"] = MetadataValue.md(_drift_markdown(drift))
+        yield MaterializeResult(asset_key=["raw", name], metadata=meta)
 
 
 def _drift_markdown(rows: list[tuple]) -> str:

@@ -3,14 +3,22 @@
 
 from datetime import UTC, datetime
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    ResourceParam,
+    multi_asset,
+)
 
 from common.settings import Settings
-from common.warehouse import Warehouse, connect
+from common.warehouse import Warehouse
 from connectors.sheets.kinds import KINDS
 from connectors.sheets.loader import SheetsLoadReport, load_spreadsheets
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.catalogue import indicator_codes
+from orchestration.resources import SeaSettingsResource, WarehouseResource
 
 SHEET_TABLES: dict[str, str] = {
     **{kind.table: f"Lignes lues des fichiers « {kind.label} » du dossier partagé."
@@ -23,33 +31,27 @@ SHEET_TABLES: dict[str, str] = {
 }
 
 
-def build_sheets_asset(settings: Settings):
-    specs = [
-        AssetSpec(["raw", name], description=text, group_name="raw", owners=OWNERS,
-                  deps=[AssetKey(["raw", "crm_participants"])], kinds={"python", "excel"})
-        for name, text in SHEET_TABLES.items()
-    ]
-
-    @multi_asset(
-        name="sheets_load",
-        specs=specs,
-        description=(
-            "Lecture des tableurs partagés (SHEETS_DIR : objectifs, émargements, suivi "
-            "post-parcours, capitalisation, recommandations, plan d'évaluation, plan d'action) ; "
-            "les lignes invalides vont en quarantaine avec un motif en français."
-        ),
-    )
-    def sheets_load(context: AssetExecutionContext):
-        with connect(settings.warehouse) as wh:
-            report = load_sheets(wh, settings)
-            counts = {name: int(wh.scalar(f"select count(*) from raw.{name}"))
-                      if wh.table_exists(f"raw.{name}") else 0 for name in SHEET_TABLES}
-        context.log.info(report.summary())
-        for name in SHEET_TABLES:
-            yield MaterializeResult(asset_key=["raw", name],
-                                    metadata={"dagster/row_count": counts[name]})
-
-    return sheets_load
+@multi_asset(
+    name="sheets_load",
+    specs=[AssetSpec(["raw", name], description=text, group_name="raw", owners=OWNERS,
+                     deps=[AssetKey(["raw", "crm_participants"])], kinds={"python", "excel"})
+           for name, text in SHEET_TABLES.items()],
+    description=(
+        "Lecture des tableurs partagés (SHEETS_DIR : objectifs, émargements, suivi "
+        "post-parcours, capitalisation, recommandations, plan d'évaluation, plan d'action) ; "
+        "les lignes invalides vont en quarantaine avec un motif en français."
+    ),
+)
+def sheets_load(context: AssetExecutionContext, sea_settings: SeaSettingsResource,
+                warehouse: ResourceParam[WarehouseResource]):
+    with warehouse.get_warehouse() as wh:
+        report = load_sheets(wh, sea_settings.settings)
+        counts = {name: int(wh.scalar(f"select count(*) from raw.{name}"))
+                  if wh.table_exists(f"raw.{name}") else 0 for name in SHEET_TABLES}
+    context.log.info(report.summary())
+    for name in SHEET_TABLES:
+        yield MaterializeResult(asset_key=["raw", name],
+                                metadata={"dagster/row_count": counts[name]})
 
 
 def load_sheets(wh: Warehouse, settings: Settings) -> SheetsLoadReport:

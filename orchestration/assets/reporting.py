@@ -1,8 +1,6 @@
 """Marts → checks → deliverables: quarterly partitions behind the data-quality gate, and the
 learning documents (Plan SEA, evidence packs)."""
 
-from datetime import date, timedelta
-
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -13,18 +11,19 @@ from dagster import (
     MetadataValue,
     RunRequest,
     ScheduleEvaluationContext,
-    SkipReason,
     TimeWindowPartitionsDefinition,
     asset,
     define_asset_job,
     schedule,
 )
 
+from common.quarters import Quarter
 from common.settings import Settings
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.checks import build_quality_gate_asset
 from orchestration.gate import quarter_of_partition
 from orchestration.reporting import GateBlocked, delivery_metadata, run_quarterly_report
+from orchestration.resources import SeaSettingsResource
 from reports.evidence.build import build_evidence_pack, due_evaluations
 from reports.plan_sea.build import build_plan_sea
 
@@ -46,62 +45,68 @@ QUARTERS = TimeWindowPartitionsDefinition(
 
 def partition_key_of(quarter: str) -> str:
     """`2026-Q3` → `2026-07-01`, the partition key of that quarter."""
-    year, q = quarter.split("-Q")
-    return date(int(year), 3 * int(q) - 2, 1).isoformat()
+    return Quarter.parse(quarter).start.isoformat()
 
 
-def build_reporting_assets(settings: Settings) -> list:
-    gate = build_quality_gate_asset(settings, key=GATE_KEY.path, partitions_def=QUARTERS,
+def build_quality_gate(settings: Settings):
+    """The quality gate of the deliverables (orchestration/checks.py builds it from settings)."""
+    return build_quality_gate_asset(settings, key=GATE_KEY.path, partitions_def=QUARTERS,
                                     deps=MART_DEPS, group_name=GROUP)
 
-    @asset(key=DELIVERABLES_KEY, partitions_def=QUARTERS, group_name=GROUP, owners=OWNERS,
-           deps=[GATE_KEY, *MART_DEPS], kinds={"python", "pdf", "excel"},
-           description=(
-               "Livrables du trimestre : export collecteur (.xlsx) pour le ministère et rapport "
-               "de redevabilité (HTML + PDF), avec contrôle de divulgation (DISCLOSURE_K). "
-               "Bloqués tant qu'un contrôle qualité « erreur » échoue sans dérogation ; une "
-               "livraison existante n'est jamais écrasée (nouvelle version + écarts)."))
-    def quarterly_deliverables(context: AssetExecutionContext) -> MaterializeResult:
-        quarter = quarter_of_partition(context.partition_key)
-        try:
-            run = run_quarterly_report(settings, quarter, record=False)
-        except GateBlocked as exc:
-            raise Failure(description=str(exc).splitlines()[0],
-                          metadata={"détail": MetadataValue.md(
-                              "\n".join(f"- {line}" for line in str(exc).splitlines()))}
-                          ) from None
-        context.log.info(run.delivery.message)
-        # the same metadata as a delivery recorded by `make report` (orchestration/reporting.py)
-        return MaterializeResult(metadata=delivery_metadata(run))
 
-    @asset(key=["deliverables", "plan_sea"], group_name=GROUP, owners=OWNERS, deps=LEARNING_DEPS,
-           kinds={"python", "pdf"},
-           description=("Le Plan SEA (plan de suivi-évaluation-apprentissage) en HTML et PDF, "
-                        "régénéré dès que le cadre logique, le catalogue, le plan d'évaluation "
-                        "ou le plan d'action changent."))
-    def plan_sea(context: AssetExecutionContext) -> MaterializeResult:
-        plan = build_plan_sea(settings.warehouse, output_dir=settings.output_dir / "plan_sea",
-                              k=settings.disclosure_k)
-        return MaterializeResult(metadata={
-            "modifié": plan.changed, "empreinte": plan.fingerprint[:10],
-            "pdf": MetadataValue.path(str(plan.pdf or plan.html))})
+@asset(key=DELIVERABLES_KEY, partitions_def=QUARTERS, group_name=GROUP, owners=OWNERS,
+       deps=[GATE_KEY, *MART_DEPS], kinds={"python", "pdf", "excel"},
+       description=(
+           "Livrables du trimestre : export collecteur (.xlsx) pour le ministère et rapport "
+           "de redevabilité (HTML + PDF), avec contrôle de divulgation (DISCLOSURE_K). "
+           "Bloqués tant qu'un contrôle qualité « erreur » échoue sans dérogation ; une "
+           "livraison existante n'est jamais écrasée (nouvelle version + écarts)."))
+def quarterly_deliverables(context: AssetExecutionContext,
+                           sea_settings: SeaSettingsResource) -> MaterializeResult:
+    quarter = quarter_of_partition(context.partition_key)
+    try:
+        run = run_quarterly_report(sea_settings.settings, quarter, record=False)
+    except GateBlocked as exc:
+        raise Failure(description=str(exc).splitlines()[0],
+                      metadata={"détail": MetadataValue.md(
+                          "\n".join(f"- {line}" for line in str(exc).splitlines()))}
+                      ) from None
+    context.log.info(run.delivery.message)
+    # the same metadata as a delivery recorded by `make report` (orchestration/reporting.py)
+    return MaterializeResult(metadata=delivery_metadata(run))
 
-    @asset(key=["deliverables", "evidence_packs"], group_name=GROUP, owners=OWNERS,
-           deps=LEARNING_DEPS, kinds={"python", "pdf"},
-           description=("Dossiers de preuves des évaluations en cours ou à échéance sous 90 "
-                        "jours (xlsx + HTML/PDF, contrôle de divulgation), pour les "
-                        "évaluateurs ; `make evidence EVALUATION=<id>` pour une seule."))
-    def evidence_packs(context: AssetExecutionContext) -> MaterializeResult:
-        built = []
-        for evaluation_id in due_evaluations(settings.warehouse):
-            pack = build_evidence_pack(settings.warehouse, evaluation_id, as_of=settings.as_of,
-                                       output_dir=settings.output_dir / "evidence",
-                                       k=settings.disclosure_k)
-            built.append(f"- {evaluation_id} : {pack.pdf or pack.html}")
-        return MaterializeResult(metadata={
-            "dossiers": len(built), "liste": MetadataValue.md("\n".join(built) or "aucun")})
 
-    return [gate, quarterly_deliverables, plan_sea, evidence_packs]
+@asset(key=["deliverables", "plan_sea"], group_name=GROUP, owners=OWNERS, deps=LEARNING_DEPS,
+       kinds={"python", "pdf"},
+       description=("Le Plan SEA (plan de suivi-évaluation-apprentissage) en HTML et PDF, "
+                    "régénéré dès que le cadre logique, le catalogue, le plan d'évaluation "
+                    "ou le plan d'action changent."))
+def plan_sea(context: AssetExecutionContext,
+             sea_settings: SeaSettingsResource) -> MaterializeResult:
+    settings = sea_settings.settings
+    plan = build_plan_sea(settings.warehouse, output_dir=settings.output_dir / "plan_sea",
+                          k=settings.disclosure_k)
+    return MaterializeResult(metadata={
+        "modifié": plan.changed, "empreinte": plan.fingerprint[:10],
+        "pdf": MetadataValue.path(str(plan.pdf or plan.html))})
+
+
+@asset(key=["deliverables", "evidence_packs"], group_name=GROUP, owners=OWNERS,
+       deps=LEARNING_DEPS, kinds={"python", "pdf"},
+       description=("Dossiers de preuves des évaluations en cours ou à échéance sous 90 "
+                    "jours (xlsx + HTML/PDF, contrôle de divulgation), pour les "
+                    "évaluateurs ; `make evidence EVALUATION=<id>` pour une seule."))
+def evidence_packs(context: AssetExecutionContext,
+                   sea_settings: SeaSettingsResource) -> MaterializeResult:
+    settings = sea_settings.settings
+    built = []
+    for evaluation_id in due_evaluations(settings.warehouse):
+        pack = build_evidence_pack(settings.warehouse, evaluation_id, as_of=settings.as_of,
+                                   output_dir=settings.output_dir / "evidence",
+                                   k=settings.disclosure_k)
+        built.append(f"- {evaluation_id} : {pack.pdf or pack.html}")
+    return MaterializeResult(metadata={
+        "dossiers": len(built), "liste": MetadataValue.md("\n".join(built) or "aucun")})
 
 
 REPORTING_SELECTION = AssetSelection.assets(GATE_KEY, DELIVERABLES_KEY)
@@ -111,28 +116,29 @@ quarterly_reporting_job = define_asset_job(
     description=("Livrables trimestriels (porte qualité puis export collecteur et rapport) ; "
                  "relançable pour tout trimestre passé (backfill)."))
 
+QUARTERLY_SCHEDULE_HOUR = 6  # Paris time, on the reporting day
+
+
+def quarterly_cron(delay_days: int) -> str:
+    """The reporting day of every quarter as one cron: the `delay_days`-th day after a
+    quarter's last day is day `delay_days` of the next quarter's first month (1 ≤ delay ≤ 28,
+    as common/settings.py accepts, so that every month has that day)."""
+    return f"0 {QUARTERLY_SCHEDULE_HOUR} {delay_days} 1,4,7,10 *"
+
 
 def build_quarterly_schedule(settings: Settings):
+    """Fires only on reporting days (a plain quarterly cron, `quarterly_cron`), for the quarter
+    that ended before: the partition key is its first day, as `QUARTERS` names partitions."""
     delay = settings.quarterly_delay_days
 
     @schedule(name="quarterly_reporting_schedule", job=quarterly_reporting_job,
-              cron_schedule="0 6 * * *", execution_timezone="Europe/Paris",
+              cron_schedule=quarterly_cron(delay), execution_timezone="Europe/Paris",
               default_status=DefaultScheduleStatus.RUNNING,
               description=(f"Le {delay}e jour après la fin de chaque trimestre "
                            "(QUARTERLY_DELAY_DAYS), livrables du trimestre écoulé."))
-    def quarterly_reporting_schedule(context: ScheduleEvaluationContext):
-        today = context.scheduled_execution_time.date()
-        quarter_end = _last_quarter_end(today - timedelta(days=delay))
-        if quarter_end + timedelta(days=delay) != today:
-            return SkipReason(f"pas de livrable aujourd'hui ({today})")
-        start = date(quarter_end.year, quarter_end.month - 2, 1)
-        return RunRequest(partition_key=start.isoformat(), run_key=f"quarter-{start}")
+    def quarterly_reporting_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+        ended = Quarter.of(context.scheduled_execution_time.date()).previous()
+        key = ended.start.isoformat()
+        return RunRequest(partition_key=key, run_key=f"quarter-{key}")
 
     return quarterly_reporting_schedule
-
-
-def _last_quarter_end(day: date) -> date:
-    """The last day of the last quarter that ended on or before `day`."""
-    after = day + timedelta(days=1)
-    quarter_start = date(after.year, 3 * ((after.month - 1) // 3) + 1, 1)
-    return quarter_start - timedelta(days=1)
