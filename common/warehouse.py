@@ -131,7 +131,7 @@ class Warehouse:
 # module's. DuckDB's default, 122 880, leaves a table of ≈ 100 000 rows — every intermediate
 # at 100 000 participants — in one row group: written twice (log, then checkpoint) and scanned
 # on one thread. A connection with another size rewrites the row groups it finds "too small"
-# at its first checkpoint (6 s on the benchmark's 100 000-participant warehouse), hence one
+# at its first checkpoint (seconds on a large warehouse, for a three-row delete), hence one
 # size for every writer.
 DUCKDB_ROW_GROUP_SIZE = 16_384
 
