@@ -29,7 +29,7 @@ _ALIASES = {
 STATUS_REC_FR = labels.list_labels("recommendation_status")
 STATUS_EVAL_FR = labels.list_labels("evaluation_status")
 PRIORITY_FR = labels.list_labels("priority")
-_OPEN = ("a_faire", "en_cours")
+_OPEN = labels.list_codes("recommendation_status_open")  # counted as open, as the marts do
 
 
 @dataclass(frozen=True)

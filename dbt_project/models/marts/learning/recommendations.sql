@@ -4,6 +4,9 @@
 -- - overdue: still open (à faire, en cours) after its due date;
 -- - stale: still open with no status change in the last 90 days;
 -- - done: the date it became `fait` and that quarter (done per quarter: recommendations_by_quarter).
+{#- Open: a status of the `recommendation_status_open` list of the code_lists seed -#}
+{%- set is_open = "f.status in " ~ code_list('recommendation_status_open') %}
+
 with recs as (
     select * from {{ ref('stg_sheets__recommandations') }}
 ),
@@ -104,14 +107,13 @@ select
     f.last_status_change_on,
     {{ as_of_date() }} - f.last_status_change_on as days_since_status_change,
     f.first_observed_on,
-    f.status in {{ code_list('recommendation_status_open') }} as is_open,
-    coalesce(f.status in {{ code_list('recommendation_status_open') }} and f.due_date < {{ as_of_date() }}, false)
-        as is_overdue,
+    {{ is_open }} as is_open,
+    coalesce({{ is_open }} and f.due_date < {{ as_of_date() }}, false) as is_overdue,
     case
-        when f.status in {{ code_list('recommendation_status_open') }} and f.due_date < {{ as_of_date() }}
+        when {{ is_open }} and f.due_date < {{ as_of_date() }}
             then {{ as_of_date() }} - f.due_date
     end as days_overdue,
-    coalesce(f.status in {{ code_list('recommendation_status_open') }}
+    coalesce({{ is_open }}
              and {{ as_of_date() }} - f.last_status_change_on > 90, false) as is_stale,
     f.done_on,
     {{ quarter_start('f.done_on') }} as done_quarter_start,
