@@ -129,7 +129,7 @@ def test_a_run_of_a_few_assets_builds_only_those(tmp_path: Path,
 
 def test_a_table_model_is_replaced_in_one_statement_and_kept_when_its_rebuild_fails(
         dbt_env: Path, tmp_path: Path) -> None:
-    """The project's DuckDB table materialization (macros/materializations/duckdb_table.sql):
+    """The project's DuckDB table materialization (macros/materializations/sea_table.sql):
     a rebuild replaces the table, a view of the same name gives way to the table, and a
     failing rebuild leaves the previous table as it was."""
     for command, node in (("seed", "sea_parameters"), ("run", "int_periods")):
@@ -165,7 +165,7 @@ def test_a_table_model_is_replaced_in_one_statement_and_kept_when_its_rebuild_fa
 
 def test_a_row_diff_table_writes_only_the_rows_that_changed(dbt_env: Path,
                                                             tmp_path: Path) -> None:
-    """`row_diff: true` (macros/materializations/duckdb_table.sql), on int_situations_classified
+    """`row_diff: true` (macros/materializations/sea_table.sql), on int_situations_classified
     over the view of the situations it classes: once the table exists, a
     rebuild computes the query's rows into a temporary table, deletes the rows the query no
     longer gives and inserts the ones the table lacks (a full refresh, or a first build,

@@ -1,6 +1,6 @@
 {#- A view: a pass-through union of 1.7 M rows per 100 000 participants that would cost a second
     of writing per refresh for nothing; its readers prune what they do not need. -#}
-{{ config(materialized="view") }}
+{{ config(materialized="sea_view") }}
 -- Every accompaniment event, CRM and attendance sheets together
 -- (docs/spreadsheets.md#emargements--attendance-sheets-many-files): an attendance row is dropped
 -- when the participant has a CRM `workshop` activity on the same date (the CRM record wins whole).

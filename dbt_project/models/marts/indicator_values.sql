@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='sea_view') }}
 -- The indicator mart (docs/outputs.md#2-the-indicator-mart-martsindicator_values): one row per
 -- (indicator, period, scope, disaggregation), the numbers of int_indicator_values with, on every
 -- row, the as-of date R and what the catalogue says of the indicator. A view: R changes every

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='sea_view') }}
 -- One row per counted enrolment (parcours), pseudonymised: who (disaggregation values only),
 -- where, when, how it ended and what came after — the facts every enrolment indicator is built
 -- from, for drill-down in BI tools. No names, contact details or free text.

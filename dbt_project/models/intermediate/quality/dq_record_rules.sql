@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='sea_view') }}
 -- Every (record, rule) pair a rule applies to, with whether the record breaks it: the long form
 -- of the four dq_*_flags tables. Each rule is named, labelled in French, put in a dimension and
 -- linked to the gate check it mirrors once, in macros/dq_rules.sql.

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='sea_view') }}
 -- Data-quality scorecard, to-do list: one row per (record, broken rule), so an antenna can fix
 -- each one in the CRM. Records are named by their CRM id (enrolments, activities, situations) or,
 -- for a person, by their pseudonym and the id of one of their enrolments: never a CRM person id.

@@ -1,12 +1,15 @@
-{#- Table models on DuckDB: one `create or replace table … as`, then one commit.
+{#- `sea_table`: the project's table materialization, named by the models that use it
+    (dbt_project.yml, and `row_diff` models' own config) rather than overriding dbt's `table`.
 
-    dbt-duckdb's own table materialization builds `<name>__dbt_tmp`, renames the old table to a
-    backup, renames the new one in, commits, then drops a backup: five statements, two
-    commits and a page of Jinja per model, for every one of the sixty-odd tables a night
-    rebuilds. DuckDB replaces a table atomically in one statement (readers see the old table
-    or the new one, and a failed query leaves the old one in place), so that is all this does.
-    No model of this project uses what the longer path is for (contracts, constraints, indexes,
-    grants, persisted docs, Python models, DuckLake); PostgreSQL keeps dbt-postgres' own.
+    On DuckDB: one `create or replace table … as`, then one commit. dbt-duckdb's own table
+    materialization builds `<name>__dbt_tmp`, renames the old table to a backup, renames the new
+    one in, commits, then drops a backup: five statements, two commits and a page of Jinja per
+    model, for every one of the sixty-odd tables a night rebuilds. DuckDB replaces a table
+    atomically in one statement (readers see the old table or the new one, and a failed query
+    leaves the old one in place), so that is all this does. No model of this project uses what
+    the longer path is for (contracts, constraints, indexes, grants, persisted docs, Python
+    models, DuckLake). On PostgreSQL (and any other adapter) it is dbt's own `table`
+    (the `default` implementation at the end of this file), `row_diff` ignored.
 
     `row_diff: true` (a model's config): when the table exists and the run is not a full
     refresh, the query's rows are computed into a temporary table (in memory) and only the
@@ -14,12 +17,12 @@
     query's rows the table does not hold are inserted, whole rows compared by a 64-bit hash of
     all their columns. Writing is what a night pays for most on DuckDB (a 100 000-row table
     costs several times its query, once in the WAL and again at the checkpoint), while from one
-    night to the next most rows of these tables stay the same (docs/performance.md). The table then holds exactly the query's rows (tests/test_incremental.py); only
-    their physical order differs, which no reader relies on. For models whose rows are unique
-    (a key their rules test): a row given twice by the query and held once by the table would
-    stay once. When the query's columns (names, types, order) are not the table's, the table is
+    night to the next most rows of these tables stay the same (docs/performance.md). The table
+    then holds exactly the query's rows (tests/test_incremental.py); only their physical order
+    differs, which no reader relies on. For models whose rows are unique (a key their rules
+    test): a row given twice by the query and held once by the table would stay once. When the query's columns (names, types, order) are not the table's, the table is
     replaced as without the option. -#}
-{% materialization table, adapter='duckdb' %}
+{% materialization sea_table, adapter='duckdb' %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
   {%- set diffed = config.get('row_diff', false) and existing_relation is not none
@@ -72,6 +75,11 @@
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+{#- Every other adapter (PostgreSQL): dbt's own table materialization, unchanged. -#}
+{% materialization sea_table, default %}
+  {{ return(materialization_table_default()) }}
 {% endmaterialization %}
 
 {#- How many columns differ, by name, type or position, between the rows computed into the
