@@ -155,3 +155,19 @@ def test_quarterly_schedule_ticks_only_on_reporting_days(tmp_path, delay, fired,
     # the quarter that just ended is the last partition Dagster itself knows at that time
     with partition_loading_context(effective_dt=tick):
         assert QUARTERS.get_last_partition_key() == partition
+
+
+def test_every_model_sits_in_the_group_of_its_schema(tmp_path):
+    """The UI's groups are the warehouse's schemas: a model's group (its folder under
+    models/) is the schema its key names, e.g. the dq_*_flags tables in `intermediate`."""
+    from orchestration.assets.dbt_build import sea_dbt_models
+
+    graph = build_definitions(make_settings(tmp_path)).resolve_asset_graph()
+    keys = [key for key in sea_dbt_models.keys if key.path[0] != "reference"]
+    assert len(keys) > 50
+    misplaced = {key.to_user_string(): graph.get(key).group_name for key in keys
+                 if graph.get(key).group_name != key.path[0]}
+    assert misplaced == {}
+    flags = [key for key in keys if key.path[1].startswith("dq_") and key.path[1].endswith(
+        "_flags")]
+    assert len(flags) == 4 and {key.path[0] for key in flags} == {"intermediate"}

@@ -53,7 +53,8 @@ def refresh_args(*, full_refresh: bool, whole_project: bool) -> list[str]:
 
 
 class SeaDbtTranslator(DagsterDbtTranslator):
-    """Groups by layer (the folder under models/), keys by schema, owners on every asset."""
+    """Groups by layer (the folder under models/, = the schema), keys by schema, owners on
+    every asset."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
@@ -62,8 +63,12 @@ class SeaDbtTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """A model's layer (its folder under models/, which sets its schema); seeds and
+        snapshots by their schema, as their keys (`reference/…`, `snapshots/…`)."""
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
+        if dbt_resource_props["resource_type"] == "snapshot":
+            return dbt_resource_props.get("config", {}).get("schema") or "snapshots"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "marts"
 
