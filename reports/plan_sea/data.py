@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from common.quarters import Quarter
 from common.warehouse import Warehouse
 
 TOOLS_FILE = Path(__file__).resolve().parent / "learning_tools.yml"
@@ -112,7 +113,7 @@ def read_inputs(wh: Warehouse) -> PlanInputs:
     if not targets.empty:
         starts = [pd.Timestamp(d) for d in targets["period_start"]]
         targets["year"] = [d.year for d in starts]
-        targets["quarter"] = [(d.month + 2) // 3 if t == "quarter" else 0
+        targets["quarter"] = [Quarter.of(d.date()).number if t == "quarter" else 0
                               for d, t in zip(starts, targets["period_type"], strict=True)]
     return PlanInputs(
         as_of=as_of,
