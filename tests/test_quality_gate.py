@@ -791,6 +791,10 @@ def test_asset_checks_attach_to_the_pipeline_assets(duck):
     assert AssetKey(["marts", "data_quality_scorecard"]) in guarded
     check_keys = [key for c in checks for key in c.check_keys]
     assert set(check_keys) <= set(base.resolve_asset_graph().asset_check_keys)
+    for name in ("dq_participant_flags", "dq_enrolment_flags", "dq_situation_flags",
+                 "dq_activity_flags", "dq_record_rules"):  # in the group of their schema
+        node = base.resolve_asset_graph().get(AssetKey(["intermediate", name]))
+        assert node.group_name == "intermediate", name
     defs = Definitions.merge(base, Definitions(
         jobs=[define_asset_job("quality_only", selection=AssetSelection.checks(*check_keys))]))
     result = defs.resolve_job_def("quality_only").execute_in_process(

@@ -85,6 +85,16 @@
 ]) -}}
 {% endmacro %}
 
+{#- The columns that name a rule in the scorecard's tables (dq_record_rules, dq_rule_results):
+    its table, dimension, code, French label and the gate check it mirrors (null when none). -#}
+{% macro dq_rule_columns(table_name, dimension, rule, label, gate) -%}
+    '{{ table_name }}' as table_name,
+    '{{ dimension }}' as dimension,
+    '{{ rule }}' as rule,
+    '{{ label | replace("'", "''") }}' as rule_label_fr,
+    {% if gate %}'{{ gate }}'{% else %}cast(null as varchar){% endif %} as gate_check
+{%- endmacro %}
+
 {#- The flags models, in the order of the rules. -#}
 {% macro dq_flag_models() %}
   {%- set models = [] -%}

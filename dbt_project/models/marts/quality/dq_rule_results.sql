@@ -25,11 +25,7 @@ per_rule as (
     select
         antenna,
         month_start,
-        '{{ table_name }}' as table_name,
-        '{{ dimension }}' as dimension,
-        '{{ rule }}' as rule,
-        '{{ label | replace("'", "''") }}' as rule_label_fr,
-        {% if gate %}'{{ gate }}'{% else %}cast(null as varchar){% endif %} as gate_check,
+        {{ dq_rule_columns(table_name, dimension, rule, label, gate) }},
         {{ rule }}__checked as records_checked,
         {{ rule }}__failed as records_failed
     from {{ model }}_counts
