@@ -45,7 +45,7 @@ QUARTERS = TimeWindowPartitionsDefinition(
 
 def partition_key_of(quarter: str) -> str:
     """`2026-Q3` → `2026-07-01`, the partition key of that quarter."""
-    return Quarter.parse(quarter).start.isoformat()
+    return Quarter.parse(quarter).partition_key
 
 
 def build_quality_gate(settings: Settings):
@@ -137,8 +137,7 @@ def build_quarterly_schedule(settings: Settings):
               description=(f"Le {delay}e jour après la fin de chaque trimestre "
                            "(QUARTERLY_DELAY_DAYS), livrables du trimestre écoulé."))
     def quarterly_reporting_schedule(context: ScheduleEvaluationContext) -> RunRequest:
-        ended = Quarter.of(context.scheduled_execution_time.date()).previous()
-        key = ended.start.isoformat()
+        key = Quarter.of(context.scheduled_execution_time.date()).previous().partition_key
         return RunRequest(partition_key=key, run_key=f"quarter-{key}")
 
     return quarterly_reporting_schedule
