@@ -133,7 +133,7 @@ class SeaDuckDBResource(DuckDBResource):
     """
 
     @contextmanager
-    def get_connection(self):  # noqa: ANN201 - a duckdb.DuckDBPyConnection, as the parent's
+    def get_connection(self) -> Iterator[Any]:  # a duckdb.DuckDBPyConnection, as the parent's
         with self.get_warehouse() as wh:
             yield wh.connection
 
@@ -152,7 +152,7 @@ class PostgresResource(ConfigurableResource):
     url: str = Field(description="SEA_WAREHOUSE, a postgresql:// URL")
 
     @contextmanager
-    def get_connection(self):  # noqa: ANN201 - a psycopg2 connection
+    def get_connection(self) -> Iterator[Any]:  # a psycopg2 connection
         with self.get_warehouse() as wh:
             yield wh.connection
 
