@@ -36,6 +36,8 @@ MIN_KEY_LENGTH = 16
 MIN_KEY_DISTINCT = 8
 
 _CRON_FIELD = re.compile(r"^[0-9*/,\-]+$")
+# A PostgreSQL role name the pipeline writes into its GRANT statements: a plain identifier.
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class SettingsError(ValueError):
@@ -64,6 +66,12 @@ class Settings:
     demo_participants: int = 3000
     # How long a report waits for a running refresh (and a refresh for a report), in seconds.
     lock_wait_seconds: int = 3600
+    # What BI readers are given (common/publication.py): on DuckDB the read-only file of the
+    # published marts (`SEA_PUBLISHED`, default `published.duckdb` beside the warehouse; empty
+    # on PostgreSQL, where the published state is the schema `published`); on PostgreSQL the
+    # role allowed to read it and nothing else (`SEA_READER_ROLE`).
+    published: str = ""
+    reader_role: str = "sea_reader"
 
     @property
     def warehouse_is_postgres(self) -> bool:
@@ -215,6 +223,37 @@ def _warehouse(env: Mapping[str, str]) -> str:
     return str(path if path.is_absolute() else PROJECT_ROOT / path)
 
 
+def _published(env: Mapping[str, str], warehouse: str) -> str:
+    """The DuckDB file BI readers open (common/publication.py): `SEA_PUBLISHED`, else
+    `published.duckdb` beside the warehouse. Never the warehouse itself (readers would hold the
+    pipeline's file), and not a setting of a PostgreSQL warehouse, whose published state is a
+    schema of the same database."""
+    raw = env.get("SEA_PUBLISHED")
+    if warehouse.startswith(("postgresql://", "postgres://")):
+        if raw is not None:
+            raise SettingsError(
+                f"SEA_PUBLISHED={raw!r} invalide : avec un entrepôt PostgreSQL, la publication "
+                "est le schéma `published` de la même base ; retirez SEA_PUBLISHED")
+        return ""
+    if raw is None:
+        return str(Path(warehouse).with_name("published.duckdb"))
+    path = _path(env, "SEA_PUBLISHED", raw).resolve()
+    if "://" in raw or path == Path(warehouse).resolve() or path.is_dir():
+        raise SettingsError(
+            f"SEA_PUBLISHED={raw!r} invalide : attendu un chemin de fichier DuckDB distinct de "
+            "l'entrepôt (SEA_WAREHOUSE)")
+    return str(path)
+
+
+def _reader_role(env: Mapping[str, str]) -> str:
+    raw = env.get("SEA_READER_ROLE", "sea_reader")
+    if not _ROLE.match(raw):
+        raise SettingsError(
+            f"SEA_READER_ROLE={raw!r} invalide : attendu un nom de rôle PostgreSQL simple "
+            "(minuscules, chiffres, _ ; 63 caractères au plus)")
+    return raw
+
+
 def _crm_base_url(env: Mapping[str, str]) -> str:
     raw = env.get("CRM_BASE_URL", f"http://127.0.0.1:{DEMO_CRM_PORT}")
     parts = urlsplit(raw)
@@ -317,11 +356,12 @@ def load_settings(
     as_of, pinned = _as_of(env)
     output_dir, internal_dir = _output_dirs(env)
     overlap = _int(env, "CRM_OVERLAP_MINUTES", 60, 0, "un nombre entier de minutes >= 0")
+    warehouse = _warehouse(env)
     return Settings(
         crm_base_url=crm_base_url,
         crm_api_token=env.get("CRM_API_TOKEN", DEMO_CRM_TOKEN),
         sheets_dir=_path(env, "SHEETS_DIR", "data/demo_sheets"),
-        warehouse=_warehouse(env),
+        warehouse=warehouse,
         output_dir=output_dir,
         internal_dir=internal_dir,
         pseudonym_key=key,
@@ -340,4 +380,6 @@ def load_settings(
                                "un nombre entier de participants >= 1"),
         lock_wait_seconds=_int(env, "SEA_LOCK_WAIT_SECONDS", 3600, 0,
                                "un nombre entier de secondes >= 0"),
+        published=_published(env, warehouse),
+        reader_role=_reader_role(env),
     )

@@ -63,12 +63,17 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         sources = demo_sources(settings)
     try:
         with sources:
-            run_nightly(settings, origin="make refresh")
+            result = run_nightly(settings, origin="make refresh")
     except (RunFailed, RunLockError) as exc:
         print(f"sea: {exc}", file=sys.stderr)
         return 1
+    from orchestration.assets.publication import publication_line
+    from orchestration.instance import dagster_instance
+
     print(f"Actualisation terminée (date d'arrêté {settings.as_of}). "
           f"Entrepôt : {settings.warehouse_display}")
+    # published, or withheld and why: what readers (BI tools) see after this refresh
+    print(publication_line(dagster_instance(settings), result.run_id))
     return 0
 
 

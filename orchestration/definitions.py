@@ -1,7 +1,8 @@
 """The Dagster code location of `sea`: assets by layer, checks, jobs and schedules.
 
 Layers, as the UI groups them: `raw` (extraction) → `staging` → `intermediate` → `marts`
-(dbt) → checks (Great Expectations, on the assets they guard) → `deliverables`.
+(dbt) → checks (Great Expectations, on the assets they guard) → `publication` (what BI readers
+see, only when no `error` check failed: orchestration/assets/publication.py) → `deliverables`.
 `dagster dev -m orchestration.definitions` (what `make ui` runs) loads `defs` below; tests and
 the headless commands call `build_definitions(settings)` with their own settings. Assets are
 defined at module level in `orchestration/assets/` and take the settings and the warehouse as
@@ -56,8 +57,9 @@ def build_definitions(settings: Settings) -> Definitions:
     warehouse as resources; the checks, the gate and the schedules that follow the settings
     (expectation suites, `NIGHTLY_CRON`, `QUARTERLY_DELAY_DAYS`)."""
     # Imported here, not at the top: `@dbt_assets` reads the manifest at import
-    # (orchestration/assets/dbt_build.py).
+    # (orchestration/assets/dbt_build.py), and so does the publication's list of marts.
     from orchestration.assets.dbt_build import sea_dbt_models
+    from orchestration.assets.publication import published_marts
 
     warehouse_kind = "postgres" if settings.warehouse_is_postgres else "duckdb"
     assets = [
@@ -66,6 +68,8 @@ def build_definitions(settings: Settings) -> Definitions:
         sheets_load,
         participant_pseudonyms,
         sea_dbt_models,
+        published_marts.map_asset_specs(
+            lambda spec: spec.merge_attributes(kinds={warehouse_kind})),
         build_quality_gate(settings),
         quarterly_deliverables,
         plan_sea,
@@ -77,7 +81,8 @@ def build_definitions(settings: Settings) -> Definitions:
         NIGHTLY_JOB,
         selection=NIGHTLY_SELECTION,
         description=("Actualisation nocturne : extraction CRM et tableurs, modèles dbt, "
-                     "contrôles qualité, Plan SEA."),
+                     "contrôles qualité, publication pour les lecteurs si aucun contrôle "
+                     "« erreur » n'a échoué, Plan SEA."),
     )
     nightly_schedule = ScheduleDefinition(
         name="nightly_refresh_schedule",

@@ -63,6 +63,8 @@ class SeaSettingsResource(ConfigurableResource):
     demo: bool = Field(description="SEA_DEMO")
     demo_participants: int = Field(description="SEA_DEMO_PARTICIPANTS")
     lock_wait_seconds: int = Field(description="SEA_LOCK_WAIT_SECONDS")
+    published: str = Field(description="SEA_PUBLISHED (DuckDB: the file BI readers open)")
+    reader_role: str = Field(description="SEA_READER_ROLE (PostgreSQL: the readers' role)")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SeaSettingsResource:
@@ -89,6 +91,8 @@ class SeaSettingsResource(ConfigurableResource):
             demo=settings.demo,
             demo_participants=settings.demo_participants,
             lock_wait_seconds=settings.lock_wait_seconds,
+            published=settings.published,
+            reader_role=settings.reader_role,
         )
 
     @property
@@ -113,6 +117,8 @@ class SeaSettingsResource(ConfigurableResource):
             demo=self.demo,
             demo_participants=self.demo_participants,
             lock_wait_seconds=self.lock_wait_seconds,
+            published=self.published,
+            reader_role=self.reader_role,
         )
 
 
