@@ -66,6 +66,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             result = run_nightly(settings, origin="make refresh")
     except (RunFailed, RunLockError) as exc:
         print(f"sea: {exc}", file=sys.stderr)
+        if getattr(exc, "publication", ""):
+            print(f"sea: {exc.publication}", file=sys.stderr)
         return 1
     from orchestration.assets.publication import publication_line
     from orchestration.instance import dagster_instance

@@ -15,7 +15,13 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 class RunFailed(RuntimeError):
-    """A job finished unsuccessfully; the message is one French line (cause, fix, log path)."""
+    """A job finished unsuccessfully; the message is one French line (cause, fix, log path).
+    `publication`: for a refresh, what became of the publication for readers (withheld, and
+    why), one French line of its own."""
+
+    def __init__(self, message: str, publication: str = "") -> None:
+        super().__init__(message)
+        self.publication = publication
 
 
 def _failure_summary(result: ExecuteInProcessResult, settings: Settings, command: str) -> str:
@@ -31,7 +37,8 @@ def _failure_summary(result: ExecuteInProcessResult, settings: Settings, command
 
 def run_nightly(settings: Settings, instance: DagsterInstance | None = None, *,
                 origin: str = "make refresh") -> ExecuteInProcessResult:
-    """One nightly refresh: extraction, spreadsheets, pseudonyms, dbt build.
+    """One nightly refresh: extraction, spreadsheets, pseudonyms, dbt build, checks, then the
+    publication for readers when no `error` check failed (orchestration/assets/publication.py).
 
     The warehouse's refresh lock is taken first and held to the end (`origin` says how this
     refresh was started, for whoever is refused meanwhile); raises `RefreshRunning` at once
@@ -46,5 +53,8 @@ def run_nightly(settings: Settings, instance: DagsterInstance | None = None, *,
     if not result.success:
         # checks the failure kept from running show as not run, not failed
         withdraw_unrun_checks(instance, result.run_id)
-        raise RunFailed(_failure_summary(result, settings, "refresh"))
+        from orchestration.assets.publication import publication_line
+
+        raise RunFailed(_failure_summary(result, settings, "refresh"),
+                        publication=publication_line(instance, result.run_id))
     return result

@@ -40,7 +40,7 @@ from orchestration.assets.publication import (
     publication_line,
 )
 from orchestration.instance import dagster_instance
-from orchestration.runs import run_nightly
+from orchestration.runs import RunFailed, run_nightly
 from tests.conftest import make_settings
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -294,3 +294,17 @@ def test_postgres_reader_role_reads_published_only_and_sees_old_then_new(pg_url,
 
         assert drop_retired_schemas(wh) == []
         assert wh.scalar("select count(*) from pg_namespace where nspname like 'published%'") == 1
+
+
+@pytest.mark.slow
+def test_a_failed_refresh_says_publication_is_withheld(tmp_path):
+    """The CRM refuses the token: nothing is built, nothing published, and `make refresh`
+    says so beside the failure's cause."""
+    with FakeCRMServer(World(seed=5, participants=5, now=NOW), token="another-token") as crm:
+        settings = make_settings(tmp_path, crm_url=crm.base_url, as_of=AS_OF)
+        with pytest.raises(RunFailed, match="401") as failed:
+            run_nightly(settings)
+    assert failed.value.publication == (
+        "Publication retenue : l'étape de publication n'a pas tourné (contrôle bloquant ou "
+        "étape en amont en échec) ; les lecteurs gardent la publication précédente.")
+    assert not Path(settings.published).exists()
