@@ -1,5 +1,5 @@
 """Write – audit – publish: the state of the marts BI readers are given
-(docs/outputs.md#9-publication-for-readers).
+(docs/outputs.md#7-publication-for-readers).
 
 A refresh writes the warehouse (raw → staging → intermediate → marts) and checks it; only when
 no `error` check failed does the orchestration call `publish`, which copies the marts and the
@@ -169,7 +169,7 @@ def _publish_duckdb(wh: DuckDBWarehouse, sources: Sequence[tuple[str, str]], pat
 # -- PostgreSQL -------------------------------------------------------------------------------
 def ensure_reader_role(wh: PostgresWarehouse, role: str) -> None:
     """Create the reader role if missing (LOGIN, so a BI tool can connect; its password is set
-    by an administrator: docs/outputs.md#9-publication-for-readers), make `published` its
+    by an administrator: docs/outputs.md#7-publication-for-readers), make `published` its
     search path, and take back anything it was granted on the unpublished layers. Idempotent;
     needs the CREATEROLE privilege the first time only."""
     role = _name(role)
@@ -181,7 +181,15 @@ def ensure_reader_role(wh: PostgresWarehouse, role: str) -> None:
             if not wh.scalar("select count(*) from pg_roles where rolname = ?", [role]):
                 raise
     database = wh.scalar("select current_database()")
-    wh.execute(f'alter role {role} in database "{database}" set search_path = {PUBLISHED_SCHEMA}')
+    # Only when missing: ALTER ROLE needs CREATEROLE, which a pipeline user may have lost
+    # once an administrator created the role.
+    settings = wh.scalar(
+        "select array_to_string(s.setconfig, ',') from pg_db_role_setting s "
+        "join pg_roles r on r.oid = s.setrole join pg_database d on d.oid = s.setdatabase "
+        "where r.rolname = ? and d.datname = ?", [role, database]) or ""
+    if f"search_path={PUBLISHED_SCHEMA}" not in settings.split(","):
+        wh.execute(f'alter role {role} in database "{database}" '
+                   f"set search_path = {PUBLISHED_SCHEMA}")
     for (schema,) in wh.fetchall(
             "select nspname from pg_namespace where nspname = any(?)",
             [list(UNPUBLISHED_SCHEMAS)]):
