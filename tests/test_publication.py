@@ -46,7 +46,7 @@ from tests.conftest import make_settings
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AS_OF = "2026-11-20"
 PREVIOUS_AS_OF = date(2026, 11, 19)
-BAD_CHECK = "staging/stg_crm__enrolments/end_not_before_start"
+BAD_CHECK = "staging.stg_crm__enrolments.end_not_before_start"
 
 
 def _fake_previous_publication(path: Path) -> None:

@@ -64,32 +64,37 @@ def published_sources() -> list[tuple[str, str]]:
 SOURCES = published_sources()
 
 
+def _check_key(asset_key: AssetKey, check_name: str) -> str:
+    """A check as the logs and `marts.dq_check_failures` name it: `staging.stg_x.rule`."""
+    return ".".join([*asset_key.path, check_name])
+
+
 def check_verdict(instance: DagsterInstance, run_id: str) -> tuple[list[str], list[str]]:
     """The run's `error` checks that failed, and its planned checks that could not run — no
-    evaluation, and their step did not succeed (`asset/check` names, sorted): either withholds
+    evaluation, and their step did not succeed (check keys, sorted): either withholds
     publication. A check whose step succeeded without evaluating it was left out on purpose
     (dbt's tests of seeds a night does not reload) and withholds nothing."""
     succeeded = {entry.step_key for entry in
                  instance.all_logs(run_id, of_type=DagsterEventType.STEP_SUCCESS)}
-    evaluated: set[tuple[str, str]] = set()
+    evaluated: set[str] = set()
     failed: set[str] = set()
     for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
         data = entry.dagster_event.event_specific_data if entry.dagster_event else None
         if data is None:
             continue
-        name = (data.asset_key.to_user_string(), data.check_name)
+        name = _check_key(data.asset_key, data.check_name)
         evaluated.add(name)
         if not data.passed and data.severity == AssetCheckSeverity.ERROR:
-            failed.add("/".join(name))
+            failed.add(name)
     unrun = set()
     for entry in instance.all_logs(run_id,
                                    of_type=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED):
         data = entry.dagster_event.event_specific_data if entry.dagster_event else None
         if data is None or data.asset_key == PUBLISHED_KEY or entry.step_key in succeeded:
             continue
-        name = (data.asset_key.to_user_string(), data.check_name)
+        name = _check_key(data.asset_key, data.check_name)
         if name not in evaluated:
-            unrun.add("/".join(name))
+            unrun.add(name)
     return sorted(failed), sorted(unrun)
 
 
