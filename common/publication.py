@@ -148,14 +148,7 @@ def _publish_duckdb(wh: DuckDBWarehouse, sources: Sequence[tuple[str, str]], pat
             wh.execute(f"checkpoint {alias}")
         finally:
             wh.execute(f"detach {alias}")
-        with open(building, "rb+") as handle:  # on disk before it is named
-            os.fsync(handle.fileno())
-        os.replace(building, path)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the rename itself survives a power cut
-        finally:
-            os.close(directory)
+        _swap_in(building, path)
     except Exception as exc:
         raise PublicationError(
             f"publication impossible dans {path} : {exc} ; les lecteurs gardent la "
@@ -164,6 +157,18 @@ def _publish_duckdb(wh: DuckDBWarehouse, sources: Sequence[tuple[str, str]], pat
         for leftover in (building, building.with_name(building.name + ".wal")):
             leftover.unlink(missing_ok=True)
     return str(path)
+
+
+def _swap_in(building: Path, path: Path) -> None:
+    """Rename the complete new file onto the published one, durably."""
+    with open(building, "rb+") as handle:  # on disk before it is named
+        os.fsync(handle.fileno())
+    os.replace(building, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------
@@ -249,6 +254,77 @@ def drop_retired_schemas(wh: PostgresWarehouse, lock_timeout: str = "2s") -> lis
         except Exception:
             held.append(schema)
     return held
+
+
+# -- erasure reaches a withheld publication ---------------------------------------------------
+def erase_from_publication(wh: Warehouse, participant_keys: Sequence[str], *,
+                           published: str = "") -> int:
+    """Take the erased participants out of the published state; how many rows went.
+
+    A refresh that withholds publication keeps readers on the previous state — which may hold
+    a participant erased since (docs/crm-api.md#deletions-and-erasure): the erasure must
+    reach it all the same. Only their rows go (tables with a `participant_key`); everything
+    else, the `publication` row included, stays as published. Atomic like a publication: on
+    DuckDB a filtered copy of the published file renamed onto it, on PostgreSQL one
+    transaction of deletes (readers see the rows before or after, never half).
+    """
+    keys = sorted(set(participant_keys))
+    if not keys:
+        return 0
+    if isinstance(wh, PostgresWarehouse):
+        tables = [t for (t,) in wh.fetchall(
+            "select table_name from information_schema.columns where table_schema = ? "
+            "and column_name = 'participant_key' order by 1", [PUBLISHED_SCHEMA])]
+        removed = 0
+        with wh.transaction():
+            for table in tables:
+                before = wh.scalar(f"select count(*) from {PUBLISHED_SCHEMA}.{_name(table)}")
+                wh.execute(f"delete from {PUBLISHED_SCHEMA}.{table} "
+                           "where participant_key = any(?)", [keys])
+                removed += before - wh.scalar(
+                    f"select count(*) from {PUBLISHED_SCHEMA}.{table}")
+        return removed
+    import duckdb
+
+    path = Path(published).resolve()
+    if not published or not path.is_file():
+        return 0
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach {_sql_string(str(path))} as current_state (read_only)")
+        columns = con.execute(
+            "select table_name, bool_or(column_name = 'participant_key') from "
+            "information_schema.columns where table_catalog = 'current_state' "
+            "group by 1 order by 1").fetchall()
+        con.execute("create temporary table erased (participant_key varchar)")
+        con.executemany("insert into erased values (?)", [[k] for k in keys])
+        found = sum(con.execute(
+            f"select count(*) from current_state.main.{_name(table)} "
+            "where participant_key in (select participant_key from erased)").fetchone()[0]
+            for table, keyed in columns if keyed)
+        if not found:
+            return 0
+        building = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.building")
+        try:
+            con.execute(f"attach {_sql_string(str(building))} as next_state")
+            for table, keyed in columns:
+                keep = (" where participant_key not in (select participant_key from erased)"
+                        if keyed else "")
+                con.execute(f"create table next_state.main.{table} as "
+                            f"select * from current_state.main.{table}{keep}")
+            con.execute("checkpoint next_state")
+            con.execute("detach next_state")
+            con.execute("detach current_state")
+            _swap_in(building, path)
+        except Exception as exc:
+            raise PublicationError(
+                f"effacement impossible dans la publication {path} : {exc}") from exc
+        finally:
+            for leftover in (building, building.with_name(building.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        return found
+    finally:
+        con.close()
 
 
 # -- reading what is published ----------------------------------------------------------------

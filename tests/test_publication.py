@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -28,7 +29,13 @@ import psycopg2.errors
 import pytest
 from dagster import DagsterEventType
 
-from common.publication import READER_SEEDS, publish, read_publication
+from common.publication import (
+    READER_SEEDS,
+    drop_retired_schemas,
+    erase_from_publication,
+    publish,
+    read_publication,
+)
 from common.settings import PROJECT_ROOT, SettingsError
 from common.warehouse import connect
 from connectors.crm.raw_tables import resource_columns
@@ -191,6 +198,34 @@ def test_a_refresh_failing_an_error_check_leaves_the_publication_as_it_was(refre
     assert BAD_CHECK in line and "2026-11-20" in line
 
 
+@pytest.mark.slow
+def test_erasure_reaches_a_publication_readers_keep(refreshes, tmp_path):
+    """A withheld night keeps readers on the previous state: an erased participant's rows
+    leave it all the same, atomically, and nothing else changes."""
+    settings = refreshes["settings"]
+    path = tmp_path / "published.duckdb"
+    shutil.copy(settings.published, path)
+    reader = duckdb.connect(str(path), read_only=True)
+    before = {t: reader.execute(f"select count(*) from {t}").fetchone()[0]
+              for (t,) in reader.execute("select table_name from information_schema.tables")
+              .fetchall()}
+    key, rows = reader.execute("select participant_key, count(*) from participant_journeys "
+                               "group by 1 order by 1 limit 1").fetchone()
+    with connect(settings.warehouse, read_only=True) as wh:
+        assert erase_from_publication(wh, [key, "p_nobody"], published=str(path)) == rows
+        assert erase_from_publication(wh, [key], published=str(path)) == 0  # idempotent
+    assert reader.execute("select count(*) from participant_journeys where participant_key = ?",
+                          [key]).fetchone()[0] == rows  # an open reader: previous state
+    con = duckdb.connect(":memory:")
+    con.execute(f"attach '{path}' as now (read_only)")
+    after = {t: con.execute(f"select count(*) from now.main.{t}").fetchone()[0] for t in before}
+    assert after == {**before, "participant_journeys": before["participant_journeys"] - rows}
+    assert con.execute("select run_id from now.main.publication").fetchone() == (
+        refreshes["first"].run_id,)
+    con.close()
+    reader.close()
+
+
 def test_published_file_setting(tmp_path):
     settings = make_settings(tmp_path)
     assert settings.published == str(tmp_path / "published.duckdb")
@@ -221,11 +256,14 @@ def _small_warehouse(wh) -> None:
     wh.execute("create table marts.indicator_values as select 'O1' as indicator_code, 1 as n")
     wh.execute("create view marts.cohorts as select participant_key, n "
                "from intermediate.int_outcomes")
+    wh.execute("create table marts.participant_journeys as select 'p_1' as participant_key "
+               "union all select 'p_9'")
     for seed in READER_SEEDS:
         wh.execute(f"create table reference.{seed} as select 'x' as code")
 
 
 PG_SOURCES = [("marts", "indicator_values"), ("marts", "cohorts"),
+              ("marts", "participant_journeys"),
               *[("reference", seed) for seed in READER_SEEDS]]
 
 
@@ -290,10 +328,14 @@ def test_postgres_reader_role_reads_published_only_and_sees_old_then_new(pg_url,
     assert current is not None and current.run_id == "second"
     assert set(current.tables) == {table for _, table in PG_SOURCES}
     with connect(pg_url) as wh:  # no schema left aside once no reader holds it
-        from common.publication import drop_retired_schemas
-
         assert drop_retired_schemas(wh) == []
         assert wh.scalar("select count(*) from pg_namespace where nspname like 'published%'") == 1
+        # erasure reaches the published state even when no publication follows
+        assert erase_from_publication(wh, ["p_9", "p_nobody"]) == 1
+    reader = _as(pg_url, reader_role)
+    assert _one(reader, "select participant_key from participant_journeys") == [("p_1",)]
+    assert _one(reader, "select run_id from publication") == [("second",)]
+    reader.close()
 
 
 @pytest.mark.slow

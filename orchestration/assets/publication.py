@@ -9,7 +9,8 @@ is ready once the dbt step has finished. It then reads the run's own check evalu
 - an `error` check failed, or a planned check has no evaluation (it could not run): nothing is
   published, the run says so in French (an error line naming the checks) and records an
   *observation* of the asset with the reason — no materialisation, so the UI keeps showing the
-  last real publication as the asset's latest materialisation;
+  last real publication as the asset's latest materialisation; participants erased since that
+  publication are taken out of it all the same (erasure does not wait for a clean night);
 - otherwise the marts are published and the asset is materialised, with what readers now see.
 
 A failed *blocking* check (the marts' `error` checks) fails its step and Dagster skips this one:
@@ -33,7 +34,15 @@ from dagster import (
 )
 from dagster._core.storage.tags import PRIORITY_TAG
 
-from common.publication import READER_SEEDS, PublicationError, publish, read_publication
+from common.publication import (
+    READER_SEEDS,
+    PublicationError,
+    erase_from_publication,
+    publish,
+    read_publication,
+)
+from common.settings import Settings
+from connectors.pseudonyms import pseudonym
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.dbt_project import manifest_path
 from orchestration.resources import SeaSettingsResource, WarehouseResource
@@ -110,6 +119,17 @@ def withheld_reason(failed: list[str], unrun: list[str]) -> str:
     return " ; ".join(parts)
 
 
+def _erase_from_kept_publication(settings: Settings, warehouse: WarehouseResource) -> int:
+    """Erasure reaches the publication readers keep: the rows of every participant of the
+    deletion log leave it (common/publication.py, `erase_from_publication`)."""
+    with warehouse.get_warehouse() as wh:
+        ids = [r[0] for r in wh.fetchall(
+            "select distinct id from raw.deletion_log where resource = 'participants'")] \
+            if wh.table_exists("raw.deletion_log") else []
+        keys = [pseudonym(settings.pseudonym_key, pid) for pid in ids]
+        return erase_from_publication(wh, keys, published=settings.published)
+
+
 @asset(
     key=PUBLISHED_KEY, group_name=GROUP, owners=OWNERS,
     # The marts only: the seeds are loaded on the nights that change them (
@@ -136,10 +156,15 @@ def published_marts(context: AssetExecutionContext, sea_settings: SeaSettingsRes
         kept = (f"les lecteurs gardent la publication du {current.as_of}" if current
                 else "rien n'est encore publié")
         context.log.error(f"Publication retenue : {reason} ; {kept}.")
+        erased = _erase_from_kept_publication(settings, warehouse) if current else 0
+        if erased:
+            context.log.info(f"Effacements appliqués à la publication en place : {erased} "
+                             "ligne(s) de participants effacés retirée(s).")
         yield AssetObservation(asset_key=PUBLISHED_KEY, metadata={
             "publication": WITHHELD,
             "raison": reason,
             KEPT_FIELD: str(current.as_of) if current else "aucune",
+            "lignes effacées de la publication en place": erased,
         })
         return
     with warehouse.get_warehouse() as wh:
