@@ -65,9 +65,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         with sources:
             result = run_nightly(settings, origin="make refresh")
     except (RunFailed, RunLockError) as exc:
-        print(f"sea: {exc}", file=sys.stderr)
-        if getattr(exc, "publication", ""):
+        if getattr(exc, "publication", ""):  # before the cause: the last line names it
             print(f"sea: {exc.publication}", file=sys.stderr)
+        print(f"sea: {exc}", file=sys.stderr)
         return 1
     from orchestration.assets.publication import publication_line
     from orchestration.instance import dagster_instance
