@@ -69,8 +69,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             print(f"sea: {exc.publication}", file=sys.stderr)
         print(f"sea: {exc}", file=sys.stderr)
         return 1
-    from orchestration.assets.publication import publication_line
     from orchestration.instance import dagster_instance
+    from orchestration.publication import publication_line
 
     print(f"Actualisation terminée (date d'arrêté {settings.as_of}). "
           f"Entrepôt : {settings.warehouse_display}")

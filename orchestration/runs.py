@@ -53,7 +53,7 @@ def run_nightly(settings: Settings, instance: DagsterInstance | None = None, *,
     if not result.success:
         # checks the failure kept from running show as not run, not failed
         withdraw_unrun_checks(instance, result.run_id)
-        from orchestration.assets.publication import publication_line
+        from orchestration.publication import publication_line
 
         raise RunFailed(_failure_summary(result, settings, "refresh"),
                         publication=publication_line(instance, result.run_id))

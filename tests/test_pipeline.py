@@ -7,6 +7,7 @@ outside the deletion log, and no personal data beyond `raw` — on DuckDB and Po
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
@@ -21,6 +22,7 @@ from orchestration.assets.dbt_models import ASSETS_NAME
 from orchestration.dbt_project import DBT_PROJECT_DIR
 from orchestration.runs import run_nightly
 from tests.conftest import TEST_KEY, make_settings
+from tests.test_publication import PublishedReader
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 LAYERS = ("staging", "intermediate", "marts", "reference")
@@ -101,7 +103,9 @@ def test_two_refreshes_with_changes_and_erasure(pipeline):
     server.world.erase_participant(victim)
     erased.add(victim)
     settings = dataclasses.replace(settings, as_of=settings.as_of + timedelta(days=45))
+    reader = PublishedReader(settings)  # a BI tool reading the published marts meanwhile
     run_nightly(settings)
+    reader.assert_old_then_new()
     # The second night, with a new as-of date, reuses the first one's parse of the dbt project.
     log = _last_dbt_log()
     assert "Unable to do partial parsing" not in log and "Starting full parse" not in log
@@ -144,6 +148,10 @@ def test_two_refreshes_with_changes_and_erasure(pipeline):
             assert not (_text_values(wh, schema, table) & erased), f"{schema}.{table}"
         for schema, table in _tables(wh, LAYERS):
             assert not (_text_values(wh, schema, table) & keys), f"{schema}.{table}"
+        published = connect(settings.published, read_only=True) if settings.published else wh
+        with published if settings.published else contextlib.nullcontext():
+            assert not _text_values(published, "main" if settings.published else "published",
+                                    "participant_journeys") & keys
         logged = {r[0] for r in wh.fetchall(
             "select id from raw.deletion_log where resource = 'participants'")}
         assert erased <= logged

@@ -1,4 +1,5 @@
-"""Write – audit – publish (common/publication.py, orchestration/assets/publication.py).
+"""Write – audit – publish (common/publication.py, orchestration/assets/publication.py,
+orchestration/publication.py).
 
 Readers (BI tools) see a published state of the marts that a refresh replaces atomically, and
 only when no `error` check of the run failed: a reader holding the published DuckDB file open
@@ -40,13 +41,13 @@ from common.settings import PROJECT_ROOT, SettingsError
 from common.warehouse import connect
 from connectors.crm.raw_tables import resource_columns
 from devtools.fake_crm import FakeCRMServer, World
-from orchestration.assets.publication import (
+from orchestration.instance import dagster_instance
+from orchestration.publication import (
     PUBLISHED_KEY,
-    SOURCES,
     check_verdict,
     publication_line,
+    published_sources,
 )
-from orchestration.instance import dagster_instance
 from orchestration.runs import RunFailed, run_nightly
 from tests.conftest import make_settings
 
@@ -103,6 +104,68 @@ def _inject_inverted_enrolment(settings) -> None:
         wh.insert_df("raw.crm_enrolments", pd.DataFrame([{n: clean.get(n) for n in names}]))
 
 
+class PublishedReader:
+    """A BI tool polling the published marts from a thread — the read-only file on DuckDB, the
+    reader role on PostgreSQL — each read one statement: (publication run id, journeys)."""
+
+    SQL = ("select p.run_id, (select count(*) from participant_journeys) from publication p")
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.seen: list[tuple] = []
+        self._stop = threading.Event()
+        if settings.warehouse_is_postgres:
+            self._con = psycopg2.connect(_as_role(settings.warehouse, settings.reader_role))
+            self._con.autocommit = True
+            self._read = lambda: _one(self._con, self.SQL)[0]
+        else:
+            self._con = duckdb.connect(settings.published, read_only=True)
+            cursor = self._con.cursor()
+            self._read = lambda: cursor.execute(self.SQL).fetchone()
+        self.seen.append(self._read())
+        self._thread = threading.Thread(target=self._poll)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.05):
+            self.seen.append(self._read())
+
+    def fresh(self) -> tuple:
+        """What a reader connecting now gets."""
+        if self.settings.warehouse_is_postgres:
+            con = psycopg2.connect(_as_role(self.settings.warehouse, self.settings.reader_role))
+            try:
+                return _one(con, self.SQL)[0]
+            finally:
+                con.close()
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute(f"attach '{self.settings.published}' as now (read_only)")
+            con.execute("use now")
+            return con.execute(self.SQL).fetchone()
+        finally:
+            con.close()
+
+    def assert_old_then_new(self) -> None:
+        """After a refresh that published: the reader saw the previous state, whole, then (on
+        PostgreSQL, between two statements) the new one; a new connection gets the new one."""
+        self._stop.set()
+        self._thread.join()
+        self.seen.append(self._read())
+        self._con.close()
+        old, new = self.seen[0], self.fresh()
+        assert old != new
+        assert set(self.seen) <= {old, new}, self.seen
+        if self.settings.warehouse_is_postgres:
+            assert self.seen[-1] == new
+        else:  # the file it opened: the previous state until it reconnects
+            assert set(self.seen) == {old}
+
+
+def _as_role(url: str, role: str) -> str:
+    return re.sub(r"//[^@/]*@", f"//{role}@", url, count=1)
+
+
 @pytest.fixture(scope="module")
 def refreshes(tmp_path_factory):
     """A refresh that publishes while a reader holds the previous published file open (its
@@ -154,7 +217,7 @@ def test_a_reader_keeps_the_previous_state_while_a_refresh_publishes(refreshes):
     row, tables = refreshes["new_reader"]
     assert row == str((date(2026, 11, 20), first.run_id, refreshes["indicators"]))
     names = {t.split(":")[0] for t in eval(tables)}  # noqa: S307 - our own subprocess' print
-    assert names == {table for _, table in SOURCES} | {"publication"}
+    assert names == {table for _, table in published_sources()} | {"publication"}
     assert set(READER_SEEDS) <= names and "indicator_values" in names
     assert {t.split(":")[1] for t in eval(tables)} == {"BASE TABLE"}  # noqa: S307 - views as data
     assert not names & {"crm_enrolments", "stg_crm__enrolments", "int_enrolments",
@@ -281,7 +344,7 @@ def reader_role(pg_url):
 
 
 def _as(pg_url: str, role: str):
-    con = psycopg2.connect(re.sub(r"//[^@/]*@", f"//{role}@", pg_url, count=1))
+    con = psycopg2.connect(_as_role(pg_url, role))
     con.autocommit = True
     return con
 
