@@ -158,6 +158,9 @@ def _dagster_dev(port: int) -> int:
     # process group so stopping `make ui` stops the webserver, daemon and code servers too.
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, start_new_session=True,
                             preexec_fn=_default_signals)
+    # Ctrl-C and SIGTERM stop the group, even when this process was started with SIGINT ignored
+    # (a background job of a script inherits that, and Python then never raises KeyboardInterrupt).
+    signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return proc.wait()
