@@ -85,3 +85,25 @@ def dbt_manifest() -> None:
     from orchestration.cli import cmd_prepare
 
     assert cmd_prepare(None) == 0, "dbt parse failed"  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def published_night(tmp_path_factory) -> Iterator[Settings]:
+    """One nightly refresh on DuckDB that published (fake CRM with 160 participants and the demo
+    spreadsheets, as of 2026-11-20), shared by every test that only reads its results: the
+    published file, the dashboard, BI connections. Tests must not write to it."""
+    from datetime import UTC, date, datetime
+
+    from devtools.demo import demo_participants
+    from devtools.demo_sheets import write_demo_spreadsheets
+    from devtools.fake_crm import FakeCRMServer, World
+    from orchestration.runs import run_nightly
+
+    tmp = tmp_path_factory.mktemp("published_night")
+    world = World(seed=11, participants=160, now=datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    with FakeCRMServer(world, token="test-token") as server:
+        settings = make_settings(tmp, crm_url=server.base_url, as_of="2026-11-20")
+        write_demo_spreadsheets(settings.sheets_dir, demo_participants(world),
+                                as_of=date(2026, 11, 20))
+        run_nightly(settings)
+    yield settings
