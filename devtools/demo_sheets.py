@@ -561,6 +561,297 @@ def _plan_action(as_of: date) -> list[list[object]]:
     return rows
 
 
+# -- the whole association (issue 27): axes 3–7, funders, costs, the participants' voice --------
+# Written after the files above with a generator of their own, so adding them changed none of
+# the cells of the older files. Every row is valid: the quarantine shows the older files' defects.
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _communication(as_of: date, rng: random.Random) -> list[list[object]]:
+    """Campaigns (spanning periods), events, media, advocacy, employer awareness, two years."""
+    rows: list[list[object]] = [
+        ["ID", "Date", "Date fin", "Type", "Antenne", "Public", "Titre",
+         "Personnes touchées", "Entreprises touchées", "Lien"],
+    ]
+    plan = (
+        ("Campagne", "TOUTES", "Grand public", "Campagne « Réfugiés, talents d'ici »", 40, True),
+        ("Événement", "PARIS", "Entreprises", "Petit-déjeuner employeurs inclusifs", 0, False),
+        ("Média", "TOUTES", "Grand public", "Reportage radio sur l'accompagnement vers l'emploi",
+         0, False),
+        ("Plaidoyer", "TOUTES", "Institutions", "Rencontre avec la DIAIR sur la reconnaissance "
+         "des diplômes", 0, False),
+        ("Sensibilisation entreprises", "BORDEAUX", "Entreprises",
+         "Atelier RH : recruter une personne réfugiée", 0, False),
+        ("Réseaux sociaux", "TOUTES", "Grand public", "Série de portraits anonymes", 30, True),
+        ("Publication", "TOUTES", "Partenaires", "Rapport d'activité annuel", 0, False),
+        ("Événement", "BORDEAUX", "Réfugiés", "Forum de l'emploi et de la formation", 0, False),
+        ("Sensibilisation entreprises", "PARIS", "Entreprises",
+         "Club d'entreprises partenaires", 0, False),
+    )
+    number = 0
+    start = _months_before(as_of, 23, 1)
+    month = 0
+    while _months_after(start, month) <= as_of:
+        first = _months_after(start, month)
+        for kind, antenna, audience, title, span, campaign in (plan[month % len(plan)],
+                                                               plan[(month + 4) % len(plan)]):
+            number += 1
+            day = first + timedelta(days=rng.randint(0, 25))
+            if day > as_of:
+                continue
+            end = day + timedelta(days=span + rng.randint(20, 60)) if campaign else None
+            people = (None if kind == "Plaidoyer" or rng.random() < 0.1
+                      else rng.randint(20, 400) * (10 if campaign else 1))
+            companies = (rng.randint(3, 25) if audience == "Entreprises" else
+                         (0 if rng.random() < 0.5 else None))
+            link = f"https://aere.example.org/actions/COM-{number:03d}" if rng.random() < 0.4 \
+                else None
+            rows.append([f"COM-{number:03d}", day, end, kind, antenna, audience, title, people,
+                         companies, link])
+        month += 1
+    return rows
+
+
+def _jalons(as_of: date) -> list[list[object]]:
+    """Milestones of axes 3, 5, 6, 7: essaimage to Nantes (open) and Lille (under way)."""
+    def at(months: int, day: int = 15) -> date:
+        return _months_after(as_of, months, day)
+
+    rows: list[list[object]] = [
+        ["ID", "Axe", "Jalon", "Territoire", "Étape", "Date prévue", "Date réelle", "Statut",
+         "Responsable"],
+        # Nantes: studied, funded, opened, first participants; late on recruitment.
+        ["ESS-NAN-1", "ESSAIMAGE", "Étude d'opportunité à Nantes", "NANTES", "Étude", at(-20),
+         at(-20, 10), "Atteint", "Direction"],
+        ["ESS-NAN-2", 7, "Convention signée avec un partenaire nantais", "NANTES",
+         "Partenariats", at(-16), at(-17, 28), "Atteint", "Direction"],
+        ["ESS-NAN-3", "7", "Financement de l'antenne de Nantes obtenu", "NANTES", "Financement",
+         at(-13), at(-12, 5), "Atteint", "Direction"],
+        ["ESS-NAN-4", "Essaimage", "Équipe de Nantes recrutée", "NANTES", "Recrutement", at(-10),
+         at(-8, 20), "Atteint", "Direction"],
+        ["ESS-NAN-5", "ESSAIMAGE", "Ouverture de l'antenne de Nantes", "NANTES", "Ouverture",
+         at(-7), at(-7, 1), "Atteint", "Responsable antenne"],
+        ["ESS-NAN-6", "ESSAIMAGE", "Premiers participants accueillis à Nantes", "NANTES",
+         "Premiers participants", at(-5), at(-5, 12), "Atteint", "Responsable antenne"],
+        ["ESS-NAN-7", "ESSAIMAGE", "Antenne de Nantes autonome", "NANTES", "Autonomie", at(8),
+         None, "Prévu", "Direction"],
+        # Lille: study done, partnerships under way, one step abandoned then re-planned.
+        ["ESS-LIL-1", "ESSAIMAGE", "Étude d'opportunité à Lille", "LILLE", "Étude", at(-6),
+         at(-5, 2), "Atteint", "Direction"],
+        ["ESS-LIL-2", "ESSAIMAGE", "Convention signée avec un partenaire à Lille", "LILLE",
+         "Partenariats", at(-1), None, "En cours", "Direction"],
+        ["ESS-LIL-3", "ESSAIMAGE", "Local mutualisé à Lille", "LILLE", "Ouverture", at(-3),
+         None, "Abandonné", "Direction"],
+        ["ESS-LIL-4", "ESSAIMAGE", "Ouverture de l'antenne de Lille", "LILLE", "Ouverture",
+         at(6), None, "Prévu", "Direction"],
+        # Innovation, SEA, coordination.
+        ["INN-1", "INNOVATION", "Application de prise de rendez-vous en ligne", None, None,
+         at(-9), at(-9, 28), "Atteint", "Chargé numérique"],
+        ["INN-2", 3, "Tableau de bord des antennes dans le CRM", None, None, at(-2), at(-1, 10),
+         "Atteint", "Chargé suivi-évaluation"],
+        ["INN-3", "Innovation", "Module d'émargement sur tablette", None, None, at(4), None,
+         "En cours", "Chargé numérique"],
+        ["SEA-1", "SEA", "Plan de suivi-évaluation validé en COPIL", None, None, at(-18),
+         at(-18, 20), "Atteint", "Chargé suivi-évaluation"],
+        ["SEA-2", 5, "Enquête de satisfaction déployée dans toutes les antennes", None, None,
+         at(-12), at(-11, 3), "Atteint", "Chargé suivi-évaluation"],
+        ["SEA-3", "SEA", "Évaluation finale externe lancée", None, None, at(2), None, "Prévu",
+         "Direction"],
+        ["COO-1", "COORDINATION", "Comité de pilotage annuel", None, None, at(-11), at(-11, 12),
+         "Atteint", "Direction"],
+        ["COO-2", 6, "Convention de partenariat avec France Travail renouvelée", None, None,
+         at(-4), at(-4, 30), "Atteint", "Direction"],
+        ["COO-3", "COORDINATION", "Procédure de traitement des plaintes adoptée", None, None,
+         at(-1), None, "En cours", "Direction"],
+    ]
+    return rows
+
+
+FUNDERS = (
+    # code, name, type, grant, programmes, antennas, axes, amount, indicators, frequency
+    ("PIC_IPR", "Plan d'investissement dans les compétences — Intégration professionnelle des "
+     "réfugiés", "Public", "PIC-IPR-2024-017", "TOUS", "TOUTES", None, 1_850_000,
+     "ENT, ACT, SOR, SD_SORTIE, ED_SORTIE, EMP_SORTIE, SD_6M", "Trimestrielle"),
+    ("FONDATION_AVENIR", "Fondation Avenir Solidaire", "Privé", "FAS-2025-04", "AVEC", "PARIS",
+     "1", 120_000, "ENT, SD_SORTIE, EMP_SORTIE", "Semestrielle"),
+    ("FONDATION_HORIZONS", "Fondation Horizons Partagés", "Privé", "FHP-ESS-2025",
+     "SOCLE, SOCLE_FEMMES", "BORDEAUX, NANTES", "2, 7", 80_000,
+     "ENT_F, ACT, HRS, SD_SORTIE", "Annuelle"),
+)
+
+
+def _financements(as_of: date) -> list[list[object]]:
+    rows: list[list[object]] = [
+        ["Financeur", "Nom", "Type", "Convention", "Début", "Fin", "Programmes", "Antennes",
+         "Axes", "Montant (EUR)", "Indicateurs", "Fréquence"],
+    ]
+    for code, name, kind, grant, programmes, antennas, axes_, amount, indicators, freq in FUNDERS:
+        first = (date(as_of.year - 2, 1, 1) if code == "PIC_IPR"
+                 else date(as_of.year - 1, 7 if code == "FONDATION_AVENIR" else 1, 1))
+        last = date(as_of.year + (0 if code == "PIC_IPR" else 1), 12, 31)
+        rows.append([code, name, kind, grant, first, last, programmes, antennas, axes_,
+                     f"{amount:,}".replace(",", " "), indicators, freq])
+    return rows
+
+
+def _funder_targets(as_of: date) -> list[list[object]]:
+    """Targets of the private funders' reports (`financeur`), beside the organisation's."""
+    rows: list[list[object]] = [["Indicateur", "Programme", "Antenne", "Année", "Trimestre",
+                                 "Cible", "Financeur"]]
+    for year in (as_of.year - 1, as_of.year):
+        rows += [["ENT", "AVEC", "PARIS", year, None, 60, "FONDATION_AVENIR"],
+                 ["SD_SORTIE", "AVEC", "PARIS", year, None, 60, "FONDATION_AVENIR"],
+                 ["EMP_SORTIE", "AVEC", "PARIS", year, None, Percent(0.45), "FONDATION_AVENIR"],
+                 ["ENT_F", "SOCLE", "BORDEAUX", year, None, 25, "FONDATION_HORIZONS"],
+                 ["SD_SORTIE", "SOCLE", "BORDEAUX", year, None, 50, "FONDATION_HORIZONS"]]
+    return rows
+
+
+# Yearly budget per axis (EUR) — the PIC carries most of it; lines per programme and antenna for
+# the accompaniment axes, whole-organisation lines for the others.
+BUDGET_LINES = (
+    # axis, programme, antenna, funder, yearly budget
+    ("1", "AVEC", "PARIS", "FONDATION_AVENIR", 60_000),
+    ("AVEC", "AVEC", "BORDEAUX", "PIC_IPR", 90_000),
+    ("2", "SOCLE", "PARIS", "PIC_IPR", 240_000),
+    ("SOCLE", "SOCLE", "BORDEAUX", "PIC_IPR", 160_000),
+    ("SOCLE", "SOCLE_FEMMES", "PARIS", "PIC_IPR", 70_000),
+    ("2", "SOCLE", "BORDEAUX", "FONDATION_HORIZONS", 30_000),
+    ("INNOVATION", "TOUS", "TOUTES", "PIC_IPR", 45_000),
+    ("4", "TOUS", "TOUTES", "PIC_IPR", 35_000),
+    ("SEA", None, None, "PIC_IPR", 55_000),
+    ("COORDINATION", "TOUS", "TOUTES", None, 85_000),
+    ("ESSAIMAGE", "TOUS", "NANTES", "FONDATION_HORIZONS", 50_000),
+    ("7", "TOUS", "LILLE", None, 20_000),
+)
+
+
+def _budget(as_of: date, rng: random.Random) -> list[list[object]]:
+    """Two years: yearly lines for the past year, quarterly lines for the current one."""
+    rows: list[list[object]] = [
+        ["Année", "Trimestre", "Axe", "Programme", "Antenne", "Financeur", "Budget (EUR)",
+         "Dépense (EUR)"],
+    ]
+    current = _quarter_start(as_of)
+    for axis, programme, antenna, funder, yearly in BUDGET_LINES:
+        spent = round(yearly * rng.uniform(0.82, 1.04), -2)
+        rows.append([as_of.year - 1, None, axis, programme, antenna, funder, yearly, spent])
+        for quarter in range(1, 5):
+            start = date(as_of.year, 3 * quarter - 2, 1)
+            budget = round(yearly / 4, -2)
+            if start > current:  # planned, not spent yet
+                rows.append([as_of.year, f"T{quarter}", axis, programme, antenna, funder, budget,
+                             None])
+                continue
+            spending = round(budget * rng.uniform(0.55 if start == current else 0.8, 1.05), -2)
+            rows.append([as_of.year, quarter, axis, programme, antenna, funder, budget,
+                         spending])
+    # A correction booked on its own line (negative spending, refund of an overpaid invoice).
+    rows.append([as_of.year - 1, None, "COORDINATION", "TOUS", "TOUTES", "PIC_IPR", None,
+                 "-1 250,00"])
+    return rows
+
+
+def _satisfaction(people: list[dict], as_of: date, rng: random.Random) -> list[list[object]]:
+    """A few hundred anonymous answers over a year, at the programme and antenna of a person
+    active that day (no id: the survey is anonymous)."""
+    rows: list[list[object]] = [
+        ["Date", "Programme", "Antenne", "Moment", "Note globale", "Accueil", "Ateliers",
+         "Accompagnement individuel", "Recommande", "Commentaire"],
+    ]
+    remarks = ("Merci pour l'accueil.", "Les ateliers CV m'ont beaucoup aidé.",
+               "Plus de cours de français, s'il vous plaît.", "Horaires difficiles avec les "
+               "enfants.", None, None, None)
+    for offset in range(365, -1, -1):
+        day = as_of - timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        active = [p for p in people if _active(p, day)]
+        for person in rng.sample(active, min(len(active), rng.choice((0, 0, 1, 1, 2)))):
+            moment = rng.choices(("en_cours", "Sortie", "six mois"), (60, 30, 10))[0]
+            overall = rng.choices((1, 2, 3, 4, 5), (3, 6, 16, 40, 35))[0]
+            parts = [None if rng.random() < 0.15 else min(5, max(1, overall + rng.randint(-1, 1)))
+                     for _ in range(3)]
+            recommends = (None if rng.random() < 0.1 else
+                          ("oui" if overall >= 3 or rng.random() < 0.3 else "non"))
+            rows.append([day, person["programme"], person["antenna"], moment, overall, *parts,
+                         recommends, rng.choice(remarks)])
+    return rows
+
+
+def _retours(as_of: date, rng: random.Random) -> list[list[object]]:
+    """Feedback of every type and category, answered in 2 to 45 days or still open; one
+    sensitive report (signalement / discrimination)."""
+    rows: list[list[object]] = [
+        ["ID", "Date réception", "Canal", "Type", "Catégorie", "Programme", "Antenne",
+         "Émetteur", "Date réponse", "Statut", "Description", "Suite donnée"],
+    ]
+    kinds = (
+        ("plainte", "accueil", "participant", "Attente trop longue à l'accueil."),
+        ("suggestion", "ateliers", "participant", "Proposer un atelier sur le permis de "
+         "conduire."),
+        ("felicitation", "accompagnement", "participant", "Merci à l'équipe pour son soutien."),
+        ("plainte", "orientation_emploi", "entreprise", "Candidats orientés sans le niveau de "
+         "français demandé."),
+        ("suggestion", "accompagnement", "partenaire", "Partager les dates de sortie avec le "
+         "partenaire formation."),
+        ("felicitation", "ateliers", "benevole", "Très bonne dynamique de groupe."),
+        ("plainte", "ateliers", "participant", "Salle trop petite pour l'atelier numérique."),
+        ("suggestion", "autre", "autre", "Traduire la plaquette en dari et en tigrinya."),
+        ("signalement", "accueil", "benevole", "Rampe d'accès abîmée devant l'entrée."),
+        ("plainte", "securite", "participant", "Parking mal éclairé le soir après l'atelier."),
+    )
+    channels = ("Oral", "Écrit", "email", "Boîte à idées", "Enquête", "Téléphone")
+    for number, offset in enumerate(range(330, 0, -11), start=1):
+        received = as_of - timedelta(days=offset)
+        kind, category, sender, text = kinds[number % len(kinds)]
+        delay = rng.choice((2, 5, 9, 14, 21, 30, 31, 45, None))
+        answered = received + timedelta(days=delay) if delay is not None else None
+        if answered is not None and answered > as_of:
+            answered = None
+        status = ("clos" if answered and rng.random() < 0.7 else
+                  "traite" if answered else "ouvert")
+        programme = rng.choice(PROGRAMMES) if sender == "participant" else "TOUS"
+        antenna = rng.choice(ANTENNAS) if rng.random() < 0.8 else "TOUTES"
+        follow = "Réponse écrite envoyée." if answered else None
+        rows.append([f"RET-{number:03d}", received, channels[number % len(channels)], kind,
+                     category, programme, antenna, sender, answered, status, text, follow])
+    # The sensitive report: counted, never listed outside raw (its text stays there).
+    received = as_of - timedelta(days=40)
+    rows.append(["RET-900", received, "Oral", "Signalement", "Discrimination", "SOCLE", "PARIS",
+                 "participant", received + timedelta(days=3), "traite",
+                 "Propos discriminatoires rapportés lors d'un entretien chez un employeur.",
+                 "Entretien avec la personne, employeur alerté, suivi par la direction."])
+    return rows
+
+
+def _temoignages(as_of: date) -> list[list[object]]:
+    """Anonymised testimonies; some with written consent, one without, one consent not dated,
+    one withdrawn (turned to `non`)."""
+    def at(months: int, day: int = 10) -> date:
+        return _months_after(as_of, months, day)
+
+    return [
+        ["ID", "Date", "Programme", "Antenne", "Texte", "Consentement", "Date consentement",
+         "Thème"],
+        ["TEM-01", at(-10), "SOCLE", "PARIS", "Au début je n'osais pas parler. Les ateliers "
+         "m'ont donné confiance, aujourd'hui je travaille dans la logistique.", "oui", at(-10, 12),
+         "confiance"],
+        ["TEM-02", at(-8), "AVEC", "BORDEAUX", "Mon diplôme n'était pas reconnu. Avec ma "
+         "conseillère, j'ai trouvé une formation qualifiante d'aide-soignante.", "oui",
+         at(-8, 20), "premier_emploi"],
+        ["TEM-03", at(-6), "SOCLE_FEMMES", "PARIS", "Le groupe de femmes m'a permis de sortir "
+         "de chez moi et de parler français tous les jours.", "non", None, "francais"],
+        ["TEM-04", at(-4), "SOCLE", "BORDEAUX", "J'ai signé mon premier contrat en France, un "
+         "CDD de six mois dans une entreprise du bâtiment.", "oui", None, "premier_emploi"],
+        ["TEM-05", at(-3), "AVEC", "PARIS", "Le mentorat avec une cadre de l'entreprise m'a "
+         "aidé à comprendre les codes du travail en France.", "oui", at(-3, 15), "mentorat"],
+        ["TEM-06", at(-2), "SOCLE", "PARIS", "Les cours de français à visée professionnelle "
+         "m'ont préparé aux entretiens.", "non", at(-2, 12), "francais"],
+    ]
+
+
 # -- entry point ---------------------------------------------------------------------------------
 def write_demo_spreadsheets(folder: Path, participants: list[dict], *, as_of: date,
                             seed: int = 7) -> list[Path]:
@@ -594,5 +885,20 @@ def write_demo_spreadsheets(folder: Path, participants: list[dict], *, as_of: da
                     as_of),
         _write_xlsx(folder / "plan_action.xlsx", [("Chronogramme", _plan_action(as_of))],
                     as_of),
+    ]
+    more = random.Random(seed * 1000 + 27)  # its own draws: the files above stay as they were
+    written += [
+        _write_xlsx(folder / "communication.xlsx",
+                    [("Actions", _communication(as_of, more))], as_of),
+        _write_xlsx(folder / "jalons.xlsx", [("Jalons", _jalons(as_of))], as_of),
+        _write_xlsx(folder / "financements.xlsx", [("Conventions", _financements(as_of))],
+                    as_of),
+        _write_xlsx(folder / "Objectifs financeurs.xlsx",
+                    [("Cibles", _funder_targets(as_of))], as_of),
+        _write_xlsx(folder / "budget.xlsx", [("Budget", _budget(as_of, more))], as_of),
+        _write_xlsx(folder / "satisfaction.xlsx",
+                    [("Réponses", _satisfaction(people, as_of, more))], as_of),
+        _write_xlsx(folder / "retours.xlsx", [("Retours", _retours(as_of, more))], as_of),
+        _write_xlsx(folder / "Témoignages.xlsx", [("Témoignages", _temoignages(as_of))], as_of),
     ]
     return sorted(written)

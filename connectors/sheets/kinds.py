@@ -7,7 +7,10 @@ Header names are the normalised names (`names.normalise_name`) of what staff wri
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from common.code_lists import codes
 
@@ -28,6 +31,10 @@ SQL_TYPES: dict[str, str | None] = {
     "name_code": "text",  # roles and free statuses, stored as normalised names
     "name_code_list": "text",
     "participant": "text",  # the CRM participant id
+    "scope_list": "text",  # programme or antenna codes, comma separated, or `TOUS` → `ALL`
+    "axis": "text",  # an axis code of the `axes` seed, or its number 1–7 → the code
+    "axis_list": "text",
+    "optional_boolean": "boolean",  # like boolean, but a blank cell is null (not answered)
     "personal": None,  # personal data we do not need: never read, never stored
 }
 
@@ -94,6 +101,24 @@ class Kind:
         return next(c for c in self.columns if c.header == header)
 
 
+AXES_CSV = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "axes.csv"
+
+
+@cache
+def axes() -> tuple[str, ...]:
+    """The seven axes' codes in their order (axis n is `axes()[n - 1]`), from the `axes` seed.
+
+    Read from the seed file, like the code lists, so a number typed by staff and the code the
+    marts label mean the same axis.
+    """
+    with AXES_CSV.open(encoding="utf-8", newline="") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda r: int(r["axis_order"]))
+    return tuple(r["axis"] for r in rows)
+
+
+# Axes whose progress is followed as milestones (`jalons`): the others have their own data.
+MILESTONE_AXES = ("INNOVATION", "SEA", "COORDINATION", "ESSAIMAGE")
+
 # Closed lists: the `code_lists` seed (dbt_project/seeds/code_lists.csv), where their French
 # labels are too, so the loader accepts exactly what the marts and the deliverables label.
 CONTRACTS = codes("contract")
@@ -114,8 +139,10 @@ KINDS: tuple[Kind, ...] = (
             Column("annee", "integer", required=True, low=2000, high=2100),
             Column("trimestre", "quarter", low=1, high=4),
             Column("cible", "target", required=True),
+            # a target for one funder's report only (`financements`); blank: the organisation's
+            Column("financeur", "open_code"),
         ),
-        dedup_key=("indicateur", "programme", "antenne", "annee", "trimestre"),
+        dedup_key=("indicateur", "programme", "antenne", "annee", "trimestre", "financeur"),
         derived=(("cible_is_percent_cell", "boolean"),),
     ),
     Kind(
@@ -229,6 +256,129 @@ KINDS: tuple[Kind, ...] = (
             Column("statut", "name_code"),
             Column("budget_eur", "number"),
             Column("jours_homme", "number"),
+        ),
+        dedup_key=("id",),
+    ),
+    # -- the whole association (issue 27): axes 3–7, funders, costs, the participants' voice --
+    Kind(
+        name="communication",
+        label="communication",
+        columns=(
+            Column("id", "text", required=True),
+            Column("date", "date", required=True),
+            Column("date_fin", "date"),
+            Column("type", "choice", required=True, choices=codes("communication_type")),
+            Column("antenne", "open_code", required=True, allow_all=True),
+            Column("public", "choice", required=True, choices=codes("communication_audience")),
+            Column("titre", "text", required=True),
+            Column("personnes_touchees", "integer", low=0),  # blank = unknown, not 0
+            Column("entreprises_touchees", "integer", low=0),
+            Column("lien", "text"),
+        ),
+        dedup_key=("id",),
+    ),
+    Kind(
+        name="jalons",
+        label="jalons",
+        columns=(
+            Column("id", "text", required=True),
+            Column("axe", "axis", required=True, choices=MILESTONE_AXES),
+            Column("jalon", "text", required=True),
+            Column("territoire", "open_code"),
+            Column("etape", "choice", choices=codes("milestone_stage")),
+            Column("date_prevue", "date", required=True),
+            Column("date_reelle", "date"),
+            Column("statut", "choice", required=True, choices=codes("milestone_status")),
+            Column("responsable", "name_code"),
+        ),
+        dedup_key=("id",),
+    ),
+    Kind(
+        name="financements",
+        label="financements",
+        columns=(
+            Column("financeur", "open_code", required=True),
+            Column("nom", "text", required=True),
+            Column("type", "choice", required=True, choices=codes("funder_type")),
+            Column("convention", "text", required=True),
+            Column("debut", "date", required=True),
+            Column("fin", "date", required=True),
+            Column("programmes", "scope_list", required=True, allow_all=True),
+            Column("antennes", "scope_list", required=True, allow_all=True),
+            Column("axes", "axis_list"),  # blank: the axes of the programmes (resolved in SQL)
+            Column("montant_eur", "number"),
+            Column("indicateurs", "indicator_list", required=True),
+            Column("frequence", "choice", choices=codes("report_frequency"),
+                   default="annuelle"),
+        ),
+        dedup_key=("financeur", "convention"),
+    ),
+    Kind(
+        name="budget",
+        label="budget",
+        columns=(
+            Column("annee", "integer", required=True, low=2000, high=2100),
+            Column("trimestre", "quarter", low=1, high=4),  # blank: the whole year
+            Column("axe", "axis", required=True),
+            Column("programme", "open_code", allow_all=True, default="ALL"),
+            Column("antenne", "open_code", allow_all=True, default="ALL"),
+            Column("financeur", "open_code"),
+            Column("budget_eur", "number"),  # negative: a correction, flagged (warn) in staging
+            Column("depense_eur", "number"),
+        ),
+        dedup_key=("annee", "trimestre", "axe", "programme", "antenne", "financeur"),
+    ),
+    Kind(
+        name="satisfaction",
+        label="satisfaction",
+        columns=(
+            Column("date", "date", required=True),
+            Column("programme", "open_code", required=True),
+            Column("antenne", "open_code", required=True),
+            Column("moment", "choice", required=True, choices=codes("survey_moment")),
+            Column("note_globale", "integer", required=True, low=1, high=5),
+            Column("accueil", "integer", low=1, high=5),  # blank: not answered
+            Column("ateliers", "integer", low=1, high=5),
+            Column("accompagnement_individuel", "integer", low=1, high=5),
+            Column("recommande", "optional_boolean"),  # blank: not answered (not `non`)
+            Column("commentaire", "text"),  # may name people: raw only, never staged
+            # The survey is anonymous: an id typed anyway is never read nor stored, only flagged.
+            Column("id_crm", "personal"),
+        ),
+        dedup_key=("date", "programme", "antenne", "moment", "note_globale", "source_row"),
+        derived=(("id_crm_filled", "boolean"),),
+    ),
+    Kind(
+        name="retours",
+        label="retours",
+        columns=(
+            Column("id", "text", required=True),
+            Column("date_reception", "date", required=True),
+            Column("canal", "choice", required=True, choices=codes("feedback_channel")),
+            Column("type", "choice", required=True, choices=codes("feedback_type")),
+            Column("categorie", "choice", required=True, choices=codes("feedback_category")),
+            Column("programme", "open_code", allow_all=True),
+            Column("antenne", "open_code", allow_all=True),
+            Column("emetteur", "choice", choices=codes("feedback_sender")),
+            Column("date_reponse", "date"),
+            Column("statut", "choice", required=True, choices=codes("feedback_status")),
+            Column("description", "text"),  # may name people: raw only, never staged
+            Column("suite_donnee", "text"),  # idem
+        ),
+        dedup_key=("id",),
+    ),
+    Kind(
+        name="temoignages",
+        label="témoignages",
+        columns=(
+            Column("id", "text", required=True),
+            Column("date", "date", required=True),
+            Column("programme", "open_code", required=True, allow_all=True),
+            Column("antenne", "open_code", required=True, allow_all=True),
+            Column("texte", "text", required=True),  # staged only with consent (see staging)
+            Column("consentement", "boolean", required=True),
+            Column("date_consentement", "date"),
+            Column("theme", "name_code"),
         ),
         dedup_key=("id",),
     ),

@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connectors.sheets.kinds import SITUATIONS_WITH_START, Column, Kind
+from connectors.sheets.kinds import SITUATIONS_WITH_START, Column, Kind, axes
 from connectors.sheets.names import normalise_name
 from connectors.sheets.reader import Cell, SheetRow
 from connectors.sheets.values import (
     ValueProblem,
     display,
     is_blank,
+    parse_axis,
+    parse_axis_list,
     parse_boolean,
     parse_choice,
     parse_choice_list,
@@ -26,7 +28,9 @@ from connectors.sheets.values import (
     parse_number,
     parse_open_code,
     parse_open_code_list,
+    parse_optional_boolean,
     parse_participant_id,
+    parse_scope_list,
     parse_text,
 )
 
@@ -113,6 +117,10 @@ _PARSERS: dict[str, Callable[[object, Column, Checks], object]] = {
     "name_code": lambda v, col, chk: parse_name_code(v),
     "name_code_list": lambda v, col, chk: _join(parse_name_code_list(v)),
     "participant": lambda v, col, chk: parse_participant_id(v),
+    "scope_list": lambda v, col, chk: _join(parse_scope_list(v)),
+    "axis": lambda v, col, chk: parse_axis(v, axes(), col.choices or axes()),
+    "axis_list": lambda v, col, chk: _join(parse_axis_list(v, axes())),
+    "optional_boolean": lambda v, col, chk: parse_optional_boolean(v),
 }
 _BLANK = Cell(None)  # a header the row lacks reads as an empty cell
 
@@ -156,6 +164,7 @@ def type_row(kind: Kind, row: SheetRow, checks: Checks) -> TypedRow:
             value = column.default
         typed.values[column.db_name] = value
     _derive(kind, row, typed, situation_problems)
+    row_problems += _row_rules(kind, typed.values, row_problems)
     typed.problems = row_problems + situation_problems
     typed.loadable = not row_problems and (kind.name == "suivi_post_parcours"
                                            or not situation_problems)
@@ -181,3 +190,79 @@ def _derive(kind: Kind, row: SheetRow, typed: TypedRow, situation_problems: list
                 "le contact est conservé",
             ))
         values["situation_quarantined"] = bool(situation_problems)
+    if kind.name == "satisfaction":
+        # The survey is anonymous: an id typed anyway is not stored, only its presence (warn).
+        values["id_crm_filled"] = not is_blank(row.cells.get("id_crm", _BLANK).value)
+
+
+# -- cross-column rules of the kinds of the whole association (docs/spreadsheets.md) -----------
+# Each returns the problems of one row from its typed values and the columns that already failed
+# to read: a rule over a column that failed stays silent (the cell's own reason is the one to fix
+# first). What is only suspicious (a real date on a milestone not marked achieved, a negative
+# amount, an id in the anonymous survey) is not refused here: staging flags it and the gate warns
+# (expectations/suites/staging.yml).
+def _not_before(values: dict, failed: set[str], start: tuple[str, str],
+                end: tuple[str, str]) -> list[Problem]:
+    """`end` (column, French name) is not before `start`; each rule names its own dates."""
+    first, last = values.get(start[0]), values.get(end[0])
+    if start[0] in failed or first is None or last is None or last >= first:
+        return []
+    return [Problem(end[0], display(last),
+                    f"{end[1]} ({display(last)}) antérieure à la {start[1]} ({display(first)})")]
+
+
+def _communication(values: dict, failed: set[str]) -> list[Problem]:
+    return _not_before(values, failed, ("date", "date de l'action"), ("date_fin", "date de fin"))
+
+
+def _jalons(values: dict, failed: set[str]) -> list[Problem]:
+    problems = []
+    if values.get("statut") == "atteint" and values.get("date_reelle") is None:
+        problems.append(Problem(
+            "date_reelle", "",
+            "jalon « atteint » sans date réelle : indiquer la date à laquelle il a été atteint "
+            "(ou changer le statut)",
+        ))
+    if values.get("axe") == "ESSAIMAGE" and values.get("territoire") is None:
+        problems.append(Problem(
+            "territoire", "",
+            "jalon d'essaimage sans territoire : indiquer le code du territoire (NANTES, LILLE…)",
+        ))
+    return problems
+
+
+def _financements(values: dict, failed: set[str]) -> list[Problem]:
+    return _not_before(values, failed, ("debut", "date de début de la convention"),
+                       ("fin", "date de fin"))
+
+
+def _budget(values: dict, failed: set[str]) -> list[Problem]:
+    if (values.get("budget_eur") is None and values.get("depense_eur") is None
+            and not failed & {"budget_eur", "depense_eur"}):
+        return [Problem(
+            "budget_eur", "",
+            "ligne sans montant : renseigner budget_eur, depense_eur ou les deux",
+        )]
+    return []
+
+
+def _retours(values: dict, failed: set[str]) -> list[Problem]:
+    return _not_before(values, failed, ("date_reception", "date de réception"),
+                       ("date_reponse", "date de réponse"))
+
+
+_ROW_RULES: dict[str, Callable[[dict, set[str]], list[Problem]]] = {
+    "communication": _communication,
+    "jalons": _jalons,
+    "financements": _financements,
+    "budget": _budget,
+    "retours": _retours,
+}
+
+
+def _row_rules(kind: Kind, values: dict, problems: list[Problem]) -> list[Problem]:
+    rule = _ROW_RULES.get(kind.name)
+    if rule is None:
+        return []
+    failed = {p.column for p in problems}
+    return [p for p in rule(values, failed) if p.column not in failed]

@@ -1,4 +1,6 @@
-"""The `objectifs` key rule: one target per (indicateur, programme, antenne, annee, trimestre).
+"""The `objectifs` key rule: one target per (indicateur, programme, antenne, annee, trimestre,
+financeur) — a funder's target (`financeur` filled) and the organisation's (blank) are different
+targets.
 
 `docs/indicators.md#9-targets-and-achievement`: the same key twice with different values quarantines
 both rows; the same value twice is kept once (the row of the most recently modified file, then the
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 from connectors.sheets.values import display
 
-KEY = ("indicateur", "programme", "antenne", "annee", "trimestre")
+KEY = ("indicateur", "programme", "antenne", "annee", "trimestre", "financeur")
 
 
 @dataclass
@@ -55,7 +57,8 @@ def decide_targets(rows: Sequence[dict]) -> TargetDecision:
                 decision.conflicts.append((
                     row,
                     f"objectif en double avec une cible différente (même indicateur, programme, "
-                    f"antenne, année et trimestre) : {others} ; toutes ces lignes sont écartées",
+                    f"antenne, année, trimestre et financeur) : {others} ; toutes ces lignes "
+                    "sont écartées",
                 ))
             continue
         ordered = sorted(group, key=_recency)

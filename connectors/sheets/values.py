@@ -126,6 +126,16 @@ def parse_boolean(value: object) -> bool:
     )
 
 
+def parse_optional_boolean(value: object) -> bool | None:
+    """Like `parse_boolean`, but a blank cell is None: the question was not answered.
+
+    For survey answers (`recommande`), where reading a blank as `non` would lower the rate.
+    """
+    if is_blank(value):
+        return None
+    return parse_boolean(value)
+
+
 def parse_number(value: object) -> float | None:
     """Decimal comma or point; spaces (also non-breaking) as thousands separators."""
     if is_blank(value):
@@ -150,7 +160,13 @@ def parse_integer(value: object, *, low: int | None = None, high: int | None = N
         raise ValueProblem(f"nombre entier attendu : '{display(value)}'")
     whole = int(number)
     if (low is not None and whole < low) or (high is not None and whole > high):
-        raise ValueProblem(f"valeur hors plage : '{display(value)}' (attendu {low} à {high})")
+        if high is None:
+            expected = f"un nombre entier supérieur ou égal à {low}"
+        elif low is None:
+            expected = f"un nombre entier inférieur ou égal à {high}"
+        else:
+            expected = f"{low} à {high}"
+        raise ValueProblem(f"valeur hors plage : '{display(value)}' (attendu {expected})")
     return whole
 
 
@@ -197,6 +213,47 @@ def parse_open_code(value: object, *, allow_all: bool = False) -> str | None:
 def parse_open_code_list(value: object) -> list[str]:
     """A comma-separated list of open codes (indicator codes of a lesson or evaluation)."""
     return _unique(parse_open_code(item) for item in split_list(value))
+
+
+def parse_scope_list(value: object) -> list[str]:
+    """Programme or antenna codes, comma separated, or `TOUS`/`TOUTES` alone (→ `ALL`).
+
+    `TOUS` beside other codes is refused: the row would say both "every programme" and "these".
+    """
+    items = _unique(parse_open_code(item, allow_all=True) for item in split_list(value))
+    if ALL_CODE in items and len(items) > 1:
+        raise ValueProblem(
+            f"liste incohérente : '{display(value).strip()}' (TOUS ou TOUTES s'écrit seul, "
+            "sans autre code)"
+        )
+    return items
+
+
+def parse_axis(value: object, axis_codes: Sequence[str], allowed: Sequence[str]) -> str | None:
+    """An axis by its code (`ESSAIMAGE`, any case) or its number (`7`, `7.0`), → the code.
+
+    `axis_codes` are the axes in order (number n is `axis_codes[n - 1]`); `allowed` is the subset
+    the column accepts (all of them unless the kind restricts it).
+    """
+    if is_blank(value):
+        return None
+    shown = display(value).strip()
+    numbered = {str(n): code for n, code in enumerate(axis_codes, start=1)}
+    code = numbered.get(shown)
+    if code is None:
+        wanted = normalise_name(shown)
+        code = next((c for c in axis_codes if normalise_name(c) == wanted), None)
+    if code is None or code not in allowed:
+        numbers = ", ".join(str(axis_codes.index(c) + 1) for c in allowed)
+        what = "axe inconnu" if code is None else "axe non accepté ici"
+        raise ValueProblem(
+            f"{what} : '{shown}' (attendu : {', '.join(allowed)}, ou leur numéro {numbers})"
+        )
+    return code
+
+
+def parse_axis_list(value: object, axis_codes: Sequence[str]) -> list[str]:
+    return _unique(parse_axis(item, axis_codes, axis_codes) for item in split_list(value))
 
 
 def parse_name_code(value: object) -> str | None:
