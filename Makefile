@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sea-installed
 MANIFEST := dbt_project/target/manifest.json
+DASHBOARD := reports/dashboard
+NPM_STAMP := $(DASHBOARD)/node_modules/.sea-installed
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 PYTHON ?= python3
 
@@ -19,19 +21,24 @@ override EVALUATION := $(value EVALUATION)
 override BENCH_PARTICIPANTS := $(value BENCH_PARTICIPANTS)
 export QUARTER EVALUATION BENCH_PARTICIPANTS
 
-.PHONY: help setup demo test refresh report evidence ui bench lint
+.PHONY: help setup demo test refresh report evidence ui reader-role bench lint
 
 help:
-	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | evidence EVALUATION=<id> | ui | bench | lint"
+	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | evidence EVALUATION=<id> | ui | reader-role | bench | lint"
 
 ## setup: install everything (idempotent; the other targets call it)
-setup: $(STAMP) $(MANIFEST)
+setup: $(STAMP) $(MANIFEST) $(NPM_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# the dashboard's charting library (Chart.js), inlined into the page: pinned by package-lock.json
+$(NPM_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+	npm ci --prefix $(DASHBOARD) --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
 
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	$(PY) -m orchestration.cli prepare
@@ -61,6 +68,11 @@ evidence: setup
 ## ui: the Dagster UI on 127.0.0.1 (SEA_DEMO=1 make ui also serves the fake CRM)
 ui: setup
 	$(PY) -m orchestration.cli ui
+
+## reader-role: BI readers' access without a refresh (PostgreSQL: the reader role and its
+## grants, idempotent; DuckDB: which file to open)
+reader-role: setup
+	$(PY) -m orchestration.cli reader-role
 
 ## bench: full / nightly (0.5 % changed) / unchanged refresh timings (BENCH_PARTICIPANTS=10000)
 bench: setup
