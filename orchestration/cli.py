@@ -15,8 +15,14 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from common.settings import PROJECT_ROOT, Settings, SettingsError, export_dotenv, load_settings
+
+if TYPE_CHECKING:
+    from common.publication import Publication
 
 
 def _settings(demo: bool, participants: int | None = None) -> Settings:
@@ -129,6 +135,79 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     return 0
 
 
+# The placeholder of the reader's password in the connection strings printed (and in the
+# README's): the pipeline never knows the password, an administrator sets it.
+PASSWORD_PLACEHOLDER = "MOT_DE_PASSE"
+
+
+def reader_uri(settings: Settings) -> str:
+    """The SQLAlchemy URI a BI tool (Superset, a notebook) uses for the published state — the
+    form of README.md § Connecting a BI tool, which tests/test_bi_connections.py connects with:
+    the published DuckDB file opened read-only, or PostgreSQL as the reader role (psycopg 3)."""
+    if settings.warehouse_is_postgres:
+        parts = urlsplit(settings.warehouse)
+        return (f"postgresql+psycopg://{settings.reader_role}:{PASSWORD_PLACEHOLDER}@"
+                f"{parts.hostname or 'localhost'}:{parts.port or 5432}/{parts.path.lstrip('/')}")
+    return f"duckdb:///{Path(settings.published).resolve()}?access_mode=read_only"
+
+
+def cmd_reader_role(args: argparse.Namespace) -> int:
+    """`make reader-role`: give BI tools their access without a refresh, idempotently.
+
+    PostgreSQL: the reader role (`SEA_READER_ROLE`) created if missing, with `published` as
+    its search path, `SELECT` on what is published now, and nothing on the other schemas
+    (common/publication.py, `ensure_reader_role`) — after an administrator recreated the role,
+    say, or before the first publication. DuckDB has no roles: it says which file to open.
+    """
+    from common.publication import (
+        PUBLISHED_SCHEMA,
+        UNPUBLISHED_SCHEMAS,
+        ensure_reader_role,
+        read_publication,
+    )
+    from common.warehouse import PostgresWarehouse, connect
+
+    settings = _settings(args.demo)
+    if not settings.warehouse_is_postgres:
+        current = read_publication(settings.warehouse, settings.published)
+        print("Entrepôt DuckDB : pas de rôle à créer. Les outils de BI ouvrent, en lecture "
+              f"seule, le fichier publié : {Path(settings.published).resolve()}")
+        print(_published_state(current))
+        print(f"  URI SQLAlchemy (Superset) : {reader_uri(settings)}")
+        return 0
+    role = settings.reader_role
+    with connect(settings.warehouse) as wh:
+        assert isinstance(wh, PostgresWarehouse)
+        ensure_reader_role(wh, role)
+        tables = 0
+        if wh.scalar("select count(*) from pg_namespace where nspname = ?", [PUBLISHED_SCHEMA]):
+            # Grants follow the role, not the schema: a role recreated since the last
+            # publication gets its access back here rather than at the next refresh.
+            wh.execute(f"grant usage on schema {PUBLISHED_SCHEMA} to {role}")
+            wh.execute(f"grant select on all tables in schema {PUBLISHED_SCHEMA} to {role}")
+            tables = wh.scalar("select count(*) from information_schema.tables "
+                               "where table_schema = ?", [PUBLISHED_SCHEMA])
+        database = wh.scalar("select current_database()")
+    current = read_publication(settings.warehouse)
+    print(f"Rôle lecteur {role} à jour dans la base {database} : lecture seule du schéma "
+          f"{PUBLISHED_SCHEMA} ({tables} tables), aucun accès à "
+          f"{', '.join(UNPUBLISHED_SCHEMAS)}.")
+    print(_published_state(current))
+    print(f"  Mot de passe (par un administrateur, jamais par le pipeline) : "
+          f"ALTER ROLE {role} PASSWORD '…';")
+    print(f"  URI SQLAlchemy (Superset) : {reader_uri(settings)}")
+    return 0
+
+
+def _published_state(current: Publication | None) -> str:
+    """What readers see now, in French: the publication's dates, or that there is none yet."""
+    if current is None:
+        return ("  Rien n'est encore publié : la publication apparaîtra après la prochaine "
+                "actualisation dont les contrôles passent (make refresh).")
+    return (f"  Publication en place : date d'arrêté {current.as_of:%d/%m/%Y}, publiée le "
+            f"{current.published_at:%d/%m/%Y à %H:%M} UTC.")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from devtools.demo import run_demo
 
@@ -196,6 +275,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ui": cmd_ui,
     "report": cmd_report,
     "evidence": cmd_evidence,
+    "reader-role": cmd_reader_role,
 }
 
 
