@@ -64,6 +64,9 @@
   const dvIndex = new Map(V.dimValues.map((dv, i) => [dv[0] + '|' + dv[1], i]));
   const periodsByType = {};
   V.periods.forEach((p, i) => { (periodsByType[p.type] = periodsByType[p.type] || []).push(i); });
+  // an option's value names its period: `quarter:2026-07-01` (stable for tests and bookmarks)
+  const periodKey = (i) => (i < 0 ? '' : V.periods[i].type + ':' + V.periods[i].start);
+  const periodKeys = new Map(V.periods.map((p, i) => [periodKey(i), i]));
   const targetByRow = new Map(V.targets.map((t) => [t[0], t]));
   let cols = null;
   const groups = new Map();  // (scope, indicator, category) -> [first row, end row)
@@ -167,7 +170,7 @@
     $('f-period-type').addEventListener('change', (e) => {
       state.periodType = e.target.value; fillPeriods(); update();
     });
-    $('f-period').addEventListener('change', (e) => { state.period = Number(e.target.value); update(); });
+    $('f-period').addEventListener('change', (e) => { state.period = periodKeys.get(e.target.value); update(); });
     $('f-dimension').addEventListener('change', (e) => { state.dimension = e.target.value; update(); });
     $('trend-indicator').addEventListener('change', (e) => { state.trend = e.target.value; renderTrend(); highlight(); });
     $('key-indicators').addEventListener('click', (e) => {
@@ -178,8 +181,8 @@
   function fillPeriods() {
     const list = (periodsByType[state.periodType] || []).slice().reverse();
     state.period = defaultPeriod(state.periodType);
-    fillSelect($('f-period'), list.map((i) => ({ value: String(i), label: V.periods[i].label })),
-      String(state.period));
+    fillSelect($('f-period'), list.map((i) => ({ value: periodKey(i), label: V.periods[i].label })),
+      periodKey(state.period));
   }
   function currentScope() { return scopeIndex.get(state.programme + '|' + state.antenna); }
   function labelOf(list, code) { const f = list.find((x) => x.code === code); return f ? f.label : code; }
@@ -262,7 +265,9 @@
     if (count) list = list.slice(-count);
     return list.map((i) => {
       const row = scope === undefined ? -1 : rowOf(scope, k, dv, i);
-      return { label: V.periods[i].label, value: valueAt(row), target: targetByRow.get(row) };
+      const p = V.periods[i];
+      return { label: p.label + (p.end > META.asOf ? ' (en cours)' : ''), value: valueAt(row),
+        target: targetByRow.get(row) };
     });
   }
   function axisFormat(ind) {
@@ -273,7 +278,7 @@
     const ind = IND.get(state.trend);
     const series = quarterSeries(state.trend, 'total|total', 16);
     const datasets = [{ label: ind.label, data: series.map((s) => s.value), borderColor: PALETTE[0],
-      backgroundColor: PALETTE[0], tension: 0.2, spanGaps: true }];
+      backgroundColor: PALETTE[0], tension: 0, spanGaps: true }];
     if (series.some((s) => s.target)) {
       datasets.push({ label: 'Objectif', borderDash: [6, 4], borderColor: '#b3261e',
         backgroundColor: '#b3261e', pointRadius: 2, spanGaps: false,
@@ -341,7 +346,7 @@
     const first = quarterSeries(codes[0], 'total|total', 12);
     const datasets = codes.map((code, n) => ({
       label: IND.get(code).label, borderColor: PALETTE[n % PALETTE.length],
-      backgroundColor: PALETTE[n % PALETTE.length], spanGaps: true, tension: 0.2,
+      backgroundColor: PALETTE[n % PALETTE.length], spanGaps: true, tension: 0,
       borderDash: /6M/.test(code) ? [5, 3] : [],
       data: quarterSeries(code, 'total|total', 12).map((s) => s.value),
     }));
@@ -355,7 +360,9 @@
   function renderSurvival() {
     const datasets = META.survival.map((s, n) => {
       const chosen = s.programme === state.programme;
-      return { label: s.label, data: s.points.map((p) => ({ x: p[0], y: p[1] })), stepped: 'before',
+      // Kaplan-Meier: 0 at entry; each step's probability is reached at the end of its step
+      const points = [{ x: 0, y: 0 }].concat(s.points.map((p) => ({ x: p[0], y: p[1] })));
+      return { label: s.label, data: points, stepped: 'after',
         borderColor: PALETTE[n % PALETTE.length], backgroundColor: PALETTE[n % PALETTE.length],
         borderWidth: chosen ? 4 : 2, pointRadius: 0 };
     });
