@@ -2,10 +2,10 @@
 
 Starts the fake CRM (when `CRM_BASE_URL` is left at its default), writes the demo spreadsheets
 (when `SHEETS_DIR` is left at its default, or is empty, or was written by a demo), runs the
-nightly refresh, says where the warehouse and the deliverables are, and ends on the next
-commands to try, printed so that each works as copied (`SEA_DEMO=1` and every setting the demo
-ran with, secrets excepted). The same fake CRM and spreadsheets serve `SEA_DEMO=1 make refresh`
-and `SEA_DEMO=1 make ui`.
+nightly refresh, says where the warehouse and the deliverables are, then the next commands to
+try, printed so that each works as copied (`SEA_DEMO=1` and every setting the demo ran with,
+secrets excepted), and ends on the dashboard's path, the page to open first. The same fake CRM
+and spreadsheets serve `SEA_DEMO=1 make refresh` and `SEA_DEMO=1 make ui`.
 
 Two demos on the same day load the same world and the same files, so the second publishes no
 new version of the quarter.
@@ -34,6 +34,8 @@ from common.settings import (
 from connectors.run_lock import RunLockError, read_lock
 from devtools.demo_sheets import write_demo_spreadsheets
 from devtools.fake_crm import FakeCRMServer, World
+from orchestration.assets.dashboard import dashboard_line
+from orchestration.instance import dagster_instance
 from orchestration.reporting import GateBlocked, run_quarterly_report
 from orchestration.runs import RunFailed, run_nightly
 from reports.evidence.build import build_evidence_pack, due_evaluations
@@ -131,7 +133,7 @@ def run_demo(settings: Settings) -> int:
             if (settings.sheets_dir / DEMO_MARKER).is_file():
                 print(f"  tableurs de démonstration : {settings.sheets_dir}")
         try:
-            run_nightly(settings, origin="make demo")
+            nightly = run_nightly(settings, origin="make demo")
         except (RunFailed, RunLockError) as exc:
             print(f"sea: {exc}", file=sys.stderr)
             return 1
@@ -147,6 +149,8 @@ def run_demo(settings: Settings) -> int:
     for command, meaning in next_commands(settings, quarter, evaluation):
         print(f"  {command}")
         print(f"      {meaning}")
+    # Last: the page to open first (or why there is none)
+    print(dashboard_line(dagster_instance(settings), nightly.run_id, settings))
     return 0
 
 

@@ -75,13 +75,16 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             print(f"sea: {exc.publication}", file=sys.stderr)
         print(f"sea: {exc}", file=sys.stderr)
         return 1
+    from orchestration.assets.dashboard import dashboard_line
     from orchestration.instance import dagster_instance
     from orchestration.publication import publication_line
 
     print(f"Actualisation terminée (date d'arrêté {settings.as_of}). "
           f"Entrepôt : {settings.warehouse_display}")
     # published, or withheld and why: what readers (BI tools) see after this refresh
-    print(publication_line(dagster_instance(settings), result.run_id))
+    instance = dagster_instance(settings)
+    print(publication_line(instance, result.run_id))
+    print(dashboard_line(instance, result.run_id, settings))
     return 0
 
 

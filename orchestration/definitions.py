@@ -2,7 +2,8 @@
 
 Layers, as the UI groups them: `raw` (extraction) → `staging` → `intermediate` → `marts`
 (dbt) → checks (Great Expectations, on the assets they guard) → `publication` (what BI readers
-see, only when no `error` check failed: orchestration/assets/publication.py) → `deliverables`.
+see, only when no `error` check failed: orchestration/assets/publication.py; then the built-in
+dashboard: orchestration/assets/dashboard.py) → `deliverables`.
 `dagster dev -m orchestration.definitions` (what `make ui` runs) loads `defs` below; tests and
 the headless commands call `build_definitions(settings)` with their own settings. Assets are
 defined at module level in `orchestration/assets/` and take the settings and the warehouse as
@@ -23,6 +24,7 @@ from dagster import (
 )
 
 from common.settings import Settings, export_dotenv, load_settings
+from orchestration.assets.dashboard import DASHBOARD_HOOKS, dashboard
 from orchestration.assets.dbt_models import dbt_resource
 from orchestration.assets.pseudonyms import participant_pseudonyms
 from orchestration.assets.raw_crm import crm_extract
@@ -68,8 +70,12 @@ def build_definitions(settings: Settings) -> Definitions:
         sheets_load,
         participant_pseudonyms,
         sea_dbt_models,
+        # the dashboard's hooks: a publication step that did not publish says the dashboard
+        # is unchanged (orchestration/assets/dashboard.py)
         published_marts.map_asset_specs(
-            lambda spec: spec.merge_attributes(kinds={warehouse_kind})),
+            lambda spec: spec.merge_attributes(kinds={warehouse_kind})
+        ).with_hooks(DASHBOARD_HOOKS),
+        dashboard,
         build_quality_gate(settings),
         quarterly_deliverables,
         plan_sea,

@@ -41,6 +41,7 @@ from common.settings import PROJECT_ROOT, SettingsError
 from common.warehouse import connect
 from connectors.crm.raw_tables import resource_columns
 from devtools.fake_crm import FakeCRMServer, World
+from orchestration.assets.dashboard import dashboard_line, dashboard_path
 from orchestration.instance import dagster_instance
 from orchestration.publication import (
     PUBLISHED_KEY,
@@ -199,9 +200,12 @@ def refreshes(tmp_path_factory):
             state["indicators"] = wh.scalar("select count(*) from marts.indicator_values")
         reader.close()
         state["before_failure"] = (published.stat().st_ino, _digest(published))
+        board = dashboard_path(settings)
+        state["dashboard_first"] = _digest(board) if board.is_file() else None
         _inject_inverted_enrolment(settings)
         state["second"] = run_nightly(settings)  # the refresh itself succeeds
         state["after_failure"] = (published.stat().st_ino, _digest(published))
+        state["dashboard_second"] = _digest(board) if board.is_file() else None
         yield state
 
 
@@ -235,6 +239,11 @@ def test_a_reader_keeps_the_previous_state_while_a_refresh_publishes(refreshes):
     assert last_check < start
     assert publication_line(instance, first.run_id).startswith(
         "Publication pour les lecteurs : date d'arrêté 2026-11-20")
+    # The dashboard was regenerated from that publication, after it.
+    assert refreshes["dashboard_first"] is not None
+    assert first.asset_materializations_for_node("publication__dashboard")
+    assert dashboard_line(instance, first.run_id, settings) == (
+        f"Tableau de bord (double-cliquez pour l'ouvrir) : {dashboard_path(settings)}")
 
 
 @pytest.mark.slow
@@ -259,6 +268,14 @@ def test_a_refresh_failing_an_error_check_leaves_the_publication_as_it_was(refre
     line = publication_line(instance, second.run_id)
     assert line.startswith("Publication retenue : 1 contrôle(s) de sévérité erreur en échec")
     assert BAD_CHECK in line and "2026-11-20" in line
+    # The dashboard is left as it was, and the run says so, in French.
+    assert refreshes["dashboard_second"] == refreshes["dashboard_first"] is not None
+    assert not second.asset_materializations_for_node("publication__dashboard")
+    kept = (f"Tableau de bord inchangé (publication retenue) : {dashboard_path(settings)} "
+            "montre toujours les données au 2026-11-20.")
+    assert [e.user_message for e in instance.all_logs(second.run_id)
+            if e.step_key == "publication__published_marts" and e.level == 30] == [kept]
+    assert dashboard_line(instance, second.run_id, settings) == kept
 
 
 @pytest.mark.slow
