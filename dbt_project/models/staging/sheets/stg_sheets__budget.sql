@@ -1,8 +1,8 @@
--- Budget and spending lines (docs/spreadsheets.md#budget): one line per (year, quarter, axis,
--- programme, antenna, funder) — the same key typed twice keeps the row of the most recently
--- modified file, then the last row in it. A blank quarter is the whole year (never spread over
--- quarters); a blank amount stays null (it adds 0 to a sum). A negative amount is a correction,
--- kept and flagged (`negative_amount`, a warning of the gate).
+-- Budget and spending lines (docs/spreadsheets.md#budget--budget-and-spending): one line per (year,
+-- quarter, axis, programme, antenna, funder) — the same key typed twice keeps the row of the most
+-- recently modified file, then the last row in it. A blank quarter is the whole year (never spread
+-- over quarters); a blank amount stays null (it adds 0 to a sum). A negative amount is a
+-- correction, kept and flagged (`negative_amount`, a warning of the gate).
 with ranked as (
     select
         b.*,

@@ -1,4 +1,5 @@
--- Communication and advocacy actions (axis 4; docs/spreadsheets.md#communication): one row per
+-- Communication and advocacy actions (axis 4;
+-- docs/spreadsheets.md#communication--communication-and-advocacy-actions-axis-4): one row per
 -- action id, the row of the most recently modified file winning. `end_date` is the last day of a
 -- campaign, the action's own date otherwise. People reached stay null when the sheet leaves them
 -- blank (unknown is not 0). Titles are about actions; contact details typed by mistake are masked.

@@ -1,6 +1,7 @@
--- Funders and their grants (docs/spreadsheets.md#financements): one row per (funder, grant), the
--- most recently modified file winning. Scopes are comma lists of codes, or `ALL` (typed `TOUS` /
--- `TOUTES`); a blank `axes` means the axes of the programmes (resolved where it is used).
+-- Funders and their grants (docs/spreadsheets.md#financements--funders-and-grants): one row per
+-- (funder, grant), the most recently modified file winning. Scopes are comma lists of codes, or
+-- `ALL` (typed `TOUS` / `TOUTES`); a blank `axes` means the axes of the programmes (resolved where
+-- it is used).
 with ranked as (
     select
         f.*,

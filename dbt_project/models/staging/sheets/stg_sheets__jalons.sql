@@ -1,7 +1,8 @@
--- Milestones of axes 3, 5, 6 and 7 (docs/spreadsheets.md#jalons): one row per milestone id, the
--- most recently modified file winning. The loader already refused an `atteint` milestone without
--- a real date and an essaimage milestone without territory; a real date on a milestone not marked
--- achieved is kept and flagged (`achieved_date_with_other_status`, a warning of the gate).
+-- Milestones of axes 3, 5, 6 and 7 (docs/spreadsheets.md#jalons--milestones-of-axes-3-5-6-and-7):
+-- one row per milestone id, the most recently modified file winning. The loader already refused an
+-- `atteint` milestone without a real date and an essaimage milestone without territory; a real date
+-- on a milestone not marked achieved is kept and flagged (`achieved_date_with_other_status`, a
+-- warning of the gate).
 with ranked as (
     select
         j.*,

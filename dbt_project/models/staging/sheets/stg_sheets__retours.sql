@@ -1,7 +1,8 @@
--- Feedback and complaints (docs/spreadsheets.md#retours): one row per id, the most recently
--- modified file winning, without their free text (description, follow-up: raw only). A sensitive
--- report — `signalement` about discrimination or safety — is counted in the organisation total
--- only: its scope is staged as `ALL` / `ALL`, so no breakdown below the total can ever place it.
+-- Feedback and complaints (docs/spreadsheets.md#retours--feedback-and-complaints): one row per id,
+-- the most recently modified file winning, without their free text (description, follow-up: raw
+-- only). A sensitive report — `signalement` about discrimination or safety — is counted in the
+-- organisation total only: its scope is staged as `ALL` / `ALL`, so no breakdown below the total
+-- can ever place it.
 with ranked as (
     select
         f.*,

@@ -1,7 +1,8 @@
--- Anonymous satisfaction answers (docs/spreadsheets.md#satisfaction): one row per answer. The
--- free comment never leaves raw, and an `id_crm` typed anyway was never stored: only the fact
--- (`respondent_id_typed`, a warning of the gate). An answer pasted into two files (same values,
--- same row number) counts once: the most recently modified file's. Blank scores and a blank
+-- Anonymous satisfaction answers
+-- (docs/spreadsheets.md#satisfaction--the-participants-satisfaction-survey-anonymous): one row per
+-- answer. The free comment never leaves raw, and an `id_crm` typed anyway was never stored: only
+-- the fact (`respondent_id_typed`, a warning of the gate). An answer pasted into two files (same
+-- values, same row number) counts once: the most recently modified file's. Blank scores and a blank
 -- `recommande` are null: not answered.
 with ranked as (
     select

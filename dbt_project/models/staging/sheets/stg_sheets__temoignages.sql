@@ -1,6 +1,6 @@
--- Testimonies that may be published (docs/spreadsheets.md#temoignages): only rows with a written
--- consent (`consentement` true) and its date ever leave raw. A consent withdrawn (the row turned
--- to `non`, or removed) drops the testimony from this table at the next refresh, and so from
+-- Testimonies that may be published (docs/spreadsheets.md#temoignages--testimonies): only rows with
+-- a written consent (`consentement` true) and its date ever leave raw. A consent withdrawn (the row
+-- turned to `non`, or removed) drops the testimony from this table at the next refresh, and so from
 -- everything built on it. One row per id, the most recently modified file winning; the text is
 -- anonymised by staff, contact details typed by mistake are masked anyway.
 with ranked as (
