@@ -5,10 +5,11 @@ process — so its hundreds of megabytes are not counted as the pipeline's — a
 The real stages then run in this process, in order, into a throw-away DuckDB file — those of the
 nightly job (docs/settings.md#schedules: incremental extraction, dbt build, checks): extraction
 (`load_crm`, over HTTP, resources in parallel), spreadsheets, pseudonyms, `dbt build` (run in this
-process, as the Dagster asset runs it), checks (the whole quality gate) and the Plan SEA the night
-keeps up to date. After the full refresh, one quarter's deliverables (the quarterly reporting job)
-are timed on their own line, outside the end-to-end total the nights are compared with. Three
-scenarios share the warehouse, as nights do:
+process, as the Dagster asset runs it), checks (the whole quality gate), the publication for
+readers and the dashboard built from it, and the Plan SEA the night keeps up to date. After the
+full refresh, one quarter's deliverables (the quarterly reporting job) are timed on their own
+line, outside the end-to-end total the nights are compared with. Three scenarios share the
+warehouse, as nights do:
 
 1. full refresh from an empty warehouse;
 2. nightly refresh after the fake CRM moved on until ≥ 0.5 % of its records changed (new,
@@ -24,6 +25,12 @@ What is measured, honestly:
 - peak memory: the largest resident set size sampled every 0.1 s over this process (dbt runs
   in it) plus its descendants, the fake CRM's process excluded. It includes what this
   process already held before the stage (Python, libraries, DuckDB's cache).
+
+After the full refresh, the dashboard (`tableau_de_bord.html`) is weighed and opened from
+`file://` in headless Chromium (Debian's `/usr/bin/chromium`, driven by Playwright): the time
+from navigation to the data's date (`#as-of`) being filled, and to every view drawn
+(`body[data-ready]`), first load and best of three. Without Chromium that figure is skipped,
+with a note.
 
 Then a hand-written single-file DuckDB query (`bench_floor.sql`) computes the same
 `indicator_values` rows (quarter periods, dimension total) from the staged tables: it is timed,
@@ -51,6 +58,7 @@ from pathlib import Path
 import duckdb
 import requests
 
+from common.publication import publish
 from common.quarters import last_complete_quarter
 from common.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from common.warehouse import connect
@@ -58,12 +66,14 @@ from connectors.crm.client import CRMClient
 from connectors.crm.load import load_crm
 from connectors.pseudonyms import rebuild_pseudonyms
 from devtools.demo_sheets import write_demo_spreadsheets
+from orchestration.assets.dashboard import dashboard_path, write_dashboard
 from orchestration.assets.dbt_models import refresh_args
 from orchestration.assets.raw_crm import EXTRACT_CONCURRENCY
 from orchestration.assets.raw_sheets import SHEET_TABLES, load_sheets
 from orchestration.dbt_in_process import in_process_dbt
 from orchestration.dbt_project import DBT_PROJECT_DIR, sea_dbt_project
 from orchestration.gate import evaluate_gate
+from orchestration.publication import published_sources
 from orchestration.reporting import learning_inputs
 from orchestration.staging_state import needs_full_refresh, record_fingerprint, staging_fingerprint
 from reports.delivery import build_quarterly_deliverables
@@ -299,6 +309,18 @@ def run_stages(settings: Settings, target_path: Path, exclude: set[int],
         gate_box.append(evaluate_gate(settings, quarter))
         return _warehouse_rows(settings, ("raw", *BUILT_SCHEMAS))
 
+    def publication() -> int:
+        # What the nightly job's last steps do when the checks pass: publish for readers, then
+        # the dashboard from the published state. Timed whatever the checks found (a night
+        # whose `error` checks fail withholds both and is that much shorter).
+        with connect(settings.warehouse) as wh:
+            done = publish(wh, published_sources(), as_of=settings.as_of, run_id="bench",
+                           published=settings.published)
+        return len(done.tables)
+
+    def dashboard() -> int:
+        return write_dashboard(settings).stat().st_size
+
     def reports() -> int:
         # What the nightly job delivers: the Plan SEA, rewritten only when the plan changed.
         plan = build_plan_sea(settings.warehouse, output_dir=settings.output_dir / "plan_sea",
@@ -318,6 +340,8 @@ def run_stages(settings: Settings, target_path: Path, exclude: set[int],
     timed("pseudonyms", "pseudonyms", pseudonyms)
     timed("dbt build", "rows built", dbt_build)
     timed("checks", "rows checked", checks)
+    timed("publication", "tables published", publication)
+    timed("dashboard", "bytes written", dashboard)
     timed("reports", "Plan SEA rewritten", reports)
     if with_quarterly:
         timed(QUARTERLY, "indicator rows", quarterly)
@@ -408,6 +432,58 @@ where extra
 """
 
 
+# ---------------------------------------------------------------------------------- dashboard
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+AS_OF_FILLED = ("() => { const e = document.querySelector('#as-of'); "
+                "return !!e && !!e.dataset.value && e.textContent.trim() !== '…'; }")
+LOADS = 3
+
+
+def dashboard_load_seconds(path: Path) -> list[tuple[float, float]] | None:
+    """(seconds to `#as-of` filled, seconds to every view drawn) of `LOADS` loads of the page
+    from `file://`, each in a fresh page of one headless Chromium; None without Chromium."""
+    if not CHROMIUM.exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    loads = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            for _ in range(LOADS):
+                page = browser.new_page()
+                began = time.perf_counter()
+                page.goto(path.resolve().as_uri())
+                page.wait_for_function(AS_OF_FILLED, timeout=120_000)
+                as_of = time.perf_counter() - began
+                page.wait_for_selector("body[data-ready='1']", state="attached",
+                                       timeout=120_000)
+                loads.append((as_of, time.perf_counter() - began))
+                page.close()
+        finally:
+            browser.close()
+    return loads
+
+
+def dashboard_summary(path: Path) -> str:
+    """The dashboard's weight and load time, in one French line (or why there is no time)."""
+    size = path.stat().st_size
+    weight = f"tableau de bord : {size:,} octets ({size / 2**20:.2f} MB)".replace(",", "\u202f")
+    loads = dashboard_load_seconds(path)
+    if loads is None:
+        return (f"{weight} ; temps de chargement non mesuré : {CHROMIUM} absent "
+                "(Chromium not installed: apt-get install chromium)")
+    first_as_of, first_ready = loads[0]
+    best_as_of = min(a for a, _ in loads)
+    best_ready = min(r for _, r in loads)
+    return (f"{weight} ; chargement dans Chromium sans tête (file://) : date des données "
+            f"affichée en {first_as_of:.2f} s, toutes les vues en {first_ready:.2f} s "
+            f"(meilleur de {LOADS} : {best_as_of:.2f} s / {best_ready:.2f} s)")
+
+
 # ---------------------------------------------------------------------------------- report
 
 def code_location_seconds() -> float:
@@ -480,6 +556,7 @@ def run_benchmark(base: Settings, n: int) -> int:
             settings = dataclasses.replace(
                 base, crm_base_url=crm.url, crm_api_token=BENCH_TOKEN,
                 sheets_dir=work / "sheets", warehouse=str(work / "warehouse.duckdb"),
+                published=str(work / "published.duckdb"), internal_dir=work / "interne",
                 output_dir=work / "reports", dagster_home=work / "dagster_home",
                 as_of=CRM_NOW.date(), as_of_is_pinned=True)
             write_demo_spreadsheets(settings.sheets_dir,
@@ -494,6 +571,7 @@ def run_benchmark(base: Settings, n: int) -> int:
 
             print("1. actualisation complète (entrepôt vide)", flush=True)
             full = run_stages(settings, target, exclude, with_quarterly=True)
+            board = dashboard_summary(dashboard_path(settings))
             marts_s = dbt_marts_seconds(settings, target)
             floor_s, floor_rows, mismatches = run_floor(settings)
 
@@ -523,6 +601,7 @@ def run_benchmark(base: Settings, n: int) -> int:
     print(f"modèles dbt derrière indicator_values (intermediate + marts, reconstruits seuls, "
           f"1 thread, meilleur de 2) : {marts_s:.2f} s ; "
           f"ratio dbt / plancher : {marts_s / floor_s:.1f}× (cible ≤ 3×)")
+    print(board)
     print(f"chargement de l'emplacement de code Dagster (processus neuf) : "
           f"{code_location_seconds():.1f} s")
     return 0 if mismatches == 0 else 1
