@@ -257,11 +257,12 @@
     }
   }
 
-  function quarterSeries(code, dvKey, count) {
+  function quarterSeries(code, dvKey, count, completeOnly) {
     const scope = currentScope();
     const k = V.indicators.indexOf(code);
     const dv = dvIndex.get(dvKey);
-    let list = (periodsByType.quarter || []).filter((i) => V.periods[i].start <= META.asOf);
+    let list = (periodsByType.quarter || []).filter((i) => V.periods[i].start <= META.asOf &&
+      (!completeOnly || V.periods[i].end <= META.asOf));
     if (count) list = list.slice(-count);
     return list.map((i) => {
       const row = scope === undefined ? -1 : rowOf(scope, k, dv, i);
@@ -312,6 +313,7 @@
     const scope = currentScope();
     const show = (text) => {
       table.hidden = true; empty.hidden = false; empty.textContent = text;
+      $('breakdown').classList.remove('wide');
     };
     if (dim === 'total') return show('Choisir une ventilation dans les filtres (sexe, âge, statut, nationalité…).');
     if (state.periodType === 'month') {
@@ -335,6 +337,8 @@
           (row < 0 ? DASH : esc(fmtValue(v, ind))) + '</td>';
       }).join('') + '</tr>';
     }
+    // many categories (nationality): the section takes the whole width
+    $('breakdown').classList.toggle('wide', categories.length > 6);
     table.querySelector('thead').innerHTML = head;
     table.querySelector('tbody').innerHTML = body;
     table.hidden = false; empty.hidden = true;
@@ -343,12 +347,12 @@
   function renderOutcomes() {
     const codes = META.outcomeIndicators.filter((c) => IND.has(c));
     if (!codes.length) return;
-    const first = quarterSeries(codes[0], 'total|total', 12);
+    const first = quarterSeries(codes[0], 'total|total', 12, true);
     const datasets = codes.map((code, n) => ({
       label: IND.get(code).label, borderColor: PALETTE[n % PALETTE.length],
       backgroundColor: PALETTE[n % PALETTE.length], spanGaps: true, tension: 0,
       borderDash: /6M/.test(code) ? [5, 3] : [],
-      data: quarterSeries(code, 'total|total', 12).map((s) => s.value),
+      data: quarterSeries(code, 'total|total', 12, true).map((s) => s.value),
     }));
     const rate = { type: 'rate' };
     chart('outcomes-chart', { type: 'line', data: { labels: first.map((s) => s.label), datasets: datasets },
