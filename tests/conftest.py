@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg2
@@ -107,3 +107,52 @@ def published_night(tmp_path_factory) -> Iterator[Settings]:
                                 as_of=date(2026, 11, 20))
         run_nightly(settings)
     yield settings
+
+
+# -- copies of the published night, for tests that go on from it -------------------------------
+def published_world():
+    """The fake CRM's world the published night loaded (same seed, size and clock as
+    `published_night`): a world is a pure function of these, so a test that goes on from a copy
+    of that night serves the records the night loaded, then moves this world on."""
+    from datetime import UTC, datetime
+
+    from devtools.fake_crm import World
+
+    return World(seed=11, participants=160, now=datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+
+
+def copy_of_night(night: Settings, folder: Path, *, crm_url: str, world=None,
+                  **extra: str) -> Settings:
+    """Everything a night left (warehouse, published file, spreadsheets, deliverables, Dagster's
+    run history) copied to `folder`, with settings pointing there: a test that needs a first
+    night it can write to starts from this copy instead of running that night again.
+
+    With `world`, checks that it serves exactly the participants the copied warehouse loaded
+    (the copy stands for a night of that world, or the test would go on from another one)."""
+    import shutil
+
+    from common.warehouse import connect
+
+    source = Path(night.warehouse).parent
+    assert night.dagster_home.parent == source and night.sheets_dir.parent == source
+    shutil.copytree(source, folder, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.lock"))
+    settings = make_settings(folder, crm_url=crm_url, as_of=night.as_of.isoformat(), **extra)
+    if world is not None:
+        served = {(r["id"], r["updated_at"][:19]) for r in world.records("participants")}
+        with connect(settings.warehouse, read_only=True) as wh:
+            loaded = {(i, str(u).replace(" ", "T")[:19]) for i, u in wh.fetchall(
+                "select id, max(updated_at) from raw.crm_participants group by id")}
+        assert served and loaded == served, "the copied night loaded another world"
+    return settings
+
+
+@pytest.fixture
+def night_copy(published_night, tmp_path) -> Callable[..., Settings]:
+    """`copy_of_night` of the published night into this test's folder (`tmp_path / "night"`)."""
+
+    def make(crm_url: str, world=None, **extra: str) -> Settings:
+        return copy_of_night(published_night, tmp_path / "night", crm_url=crm_url, world=world,
+                             **extra)
+
+    return make

@@ -45,7 +45,7 @@ from expectations.waivers import load_waivers
 from orchestration.checks import GATE_CHECK, build_quality_checks, build_quality_gate_asset
 from orchestration.gate import evaluate_gate, main, quarter_of_partition
 from orchestration.runs import run_nightly
-from tests.conftest import TEST_KEY, make_settings
+from tests.conftest import TEST_KEY, copy_of_night, make_settings, published_world
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AS_OF = date(2026, 11, 20)
@@ -256,13 +256,14 @@ def _inject_stale(folder: Path) -> Expected:
 
 
 @pytest.fixture(scope="module")
-def duck(tmp_path_factory) -> Pipeline:
+def duck(tmp_path_factory, published_night) -> Pipeline:
+    """The published night (160 participants, the demo spreadsheets, as of AS_OF), copied: the
+    clean state; then every class of bad record injected and a second night."""
+    assert published_night.as_of == AS_OF
     tmp = tmp_path_factory.mktemp("gate")
-    world = World(seed=11, participants=160, now=NOW)
+    world = published_world()
     with FakeCRMServer(world, token="test-token") as server:
-        settings = make_settings(tmp, crm_url=server.base_url, as_of=AS_OF.isoformat())
-        write_demo_spreadsheets(settings.sheets_dir, demo_participants(world), as_of=AS_OF)
-        run_nightly(settings)
+        settings = copy_of_night(published_night, tmp, crm_url=server.base_url, world=world)
         pipe = Pipeline(settings, world)
         pipe.clean = list(evaluate_gate(settings, QUARTER).outcomes)
         pipe.before = _by_key(evaluate_gate(settings, QUARTER, sample_size=ALL).outcomes)
