@@ -244,3 +244,32 @@ def test_screenshots_of_each_view(browser_page) -> None:
                         clip=section.bounding_box())
     for view in VIEWS:
         assert (ARTIFACTS / f"{view}.png").stat().st_size > 5_000, view
+
+
+def test_free_text_carrying_a_person_is_withheld(published_night: Settings) -> None:
+    """Titles, lessons and recommendations are about programmes; one that names a contact or a
+    participant's pseudonym or record id is not shown."""
+    from reports.dashboard import _identifiers, _Published, _screen_text
+
+    pub = _Published(published_night.warehouse, published_night.published)
+    try:
+        forbidden = _identifiers(pub)
+        key = pub.rows("select participant_key from participant_journeys limit 1")[0][0]
+    finally:
+        pub.close()
+    assert key in forbidden
+    assert _screen_text("Relancer l'atelier CV", forbidden) == "Relancer l'atelier CV"
+    assert _screen_text(f"Voir le parcours de {key}", forbidden) is None
+    assert _screen_text("Écrire à prenom.nom@exemple.fr", forbidden) is None
+    assert _screen_text("Rappeler au 06 12 34 56 78", forbidden) is None
+
+
+def test_without_chartjs_one_clear_line(monkeypatch, published_night: Settings,
+                                        tmp_path: Path) -> None:
+    import reports.dashboard as dashboard_module
+
+    monkeypatch.setattr(dashboard_module, "CHART_JS", tmp_path / "absent.js")
+    with pytest.raises(dashboard_module.DashboardError, match="make setup"):
+        dashboard_module.build_dashboard(published_night.warehouse, published_night.published,
+                                         tmp_path / "out.html")
+    assert not (tmp_path / "out.html").exists()

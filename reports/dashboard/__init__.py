@@ -48,7 +48,6 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from common.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, is_postgres_url
+from common.warehouse import PostgresWarehouse, is_postgres_url
 from reports import targets
 
 HERE = Path(__file__).resolve().parent
@@ -84,29 +83,52 @@ class DashboardError(RuntimeError):
 
 
 # -- reading the published state ------------------------------------------------------------------
-@dataclass
 class _Published:
-    """The published tables, read through one connection (DuckDB file or PostgreSQL schema)."""
+    """The published tables, read through one connection: the PostgreSQL schema `published`,
+    or the DuckDB file attached read-only to a fresh in-memory database — never a cached
+    instance of a file this process opened before the last swap (as
+    `common.publication.read_publication` reads it)."""
 
-    wh: Warehouse
-    prefix: str
+    def __init__(self, warehouse: str, published: str) -> None:
+        self._pg: PostgresWarehouse | None = None
+        self._duck: Any = None
+        if is_postgres_url(warehouse):
+            self._pg = PostgresWarehouse(warehouse)
+            self.prefix, self.schema = "published.", "published"
+            return
+        if not published or not Path(published).is_file():
+            raise DashboardError(f"tableau de bord : aucune publication à lire "
+                                 f"({published or '?'}) ; il est produit après une "
+                                 "actualisation publiée")
+        import duckdb
+
+        self._duck = duckdb.connect(":memory:")
+        path = str(Path(published).resolve()).replace("'", "''")
+        self._duck.execute(f"attach '{path}' as sea_published (read_only)")
+        self._duck.execute("use sea_published")
+        self.prefix, self.schema = "", "main"
 
     def df(self, sql: str) -> pd.DataFrame:
         """`sql` with `{t}` naming the published schema (`{t}indicator_values`)."""
-        return self.wh.fetch_df(sql.replace("{t}", self.prefix))
+        sql = sql.replace("{t}", self.prefix)
+        if self._pg is not None:
+            return self._pg.fetch_df(sql)
+        return self._duck.execute(sql).df()
+
+    def rows(self, sql: str) -> list[tuple]:
+        sql = sql.replace("{t}", self.prefix)
+        if self._pg is not None:
+            return self._pg.fetchall(sql)
+        return self._duck.execute(sql).fetchall()
 
     def has(self, table: str) -> bool:
-        schema = "published" if self.prefix else "main"
-        return self.wh.table_exists(f"{schema}.{table}")
+        catalog = "" if self._pg is not None else " and table_catalog = 'sea_published'"
+        return bool(self.rows(
+            "select count(*) from information_schema.tables where table_schema = "
+            f"'{self.schema}' and table_name = '{table}'{catalog}")[0][0])
 
-
-def _open(warehouse: str, published: str) -> _Published:
-    if is_postgres_url(warehouse):
-        return _Published(PostgresWarehouse(warehouse), "published.")
-    if not published or not Path(published).is_file():
-        raise DashboardError(f"tableau de bord : aucune publication à lire ({published or '?'}) "
-                             "; il est produit après une actualisation publiée")
-    return _Published(DuckDBWarehouse(published, read_only=True), "")
+    def close(self) -> None:
+        (self._pg or self._duck).close()
 
 
 # -- small helpers --------------------------------------------------------------------------------
@@ -153,7 +175,7 @@ def _period_label(period_type: str, start: date) -> str:
         return f"T{(start.month - 1) // 3 + 1} {start.year}"
     if period_type == "year":
         return str(start.year)
-    return f"depuis {MONTHS_FR[start.month - 1]} {start.year}"
+    return f"Depuis {MONTHS_FR[start.month - 1]} {start.year}"
 
 
 class _Labels:
@@ -393,14 +415,12 @@ def _identifiers(pub: _Published) -> set[str]:
     the free texts)."""
     found: set[str] = set()
     if pub.has("participant_journeys"):
-        for (key, enrolment) in pub.wh.fetchall(
-                "select participant_key, enrolment_id from "
-                f"{pub.prefix}participant_journeys"):
+        for (key, enrolment) in pub.rows(
+                "select participant_key, enrolment_id from {t}participant_journeys"):
             found.update(str(x) for x in (key, enrolment) if x)
     if pub.has("dq_issues"):
-        table = f"{pub.prefix}dq_issues"
-        for (record, related) in pub.wh.fetchall(
-                f"select distinct record_id, related_enrolment_id from {table}"):
+        for (record, related) in pub.rows(
+                "select distinct record_id, related_enrolment_id from {t}dq_issues"):
             found.update(str(x) for x in (record, related) if x)
     return found
 
@@ -433,7 +453,8 @@ def _quality(pub: _Published, labels: _Labels) -> dict[str, Any]:
         by_month = dict(zip(rows["month_start"], rows["quality_score"], strict=True))
         series[antenna] = [_nan_to_none(by_month.get(m)) for m in months]
     issues = pub.df("select antenna, rule, rule_label_fr, dimension, gate_check, count(*) as n, "
-                    "max(month_start) as last_month from {t}dq_issues group by all")
+                    "max(month_start) as last_month from {t}dq_issues "
+                    "group by antenna, rule, rule_label_fr, dimension, gate_check")
     severity = _check_severities()
     fix: dict[str, list[dict[str, Any]]] = {}
     rank = {"error": 0, "warn": 1}
@@ -577,7 +598,7 @@ def chart_js_source() -> str:
 
 def collect(warehouse: str, published: str) -> dict[str, Any]:
     """Everything the page shows, from the published state (JSON-ready)."""
-    pub = _open(warehouse, published)
+    pub = _Published(warehouse, published)
     try:
         stamp = pub.df("select as_of, published_at, run_id from {t}publication")
         if stamp.empty:
@@ -613,7 +634,7 @@ def collect(warehouse: str, published: str) -> dict[str, Any]:
             "learning": _learning(pub, labels, as_of, forbidden),
         }
     finally:
-        pub.wh.close()
+        pub.close()
 
 
 def render(data: dict[str, Any]) -> str:
