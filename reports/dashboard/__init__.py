@@ -267,6 +267,19 @@ def _encode_values(columns: dict[str, np.ndarray]) -> tuple[str, list[dict[str, 
     return base64.b64encode(blob).decode("ascii"), layout
 
 
+def _distinct(df: pd.DataFrame, columns: list[str]) -> tuple[list[tuple], np.ndarray]:
+    """The distinct keys of `columns` and, per row, the position of its key among them."""
+    grouped = df.groupby(columns, sort=True, dropna=False)
+    keys = [k if isinstance(k, tuple) else (k,) for k in grouped.size().index]
+    return keys, grouped.ngroup().to_numpy()
+
+
+def _recode(rows: np.ndarray, keys: list[tuple], ordered: list[tuple]) -> np.ndarray:
+    """Per-row positions in `keys` → positions in `ordered` (the dictionary's order)."""
+    where = {k: i for i, k in enumerate(ordered)}
+    return np.array([where[tuple(k)] for k in keys], dtype=np.int64)[rows]
+
+
 def _indicator_values(pub: _Published, labels: _Labels, catalogue: pd.DataFrame,
                       as_of: date) -> dict[str, Any]:
     periods_in = ", ".join(f"'{p}'" for p in BREAKDOWN_PERIOD_TYPES)
@@ -277,39 +290,37 @@ def _indicator_values(pub: _Published, labels: _Labels, catalogue: pd.DataFrame,
         f"where dimension = 'total' or period_type in ({periods_in})")
     if df.empty:
         raise DashboardError("tableau de bord : la publication ne contient aucun indicateur")
-    df["period_start"] = pd.to_datetime(df["period_start"]).dt.date
-    df["period_end"] = pd.to_datetime(df["period_end"]).dt.date
+    df["period_start"] = pd.to_datetime(df["period_start"])
+    df["period_end"] = pd.to_datetime(df["period_end"])
 
-    # Dictionaries: indicators in catalogue order, scopes, (dimension, category), periods.
+    # Dictionaries: indicators in catalogue order, scopes, (dimension, category), periods. Each
+    # column is coded by its distinct keys (vectorised: a million rows at 100 000 participants).
     codes = list(catalogue["indicator_code"])
     codes += sorted(set(df["indicator_code"]) - set(codes))
     ind_index = {c: i for i, c in enumerate(codes)}
 
-    scopes = sorted(set(zip(df["programme"], df["antenna"], strict=True)))
-    scope_index = {s: i for i, s in enumerate(scopes)}
-
-    dims = sorted(set(df["dimension"]), key=lambda d: (d != "total",
-                                                       labels.dimension_order.get(d, 99), d))
+    scope_keys, scope_rows = _distinct(df, ["programme", "antenna"])
+    scopes = sorted(scope_keys)
+    dims = sorted({d for d, _v in _distinct(df, ["dimension", "dimension_value"])[0]},
+                  key=lambda d: (d != "total", labels.dimension_order.get(d, 99), d))
+    dv_keys, dv_rows = _distinct(df, ["dimension", "dimension_value"])
     dim_values: list[tuple[str, str]] = []
     for dim in dims:
-        values = sorted(set(df.loc[df["dimension"] == dim, "dimension_value"]))
+        values = sorted(v for d, v in dv_keys if d == dim)
         order = list(labels.lists.get(f"breakdown_{dim}", {}))
         values.sort(key=lambda v: (v == "unknown", order.index(v) if v in order else 99,
                                    labels.category(dim, v)))
         dim_values += [(dim, v) for v in values]
-    dv_index = {dv: i for i, dv in enumerate(dim_values)}
+    period_found, period_rows = _distinct(df, ["period_type", "period_start", "period_end"])
+    period_keys = sorted(period_found, key=lambda p: (
+        PERIOD_TYPES.index(p[0]) if p[0] in PERIOD_TYPES else 9, p[1]))
+    period_keys = [(t, pd.Timestamp(a).date(), pd.Timestamp(b).date()) for t, a, b in period_keys]
 
-    period_keys = sorted(set(zip(df["period_type"], df["period_start"], df["period_end"],
-                                 strict=True)),
-                         key=lambda p: (PERIOD_TYPES.index(p[0]) if p[0] in PERIOD_TYPES else 9,
-                                        p[1]))
-    period_index = {(t, s): i for i, (t, s, _e) in enumerate(period_keys)}
-
-    df["_scope"] = [scope_index[s] for s in zip(df["programme"], df["antenna"], strict=True)]
+    df["_scope"] = _recode(scope_rows, scope_keys, scopes)
     df["_ind"] = df["indicator_code"].map(ind_index)
-    df["_dv"] = [dv_index[k] for k in zip(df["dimension"], df["dimension_value"], strict=True)]
-    df["_period"] = [period_index[k] for k in zip(df["period_type"], df["period_start"],
-                                                  strict=True)]
+    df["_dv"] = _recode(dv_rows, dv_keys, dim_values)
+    df["_period"] = _recode(period_rows, period_found, sorted(period_found, key=lambda p: (
+        PERIOD_TYPES.index(p[0]) if p[0] in PERIOD_TYPES else 9, p[1])))
     df = df.sort_values(["_scope", "_ind", "_dv", "_period"], kind="stable").reset_index(drop=True)
 
     is_rate = (df["indicator_type"] == "rate").to_numpy()
