@@ -6,6 +6,8 @@
   const META = JSON.parse(document.getElementById('sea-data').textContent);
   const V = META.values;
   const STATUS = META.status;
+  // under a target, what it is compared with (the full wording is the cell's title)
+  const BASIS_SHORT = { year_to_date: 'annuel, en cumul', year: 'annuel' };
   const ALL = 'ALL';
   const PALETTE = ['#1f5f99', '#d1495b', '#2e8b57', '#edae49', '#7b4b94', '#00798c',
     '#8c564b', '#5b6675'];
@@ -162,7 +164,13 @@
     fillSelect($('f-dimension'), V.dimensions.map((d) => ({ value: d.code,
       label: d.code === 'total' ? 'Aucune (ensemble)' : d.label })), state.dimension);
     const trendChoices = META.indicators.filter((i) => IND.has(i.code));
-    state.trend = (trendChoices.find((i) => i.type === 'count') || trendChoices[0]).code;
+    // the first indicator with a quarterly target over the whole organisation, else the first
+    const whole = scopeIndex.get(ALL + '|' + ALL);
+    const withTarget = new Set();
+    for (const t of V.targets) {
+      if (t[5] !== null && cols.scope[t[0]] === whole) withTarget.add(V.indicators[cols.ind[t[0]]]);
+    }
+    state.trend = (trendChoices.find((i) => withTarget.has(i.code)) || trendChoices[0]).code;
     fillSelect($('trend-indicator'), trendChoices.map((i) => ({ value: i.code, label: i.label })),
       state.trend);
     $('f-programme').addEventListener('change', (e) => { state.programme = e.target.value; update(); });
@@ -238,7 +246,8 @@
         '<td class="num value" data-value="' + (value === null ? '' : String(value)) + '">' +
         esc(fmtValue(value, ind)) + '</td>' +
         '<td class="num target"' + (t ? ' data-value="' + t[1] + '" title="' + esc(STATUS.basis[t[4]] || '') + '"' : '') + '>' +
-        (t ? esc(fmtTarget(t[1], ind)) : DASH) + '</td>' +
+        (t ? esc(fmtTarget(t[1], ind)) + (BASIS_SHORT[t[4]] ? '<span class="basis">' +
+          esc(BASIS_SHORT[t[4]]) + '</span>' : '') : DASH) + '</td>' +
         '<td class="num achievement"' + (t && t[2] !== null ? ' data-value="' + t[2] + '"' : '') + '>' +
         (t && t[2] !== null ? esc(pct0.format(t[2])) : DASH) + '</td>' +
         '<td class="status-cell">' + (status || (state.periodType === 'quarter' ? '' :
@@ -280,6 +289,12 @@
     const series = quarterSeries(state.trend, 'total|total', 16);
     const datasets = [{ label: ind.label, data: series.map((s) => s.value), borderColor: PALETTE[0],
       backgroundColor: PALETTE[0], tension: 0, spanGaps: true }];
+    if (series.some((s) => s.target && s.target[4] === 'year_to_date')) {
+      // an annual volume is followed on the year to date: draw that cumulated value too
+      datasets.push({ label: 'Cumul depuis le 1er janvier', borderColor: PALETTE[2],
+        backgroundColor: PALETTE[2], tension: 0, spanGaps: false,
+        data: series.map((s) => (s.target && s.target[4] === 'year_to_date' ? s.target[3] : null)) });
+    }
     if (series.some((s) => s.target)) {
       datasets.push({ label: 'Objectif', borderDash: [6, 4], borderColor: '#b3261e',
         backgroundColor: '#b3261e', pointRadius: 2, spanGaps: false,
