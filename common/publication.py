@@ -44,8 +44,10 @@ from common.warehouse import (
 
 PUBLISHED_SCHEMA = "published"  # PostgreSQL; on DuckDB the published file's `main`
 PUBLICATION_TABLE = "publication"
-# The reference seeds readers need beside the marts: labels, codes, logframe, programmes.
-READER_SEEDS = ("indicator_catalogue", "code_lists", "logframe", "programme_reference")
+# The reference seeds readers need beside the marts: labels, codes, breakdowns, logframe,
+# programmes.
+READER_SEEDS = ("indicator_catalogue", "code_lists", "disaggregations", "logframe",
+                "programme_reference")
 # Layers a reader never sees (the reader role is refused on each that exists).
 UNPUBLISHED_SCHEMAS = ("raw", "staging", "intermediate", "marts", "reference", "snapshots")
 # How long the PostgreSQL swap waits for a lock before giving up (a reader's DDL, a backup).

@@ -46,7 +46,6 @@ What is embedded, and why
 from __future__ import annotations
 
 import base64
-import csv
 import gzip
 import html
 import json
@@ -65,7 +64,6 @@ from reports import targets
 
 HERE = Path(__file__).resolve().parent
 CHART_JS = HERE / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
-SEEDS = HERE.parents[1] / "dbt_project" / "seeds"
 ALL = "ALL"
 # Breakdowns embedded for these period types only (module docstring).
 BREAKDOWN_PERIOD_TYPES = ("quarter", "year", "cumulative")
@@ -185,20 +183,18 @@ def _period_label(period_type: str, start: date) -> str:
 
 class _Labels:
     """French labels of codes, from the published `code_lists` (the project's one source), with
-    the dimensions' names from the `disaggregations` seed where `code_lists` has none."""
+    the dimensions' names and order from the published `disaggregations` seed."""
 
-    def __init__(self, code_lists: pd.DataFrame) -> None:
+    def __init__(self, code_lists: pd.DataFrame, disaggregations: pd.DataFrame) -> None:
         self.lists: dict[str, dict[str, str]] = {}
         for row in code_lists.itertuples(index=False):
             self.lists.setdefault(str(row.list_name), {})[str(row.code)] = str(row.label_fr)
         self.dimensions = dict(self.lists.get("breakdown", {}))
-        path = SEEDS / "disaggregations.csv"
         self.dimension_order: dict[str, int] = {}
-        if path.is_file():
-            with path.open(encoding="utf-8", newline="") as handle:
-                for row in csv.DictReader(handle):
-                    self.dimensions.setdefault(row["dimension"], row["label_fr"])
-                    self.dimension_order[row["dimension"]] = int(row.get("sort_order") or 99)
+        for row in disaggregations.itertuples(index=False):
+            self.dimensions.setdefault(str(row.dimension), str(row.label_fr))
+            order = row.sort_order
+            self.dimension_order[str(row.dimension)] = 99 if pd.isna(order) else int(order)
 
     def get(self, list_name: str, code: str, default: str | None = None) -> str:
         found = self.lists.get(list_name, {}).get(code)
@@ -621,7 +617,8 @@ def collect(warehouse: str, published: str) -> dict[str, Any]:
             raise DashboardError("tableau de bord : la publication n'a pas de date")
         as_of = pd.to_datetime(stamp["as_of"].iloc[0]).date()
         published_at = pd.to_datetime(stamp["published_at"].iloc[0]).to_pydatetime()
-        labels = _Labels(pub.df("select list_name, code, label_fr from {t}code_lists"))
+        labels = _Labels(pub.df("select list_name, code, label_fr from {t}code_lists"),
+                         pub.df("select dimension, label_fr, sort_order from {t}disaggregations"))
         catalogue, indicators = _catalogue(pub, labels)
         values = _indicator_values(pub, labels, catalogue, as_of)
         antennas = sorted({a for _p, a in values["scopes"] if a != ALL}, key=labels.antenna)
