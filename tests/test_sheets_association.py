@@ -166,7 +166,7 @@ CASES: dict[str, tuple[list[str], list[list[object]], list[tuple[list[object], l
         ["Date", "Programme", "Antenne", "Moment", "Note globale", "Accueil", "Ateliers",
          "Accompagnement individuel", "Recommande", "Commentaire", "ID CRM"],
         [[D1, "SOCLE", "PARIS", "Sortie", 4, 5, None, 4, "oui", "Merci à Fatima B.", None],
-         [D1, "AVEC", "BORDEAUX", "en cours", 3, None, None, None, None, None, None],
+         [D1, "AVEC", "toutes", "en cours", 3, None, None, None, None, None, None],
          [D2, "AVEC", "PARIS", "six mois", 5, 5, 5, 5, "non", None, "P00042"]],
         [([D1, "SOCLE", "PARIS", "Sortie", 6, None, None, None, None, None, None],
           [("note_globale", "valeur hors plage : '6' (attendu 1 à 5)")]),
@@ -258,9 +258,10 @@ def test_typed_values_of_the_good_rows(duck: Warehouse, tmp_path: Path) -> None:
         (None, "COORDINATION", "ALL", "ALL", 85000.0, None),
         (2, "SOCLE", "SOCLE", "PARIS", 60000.0, 58432.5),
         (3, "AVEC", "AVEC", "ALL", None, -1250.0)]
-    assert q("select moment, recommande, accueil, id_crm_filled from raw.sheet_satisfaction "
-             "order by source_row") == [("sortie", True, 5, False), ("en_cours", None, None, False),
-                                        ("six_mois", False, 5, True)]
+    assert q("select antenne, moment, recommande, accueil, id_crm_filled from "
+             "raw.sheet_satisfaction order by source_row") == [
+        ("PARIS", "sortie", True, 5, False), ("ALL", "en_cours", None, None, False),
+        ("PARIS", "six_mois", False, 5, True)]
     assert q("select consentement, date_consentement is not null, theme, programme from "
              "raw.sheet_temoignages order by id") == [(True, True, "premier_emploi", "SOCLE"),
                                                       (False, False, None, "AVEC"),

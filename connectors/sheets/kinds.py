@@ -333,8 +333,8 @@ KINDS: tuple[Kind, ...] = (
         label="satisfaction",
         columns=(
             Column("date", "date", required=True),
-            Column("programme", "open_code", required=True),
-            Column("antenne", "open_code", required=True),
+            Column("programme", "open_code", required=True, allow_all=True),
+            Column("antenne", "open_code", required=True, allow_all=True),
             Column("moment", "choice", required=True, choices=codes("survey_moment")),
             Column("note_globale", "integer", required=True, low=1, high=5),
             Column("accueil", "integer", low=1, high=5),  # blank: not answered
