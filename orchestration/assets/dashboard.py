@@ -76,7 +76,12 @@ def dashboard(context: AssetExecutionContext,
               sea_settings: SeaSettingsResource) -> MaterializeResult:
     settings = sea_settings.settings
     current = read_publication(settings.warehouse, settings.published)
-    path = write_dashboard(settings)
+    try:
+        path = write_dashboard(settings)
+    except Exception as exc:
+        context.log.error(f"Tableau de bord non régénéré : {exc} ; le fichier précédent reste "
+                          f"en place ({dashboard_path(settings)}).")
+        raise
     as_of = str(current.as_of) if current else "?"
     context.log.info(f"Tableau de bord mis à jour (données au {as_of}) : {path}")
     return MaterializeResult(metadata={
@@ -94,9 +99,11 @@ def _published_in_run(instance: DagsterInstance, run_id: str) -> bool:
 
 def _kept_message(settings: Settings) -> str:
     path = dashboard_path(settings)
-    if not path.is_file():
-        return "Tableau de bord non produit : rien n'est encore publié."
     current = read_publication(settings.warehouse, settings.published)
+    if not path.is_file():
+        return ("Tableau de bord pas encore produit : rien n'est encore publié."
+                if current is None else
+                "Tableau de bord pas encore produit : il le sera à la prochaine publication.")
     shows = f"les données au {current.as_of}" if current else "la publication précédente"
     return f"Tableau de bord inchangé (publication retenue) : {path} montre toujours {shows}."
 
@@ -129,11 +136,7 @@ DASHBOARD_HOOKS = {dashboard_kept, dashboard_kept_on_failure}
 
 def dashboard_line(instance: DagsterInstance, run_id: str, settings: Settings) -> str:
     """What a refresh says about the dashboard, in French (`make refresh`, `make demo`)."""
-    done = any(entry.dagster_event and entry.dagster_event.event_type
-               == DagsterEventType.ASSET_MATERIALIZATION
-               for entry in instance.all_logs(run_id,
-                                              of_type=DagsterEventType.ASSET_MATERIALIZATION)
-               if entry.step_key == DASHBOARD_STEP)
-    if done:
+    if any(entry.step_key == DASHBOARD_STEP for entry in
+           instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)):
         return f"Tableau de bord (double-cliquez pour l'ouvrir) : {dashboard_path(settings)}"
     return _kept_message(settings)
