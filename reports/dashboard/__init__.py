@@ -28,11 +28,8 @@ What is embedded, and why
   nothing; the whole is gzip-compressed and base64-encoded, and decoded by the browser's
   `DecompressionStream`. Counts of the other marts (scorecard, calendar, lessons…) are small:
   plain JSON.
-* Measured: at 160 participants (the tests' night) 95 564 rows embedded, 2.1 MB of columns
-  → 109 kB of base64; the page weighs 405 kB, half of it Chart.js. Worst case for 100 000
-  participants — every breakdown of every scope filled (1.63 million mart rows, 40
-  nationalities) with random, hence incompressible, values: 519 075 rows embedded, a 2.2 MB
-  page, drawn in under a second by headless Chromium on 2 busy cores.
+* Its size and load time at the benchmark's scale are printed by `make bench` (figures and the
+  worst case measured for 100 000 participants: docs/performance.md#the-dashboard).
 * Target status: computed here with `reports.targets` (the project's one rule, the one the
   deliverables use) for every quarter `total` row with a target, and embedded with its legend —
   the page never re-implements the thresholds.
