@@ -156,3 +156,22 @@ def night_copy(published_night, tmp_path) -> Callable[..., Settings]:
                              **extra)
 
     return make
+
+
+def run_nightly_in_memory(settings: Settings):
+    """The nightly refresh exactly as `make refresh` runs it (`orchestration.runs.run_nightly`:
+    the lock, the job, its checks, the publication), with Dagster's run history kept in memory
+    instead of the SQLite files under DAGSTER_HOME: storing a night's ~900 events there is
+    about 40 % of the night's time, and the pipeline reads its history only within the run
+    (the publication's verdict), never across nights. For tests that read what a night left
+    in the warehouse, the published marts and the files; tests that read the run history (the
+    published night, tests/test_personal_data_boundary.py, the quality gate's Dagster view)
+    use `run_nightly` and the persistent instance."""
+    from dagster import DagsterInstance
+
+    from orchestration.instance import prepare_dagster_home
+    from orchestration.runs import run_nightly
+
+    prepare_dagster_home(settings)  # what `dagster_instance` does: DAGSTER_HOME, dbt's environment
+    with DagsterInstance.ephemeral() as instance:
+        return run_nightly(settings, instance=instance)

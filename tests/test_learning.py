@@ -23,12 +23,11 @@ from common.warehouse import connect
 from devtools.demo import demo_participants
 from devtools.demo_sheets import write_demo_spreadsheets
 from devtools.fake_crm import FakeCRMServer, World
-from orchestration.runs import run_nightly
 from reports.evidence import EvaluationNotFound, build_evidence_pack, collect
 from reports.plan_sea import build_plan_sea
 from reports.plan_sea.build import shown_baselines
 from reports.plan_sea.data import read_inputs
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_nightly_in_memory
 
 AS_OF = date(2026, 11, 20)
 LATER = date(2026, 12, 10)
@@ -104,11 +103,11 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
         settings = make_settings(tmp, crm_url=server.base_url, as_of=AS_OF.isoformat())
         write_demo_spreadsheets(settings.sheets_dir, demo_participants(world), as_of=AS_OF)
         write_learning_sheets(settings.sheets_dir)
-        run_nightly(settings)
+        run_nightly_in_memory(settings)
         first = _snapshot(settings.warehouse)
         write_learning_sheets(settings.sheets_dir, rec_status="Fait")
         later = replace(settings, as_of=LATER)
-        run_nightly(later)
+        run_nightly_in_memory(later)
     return settings.warehouse, tmp, first
 
 
