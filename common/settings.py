@@ -44,6 +44,73 @@ class SettingsError(ValueError):
     """A configuration mistake, phrased as the one line the user sees."""
 
 
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+DEFAULT_SMTP_PORT = 587
+# Implicit TLS (SMTPS): the connection is encrypted from the start, STARTTLS does not apply.
+SMTPS_PORT = 465
+_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_TRUE, _FALSE = ("1", "true", "yes", "oui"), ("0", "false", "no", "non")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go (orchestration/alerts.py): e-mail through an SMTP server and/or a chat
+    tool's incoming webhook. Neither configured: alerts are off, which is not a mistake.
+
+    The SMTP password and the webhook URL (its path is the secret of a chat webhook) are kept
+    out of `repr()`; `describe()` is what may be printed.
+    """
+
+    smtp_host: str = ""
+    smtp_port: int = DEFAULT_SMTP_PORT
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    email_to: tuple[str, ...] = ()
+    webhook_url: str = field(default="", repr=False)
+    ui_url: str = DEFAULT_UI_URL
+
+    @property
+    def email_on(self) -> bool:
+        return bool(self.smtp_host and self.email_to)
+
+    @property
+    def webhook_on(self) -> bool:
+        return bool(self.webhook_url)
+
+    @property
+    def enabled(self) -> bool:
+        return self.email_on or self.webhook_on
+
+    @property
+    def webhook_display(self) -> str:
+        """The webhook's scheme and host only: its path and query carry the secret."""
+        parts = urlsplit(self.webhook_url)
+        return f"{parts.scheme}://{parts.hostname}" if self.webhook_url else ""
+
+    def secrets(self) -> list[str]:
+        """Values an alert's log line must never contain."""
+        values = [self.smtp_password, self.webhook_url]
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            values += [parts.path, parts.query]
+        return [v for v in values if v and len(v) >= 4 and v != "/"]
+
+    def describe(self) -> str:
+        """The channels in one French line, without a secret (the run log says it once)."""
+        if not self.enabled:
+            return ("Alertes désactivées : aucun canal configuré (SEA_ALERT_SMTP_HOST et "
+                    "SEA_ALERT_EMAIL_TO, ou SEA_ALERT_WEBHOOK_URL).")
+        channels = []
+        if self.email_on:
+            channels.append(f"courriel à {len(self.email_to)} destinataire(s) via "
+                            f"{self.smtp_host}:{self.smtp_port}")
+        if self.webhook_on:
+            channels.append(f"webhook {self.webhook_display}")
+        return "Alertes : " + ", ".join(channels) + "."
+
+
 @dataclass(frozen=True)
 class Settings:
     crm_base_url: str
@@ -72,6 +139,8 @@ class Settings:
     # role allowed to read it and nothing else (`SEA_READER_ROLE`).
     published: str = ""
     reader_role: str = "sea_reader"
+    # Alert channels (SEA_ALERT_*, SEA_UI_URL): orchestration/alerts.py.
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
     def warehouse_is_postgres(self) -> bool:
@@ -254,6 +323,85 @@ def _reader_role(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _http_url(raw: str) -> bool:
+    parts = urlsplit(raw)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r} invalide : attendu 1 ou 0 (oui ou non)")
+
+
+def _address(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not _ADDRESS.match(value):
+        raise SettingsError(f"{name}={raw!r} invalide : attendu une adresse électronique "
+                            "(nom@domaine.org)")
+    return value
+
+
+def _alerts(env: Mapping[str, str]) -> AlertSettings:
+    """The alert channels; a half-configured channel is a mistake (said at start-up, not at
+    the first failure, when nobody would be told). Secrets are never in the message."""
+    ui_url = env.get("SEA_UI_URL", DEFAULT_UI_URL)
+    if not _http_url(ui_url):
+        raise SettingsError(f"SEA_UI_URL={ui_url!r} invalide : attendu l'adresse http(s):// "
+                            "de l'interface Dagster, par exemple http://127.0.0.1:3000")
+    webhook = env.get("SEA_ALERT_WEBHOOK_URL", "").strip()
+    if webhook and not _http_url(webhook):
+        raise SettingsError("SEA_ALERT_WEBHOOK_URL invalide : attendu une URL http(s):// "
+                            "(valeur non affichée : elle contient le secret du webhook)")
+    host = env.get("SEA_ALERT_SMTP_HOST", "").strip()
+    recipients = env.get("SEA_ALERT_EMAIL_TO", "")
+    to = tuple(_address("SEA_ALERT_EMAIL_TO", part)
+               for part in recipients.split(",") if part.strip())
+    if recipients and not to:
+        raise SettingsError(f"SEA_ALERT_EMAIL_TO={recipients!r} invalide : attendu des "
+                            "adresses séparées par des virgules")
+    smtp_names = [n for n in ("SEA_ALERT_SMTP_PORT", "SEA_ALERT_SMTP_USER",
+                              "SEA_ALERT_SMTP_PASSWORD", "SEA_ALERT_SMTP_FROM",
+                              "SEA_ALERT_SMTP_STARTTLS") if n in env]
+    if not host and (to or smtp_names):
+        given = "SEA_ALERT_EMAIL_TO" if to else smtp_names[0]
+        raise SettingsError(f"SEA_ALERT_SMTP_HOST manquant : {given} est donné ; attendu le "
+                            "serveur SMTP qui envoie les alertes")
+    if not host:
+        return AlertSettings(webhook_url=webhook, ui_url=ui_url.rstrip("/"))
+    if not to:
+        raise SettingsError("SEA_ALERT_EMAIL_TO manquant : SEA_ALERT_SMTP_HOST est donné ; "
+                            "attendu les adresses des destinataires, séparées par des virgules")
+    if "://" in host or "/" in host or " " in host:
+        raise SettingsError(f"SEA_ALERT_SMTP_HOST={host!r} invalide : attendu un nom d'hôte "
+                            "(smtp.example.org), sans protocole ni chemin")
+    port = _int(env, "SEA_ALERT_SMTP_PORT", DEFAULT_SMTP_PORT, 1,
+                "un numéro de port entre 1 et 65535", maximum=65535)
+    user = env.get("SEA_ALERT_SMTP_USER", "").strip()
+    password = env.get("SEA_ALERT_SMTP_PASSWORD", "")
+    if password and not user:
+        raise SettingsError("SEA_ALERT_SMTP_USER manquant : SEA_ALERT_SMTP_PASSWORD est donné ; "
+                            "attendu l'identifiant du compte SMTP")
+    starttls = _flag(env, "SEA_ALERT_SMTP_STARTTLS", True)
+    if password and not starttls and port != SMTPS_PORT and not _is_loopback(f"//{host}"):
+        raise SettingsError("SEA_ALERT_SMTP_STARTTLS=0 refusé avec un mot de passe : il "
+                            f"circulerait en clair jusqu'à {host} ; activez STARTTLS ou le "
+                            f"port {SMTPS_PORT}")
+    sender = env.get("SEA_ALERT_SMTP_FROM", user if "@" in user else "")
+    if not sender:
+        raise SettingsError("SEA_ALERT_SMTP_FROM manquant : attendu l'adresse d'expédition des "
+                            "alertes (sea@votre-association.org)")
+    return AlertSettings(
+        smtp_host=host, smtp_port=port, smtp_user=user, smtp_password=password,
+        smtp_from=_address("SEA_ALERT_SMTP_FROM", sender), smtp_starttls=starttls,
+        email_to=to, webhook_url=webhook, ui_url=ui_url.rstrip("/"))
+
+
 def _crm_base_url(env: Mapping[str, str]) -> str:
     raw = env.get("CRM_BASE_URL", f"http://127.0.0.1:{DEMO_CRM_PORT}")
     parts = urlsplit(raw)
@@ -382,4 +530,5 @@ def load_settings(
                                "un nombre entier de secondes >= 0"),
         published=_published(env, warehouse),
         reader_role=_reader_role(env),
+        alerts=_alerts(env),
     )

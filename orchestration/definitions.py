@@ -24,6 +24,7 @@ from dagster import (
 )
 
 from common.settings import Settings, export_dotenv, load_settings
+from orchestration.alerts import build_alert_sensor
 from orchestration.assets.dashboard import DASHBOARD_HOOKS, dashboard
 from orchestration.assets.dbt_models import dbt_resource
 from orchestration.assets.pseudonyms import participant_pseudonyms
@@ -103,6 +104,8 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=checks,
         jobs=[nightly, quarterly_reporting_job],
         schedules=[nightly_schedule, build_quarterly_schedule(settings)],
+        # alerts for the runs the UI, daemon or schedules launch (orchestration/alerts.py)
+        sensors=[build_alert_sensor(settings)],
         resources={
             "sea_settings": SeaSettingsResource.from_settings(settings),
             "warehouse": warehouse_resource(settings),

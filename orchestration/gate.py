@@ -184,7 +184,13 @@ def _antennas(wh, failing: list[CheckOutcome]) -> dict[str, tuple[tuple[str, int
     Only where the scorecard counts exactly the records the gate found: an antenna split that
     does not add up to the reported count would mislead more than it tells.
     """
-    keys = sorted(o.key for o in failing)
+    return antennas_of(wh, {o.key: o.row_count for o in failing})
+
+
+def antennas_of(wh, counts: dict[str, int]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """`_antennas` for checks known by key and failing count (the alerts of a nightly run,
+    orchestration/alerts.py, read them from `marts.dq_check_failures`)."""
+    keys = sorted(counts)
     if not keys or not wh.table_exists(RULE_RESULTS):
         return {}
     marks = ", ".join("?" for _ in keys)
@@ -195,7 +201,6 @@ def _antennas(wh, failing: list[CheckOutcome]) -> dict[str, tuple[tuple[str, int
     found: dict[str, list[tuple[str, int]]] = {}
     for check, antenna, count in rows:
         found.setdefault(check, []).append((str(antenna), int(count)))
-    counts = {o.key: o.row_count for o in failing}
     return {k: tuple(v) for k, v in found.items() if sum(n for _, n in v) == counts[k]}
 
 

@@ -113,6 +113,19 @@ def record_delivery(settings: Settings, run: ReportRun) -> None:
               "accessible en écriture (DAGSTER_HOME), puis relancez le rapport.", file=sys.stderr)
 
 
+def _alert_blocked(settings: Settings, gate: GateResult) -> None:
+    """A quarter refused outside a Dagster run (`make report`): alert it, as the run-failure
+    sensor does for the quarterly job (orchestration/alerts.py)."""
+    import logging
+
+    from orchestration.alerts import FailedCheck, blocked_report_alert, deliver
+
+    checks = [FailedCheck(o.key, o.check.rule, o.row_count, gate.antennas.get(o.key, ()))
+              for o in gate.blocking]
+    deliver(settings, blocked_report_alert(settings, gate.quarter, checks),
+            logging.getLogger("sea.alerts"))
+
+
 def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True,
                          notify: Notify | None = None, record: bool = True) -> ReportRun:
     """Gate, then deliverables of `quarter` (`YYYY-Qn`) in `SEA_OUTPUT_DIR`; raises GateBlocked.
@@ -120,19 +133,26 @@ def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True,
     The gate and the deliverables must read one state of the warehouse: a refresh running
     when the report starts is waited for (at most `SEA_LOCK_WAIT_SECONDS`, said through
     `notify`, stderr by default), and none can start until the report is written.
-    `record`: record the delivery in the Dagster instance (`record_delivery`); the Dagster asset
-    passes False, its run records the materialisation itself.
+    `record`: record the delivery in the Dagster instance (`record_delivery`) and alert a
+    blocked quarter; the Dagster asset passes False: its run records the materialisation
+    itself, and a failed quarterly run is alerted by the run-failure sensor.
     """
     waiting = {"notify": notify} if notify is not None else {}
     with read_lock(settings.warehouse, wait=settings.lock_wait_seconds, **waiting):
         gate = evaluate_gate(settings, quarter)
         if not gate.passed:
-            raise GateBlocked(gate)
-        delivery = build_quarterly_deliverables(
-            settings.warehouse, gate.quarter, as_of=settings.as_of,
-            output_dir=settings.output_dir, k=settings.disclosure_k,
-            quality=gate.quality_summary(), learning=learning_inputs(settings), pdf=pdf,
-            internal_dir=settings.internal_dir)
+            blocked = GateBlocked(gate)
+        else:
+            blocked = None
+            delivery = build_quarterly_deliverables(
+                settings.warehouse, gate.quarter, as_of=settings.as_of,
+                output_dir=settings.output_dir, k=settings.disclosure_k,
+                quality=gate.quality_summary(), learning=learning_inputs(settings), pdf=pdf,
+                internal_dir=settings.internal_dir)
+    if blocked is not None:  # alerted after the lock is released: a slow channel holds nothing
+        if record and settings.alerts.enabled:
+            _alert_blocked(settings, gate)
+        raise blocked
     if not delivery.unchanged:  # the data lead's detail of this version, never in the sent one
         write_quality_annex(settings.internal_dir, quarter=gate.quarter,
                             version=delivery.version, as_of=gate.as_of.isoformat(),

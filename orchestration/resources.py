@@ -26,13 +26,15 @@ from dagster import ConfigurableResource, EnvVar
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from common.settings import Settings
+from common.settings import AlertSettings, Settings
 from common.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 # Settings fields holding a secret, and the environment variable each is read from.
 SECRET_VARIABLES: dict[str, str] = {
     "crm_api_token": "CRM_API_TOKEN",
     "pseudonym_key": "PSEUDONYM_KEY",
+    "alert_smtp_password": "SEA_ALERT_SMTP_PASSWORD",
+    "alert_webhook_url": "SEA_ALERT_WEBHOOK_URL",
 }
 WAREHOUSE_VARIABLE = "SEA_WAREHOUSE"
 
@@ -65,6 +67,16 @@ class SeaSettingsResource(ConfigurableResource):
     lock_wait_seconds: int = Field(description="SEA_LOCK_WAIT_SECONDS")
     published: str = Field(description="SEA_PUBLISHED (DuckDB: the file BI readers open)")
     reader_role: str = Field(description="SEA_READER_ROLE (PostgreSQL: the readers' role)")
+    # alert channels (orchestration/alerts.py); the password and the webhook URL are secrets
+    alert_smtp_host: str = Field(default="", description="SEA_ALERT_SMTP_HOST")
+    alert_smtp_port: int = Field(default=587, description="SEA_ALERT_SMTP_PORT")
+    alert_smtp_user: str = Field(default="", description="SEA_ALERT_SMTP_USER")
+    alert_smtp_password: str = Field(default="", description="SEA_ALERT_SMTP_PASSWORD (secret)")
+    alert_smtp_from: str = Field(default="", description="SEA_ALERT_SMTP_FROM")
+    alert_smtp_starttls: bool = Field(default=True, description="SEA_ALERT_SMTP_STARTTLS")
+    alert_email_to: str = Field(default="", description="SEA_ALERT_EMAIL_TO")
+    alert_webhook_url: str = Field(default="", description="SEA_ALERT_WEBHOOK_URL (secret)")
+    ui_url: str = Field(default="http://127.0.0.1:3000", description="SEA_UI_URL")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SeaSettingsResource:
@@ -73,6 +85,7 @@ class SeaSettingsResource(ConfigurableResource):
         warehouse: Any = settings.warehouse
         if settings.warehouse_is_postgres:
             warehouse = _secret(WAREHOUSE_VARIABLE, settings.warehouse)
+        alerts = settings.alerts
         return cls(
             crm_base_url=settings.crm_base_url,
             crm_api_token=_secret("CRM_API_TOKEN", settings.crm_api_token),
@@ -93,6 +106,17 @@ class SeaSettingsResource(ConfigurableResource):
             lock_wait_seconds=settings.lock_wait_seconds,
             published=settings.published,
             reader_role=settings.reader_role,
+            alert_smtp_host=alerts.smtp_host,
+            alert_smtp_port=alerts.smtp_port,
+            alert_smtp_user=alerts.smtp_user,
+            alert_smtp_password=_secret("SEA_ALERT_SMTP_PASSWORD", alerts.smtp_password)
+            if alerts.smtp_password else "",
+            alert_smtp_from=alerts.smtp_from,
+            alert_smtp_starttls=alerts.smtp_starttls,
+            alert_email_to=",".join(alerts.email_to),
+            alert_webhook_url=_secret("SEA_ALERT_WEBHOOK_URL", alerts.webhook_url)
+            if alerts.webhook_url else "",
+            ui_url=alerts.ui_url,
         )
 
     @property
@@ -119,6 +143,12 @@ class SeaSettingsResource(ConfigurableResource):
             lock_wait_seconds=self.lock_wait_seconds,
             published=self.published,
             reader_role=self.reader_role,
+            alerts=AlertSettings(
+                smtp_host=self.alert_smtp_host, smtp_port=self.alert_smtp_port,
+                smtp_user=self.alert_smtp_user, smtp_password=self.alert_smtp_password,
+                smtp_from=self.alert_smtp_from, smtp_starttls=self.alert_smtp_starttls,
+                email_to=tuple(a for a in self.alert_email_to.split(",") if a),
+                webhook_url=self.alert_webhook_url, ui_url=self.ui_url),
         )
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from common.settings import Settings
 from connectors.run_lock import refresh_lock
+from orchestration.alerts import ALERTED_BY_COMMAND, ALERTED_TAG, deliver, failed_run_alert
 from orchestration.definitions import NIGHTLY_JOB, build_definitions
 from orchestration.instance import dagster_instance
 from orchestration.unrun_checks import withdraw_unrun_checks
 
 # Headless runs print INFO and above; the full DEBUG event log stays in the instance (UI).
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# A failed alert delivery is said on stderr (a warning), never raised.
+log = logging.getLogger("sea.alerts")
 
 
 class RunFailed(RuntimeError):
@@ -42,19 +47,25 @@ def run_nightly(settings: Settings, instance: DagsterInstance | None = None, *,
 
     The warehouse's refresh lock is taken first and held to the end (`origin` says how this
     refresh was started, for whoever is refused meanwhile); raises `RefreshRunning` at once
-    when another refresh holds it.
+    when another refresh holds it. A failed run is alerted (orchestration/alerts.py) before
+    `RunFailed` is raised; the run is tagged so that the UI's run-failure sensor, if its daemon
+    runs beside, does not alert it a second time.
     """
     with refresh_lock(settings.warehouse, origin, wait=settings.lock_wait_seconds):
         defs = build_definitions(settings)
         job = defs.resolve_job_def(NIGHTLY_JOB)
         instance = instance or dagster_instance(settings)
         result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config=QUIET_CONSOLE)
+                                        run_config=QUIET_CONSOLE,
+                                        tags={ALERTED_TAG: ALERTED_BY_COMMAND})
     if not result.success:
         # checks the failure kept from running show as not run, not failed
         withdraw_unrun_checks(instance, result.run_id)
         from orchestration.publication import publication_line
 
-        raise RunFailed(_failure_summary(result, settings, "refresh"),
-                        publication=publication_line(instance, result.run_id))
+        summary = _failure_summary(result, settings, "refresh")
+        if settings.alerts.enabled:
+            deliver(settings, failed_run_alert(settings, instance, result.run_id, NIGHTLY_JOB,
+                                               summary=summary, origin=origin), log)
+        raise RunFailed(summary, publication=publication_line(instance, result.run_id))
     return result

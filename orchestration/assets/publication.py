@@ -16,6 +16,10 @@ is ready once the dbt step has finished. It then reads the run's own check evalu
 A failed *blocking* check (the marts' `error` checks) fails its step and Dagster skips this one:
 the run then ends as failed, and `publication_line` (orchestration/publication.py) says
 publication was withheld.
+
+A withheld publication is also sent as one alert (e-mail, webhook) naming the failed checks and
+their antennas (orchestration/alerts.py); a failed run is alerted by its command or the
+run-failure sensor instead.
 """
 
 from collections.abc import Iterator
@@ -34,6 +38,7 @@ from dagster._core.storage.tags import PRIORITY_TAG
 from common.publication import PublicationError, erase_from_publication, publish, read_publication
 from common.settings import Settings
 from connectors.pseudonyms import pseudonym
+from orchestration.alerts import deliver, failed_checks, withheld_publication_alert
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.publication import (
     AS_OF_FIELD,
@@ -83,6 +88,8 @@ def _erase_from_kept_publication(settings: Settings, warehouse: WarehouseResourc
 def published_marts(context: AssetExecutionContext, sea_settings: SeaSettingsResource,
                     warehouse: ResourceParam[WarehouseResource]) -> Iterator:
     settings = sea_settings.settings
+    # said once per night, whatever happens next (orchestration/alerts.py)
+    context.log.info(settings.alerts.describe())
     failed, unrun = check_verdict(context.instance, context.run.run_id)
     if failed or unrun:
         reason = withheld_reason(failed, unrun)
@@ -90,6 +97,11 @@ def published_marts(context: AssetExecutionContext, sea_settings: SeaSettingsRes
         kept = (f"les lecteurs gardent la publication du {current.as_of}" if current
                 else "rien n'est encore publié")
         context.log.error(f"Publication retenue : {reason} ; {kept}.")
+        if settings.alerts.enabled:  # one message for the night, every failed check in it
+            with warehouse.get_warehouse() as wh:
+                checks = failed_checks(wh, failed)
+            deliver(settings, withheld_publication_alert(settings, context.run.run_id, checks,
+                                                         unrun, kept), context.log)
         erased = _erase_from_kept_publication(settings, warehouse) if current else 0
         if erased:
             context.log.info(f"Effacements appliqués à la publication en place : {erased} "
