@@ -7,6 +7,7 @@ real nightly refresh in-process and compares it with a rebuild from empty.
 
 from __future__ import annotations
 
+import shutil
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,8 +21,7 @@ from connectors.crm.schema import RESOURCES, raw_table
 from devtools.fake_crm import FakeCRMServer, World
 from expectations.runner import render_sql
 from expectations.suites import all_checks, default_suites
-from orchestration.runs import run_nightly
-from tests.conftest import make_settings
+from tests.conftest import make_settings, published_world, run_nightly_in_memory
 
 TOKEN = "test-token"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -175,15 +175,14 @@ def _gate_flags(warehouse: str) -> set[str]:
 
 
 @pytest.mark.slow
-def test_fixed_future_record_gives_what_a_rebuild_from_empty_gives(tmp_path: Path):
-    world = World(seed=8, participants=40, now=NOW)
-    for folder in ("nightly", "fresh"):
-        (tmp_path / folder).mkdir()
+def test_fixed_future_record_gives_what_a_rebuild_from_empty_gives(tmp_path: Path, night_copy):
+    # The first night is the published one (a copy): 160 participants, the demo spreadsheets.
+    world = published_world()
+    (tmp_path / "fresh").mkdir()
     with FakeCRMServer(world, token=TOKEN) as server:
-        nightly = make_settings(tmp_path / "nightly", crm_url=server.base_url)
-        run_nightly(nightly)
+        nightly = night_copy(server.base_url, world=world)
         bad = world.inject_bad_record("future_updated_at", "participants")
-        run_nightly(nightly)
+        run_nightly_in_memory(nightly)
         with connect(nightly.warehouse) as wh:
             key = wh.scalar("select participant_key from raw.participant_pseudonyms "
                             "where participant_id = ?", [bad])
@@ -193,9 +192,10 @@ def test_fixed_future_record_gives_what_a_rebuild_from_empty_gives(tmp_path: Pat
         assert bad in _gate_flags(nightly.warehouse)
 
         world.clear_bad_records()  # the CRM's fix: a normal update with a sane date
-        run_nightly(nightly)
+        run_nightly_in_memory(nightly)
         fresh = make_settings(tmp_path / "fresh", crm_url=server.base_url)
-        run_nightly(fresh)
+        shutil.copytree(nightly.sheets_dir, fresh.sheets_dir, dirs_exist_ok=True)  # the same
+        run_nightly_in_memory(fresh)
 
     with connect(nightly.warehouse) as wh:
         assert wh.scalar("select count(*) from staging.stg_crm__participants "
