@@ -404,3 +404,38 @@ def _origin(tags: Mapping[str, str]) -> str:
     if tags.get("dagster/backfill"):
         return "un rattrapage (backfill) depuis l'interface"
     return "l'interface Dagster"
+
+
+def trial_alert(settings: Settings) -> Alert:
+    """The message `python -m orchestration.alerts` sends: proves the channels work."""
+    return Alert("[sea] Message d'essai des alertes",
+                 f"Message d'essai envoyé le {_now()} : si vous le lisez, les alertes de sea "
+                 "vous parviennent (échec d'une exécution, publication retenue, rapport "
+                 f"trimestriel bloqué).\n\nInterface Dagster : {settings.alerts.ui_url}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m orchestration.alerts`: send a test message to the configured channels and say
+    which it reached; exit 1 unless every configured channel was reached (none configured
+    included), 2 on a settings mistake."""
+    import logging
+    import sys
+
+    from common.settings import SettingsError, export_dotenv, load_settings
+
+    logging.basicConfig(format="sea: %(message)s", level=logging.INFO, stream=sys.stderr)
+    try:
+        export_dotenv()
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 2
+    print(settings.alerts.describe())
+    if not settings.alerts.enabled:
+        return 1
+    sent = deliver(settings, trial_alert(settings), logging.getLogger("sea.alerts"))
+    return 0 if len(sent) == settings.alerts.email_on + settings.alerts.webhook_on else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

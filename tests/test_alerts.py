@@ -421,3 +421,24 @@ def test_alerts_off_the_sensor_says_so(tmp_path):
         dagster_event=result.get_run_failure_event()).for_run_failure()
     skipped = sensor(context)
     assert isinstance(skipped, SkipReason) and "Alertes désactivées" in skipped.skip_message
+
+
+def test_the_trial_command_reaches_every_channel(tmp_path, monkeypatch, capsys):
+    from orchestration.alerts import main
+
+    monkeypatch.setattr("orchestration.alerts.TIMEOUT_SECONDS", 5)
+    for name, value in {"SEA_DEMO": "1", "SEA_WAREHOUSE": str(tmp_path / "w.duckdb"),
+                        "DAGSTER_HOME": str(tmp_path / "dh")}.items():
+        monkeypatch.setenv(name, value)
+    assert main() == 1  # nothing configured
+    assert capsys.readouterr().out.startswith("Alertes désactivées")
+    with SmtpSink() as sink, WebhookReceiver() as receiver:
+        for name, value in alert_env(sink, receiver).items():
+            monkeypatch.setenv(name, value)
+        assert main() == 0
+        monkeypatch.setenv("SEA_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{_free_port()}/x/y")
+        assert main() == 1  # the e-mail went, the webhook did not
+    assert [m["Subject"] for m in sink.messages] == ["[sea] Message d'essai des alertes"] * 2
+    assert len(receiver.posts) == 1
+    out = capsys.readouterr()
+    assert PASSWORD not in out.out + out.err and HOOK_TOKEN not in out.out + out.err
