@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from common.settings import Settings
 from common.warehouse import connect
 from devtools.demo import demo_participants
 from devtools.demo_sheets import write_demo_spreadsheets
@@ -26,8 +27,7 @@ from devtools.fake_crm import FakeCRMServer, World
 from orchestration.assets.dbt_models import PRODUCTION_BUILD
 from orchestration.dbt_in_process import in_process_dbt
 from orchestration.dbt_project import sea_dbt_project
-from orchestration.runs import run_nightly
-from tests.conftest import make_settings
+from tests.conftest import copy_of_night, make_settings, run_nightly_in_memory
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 COMPARED = ("staging", "intermediate", "marts")
@@ -78,21 +78,40 @@ def _differences(incremental: str, rebuilt: str) -> dict[str, tuple[int, int]]:
         con.close()
 
 
+def _first_world() -> tuple[World, str, str]:
+    """The CRM of the first night, with what the as-of date will cross."""
+    world = World(seed=11, participants=200, now=NOW)
+    # An enrolment starting between the two as-of dates: when R moves past its start it
+    # begins to count, and the activities naming it change attribution, with no new record.
+    starting_later = world.inject_bad_record("future_date", "enrolments", days=20)
+    # Likewise an activity dated between them: excluded as after R, then counted.
+    dated_later = world.inject_bad_record("future_date", "activities", days=20)
+    return world, starting_later, dated_later
+
+
+@pytest.fixture(scope="module")
+def first_night(tmp_path_factory) -> tuple[Settings, tuple[str, str]]:
+    """The first night, run once: each variant goes on from its own copy of it (a world is a
+    pure function of its seed and what was done to it, so each rebuilds the same world)."""
+    folder = tmp_path_factory.mktemp("first_night")
+    world, starting_later, dated_later = _first_world()
+    with FakeCRMServer(world, token="test-token") as server:
+        settings = make_settings(folder, crm_url=server.base_url, as_of="2026-11-20")
+        write_demo_spreadsheets(settings.sheets_dir, demo_participants(world),
+                                as_of=date(2026, 11, 20))
+        run_nightly_in_memory(settings)
+    return settings, (starting_later, dated_later)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("second_as_of", ["2026-11-20", "2027-01-04"],
                          ids=["as_of_fixed", "as_of_advanced"])
-def test_incremental_refresh_equals_full_rebuild(tmp_path, second_as_of):
-    world = World(seed=11, participants=200, now=NOW)
+def test_incremental_refresh_equals_full_rebuild(tmp_path, second_as_of, first_night):
+    world, starting_later, dated_later = _first_world()
+    assert (starting_later, dated_later) == first_night[1], "the same world as the first night"
     with FakeCRMServer(world, token="test-token") as server:
-        settings = make_settings(tmp_path, crm_url=server.base_url, as_of="2026-11-20")
-        write_demo_spreadsheets(settings.sheets_dir, demo_participants(world),
-                                as_of=date(2026, 11, 20))
-        # An enrolment starting between the two as-of dates: when R moves past its start it
-        # begins to count, and the activities naming it change attribution, with no new record.
-        starting_later = world.inject_bad_record("future_date", "enrolments", days=20)
-        # Likewise an activity dated between them: excluded as after R, then counted.
-        dated_later = world.inject_bad_record("future_date", "activities", days=20)
-        run_nightly(settings)
+        settings = copy_of_night(first_night[0], tmp_path / "night", crm_url=server.base_url,
+                                 world=world)
         with connect(settings.warehouse) as wh:
             staged_enrolments = {r[0] for r in wh.fetchall(
                 "select enrolment_id from staging.stg_crm__enrolments")}
@@ -108,8 +127,8 @@ def test_incremental_refresh_equals_full_rebuild(tmp_path, second_as_of):
         world.erase_participant(victim)
         quarantined = world.inject_bad_record("null_required", "enrolments")
 
-        later = make_settings(tmp_path, crm_url=server.base_url, as_of=second_as_of)
-        run_nightly(later)
+        later = make_settings(tmp_path / "night", crm_url=server.base_url, as_of=second_as_of)
+        run_nightly_in_memory(later)
 
     with connect(later.warehouse) as wh:
         assert starting_later in staged_enrolments
