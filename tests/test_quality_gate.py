@@ -44,8 +44,13 @@ from expectations.suites import SuiteError, all_checks, default_suites, load_sui
 from expectations.waivers import load_waivers
 from orchestration.checks import GATE_CHECK, build_quality_checks, build_quality_gate_asset
 from orchestration.gate import evaluate_gate, main, quarter_of_partition
-from orchestration.runs import run_nightly
-from tests.conftest import TEST_KEY, copy_of_night, make_settings, published_world
+from tests.conftest import (
+    TEST_KEY,
+    copy_of_night,
+    make_settings,
+    published_world,
+    run_nightly_in_memory,
+)
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AS_OF = date(2026, 11, 20)
@@ -277,7 +282,7 @@ def duck(tmp_path_factory, published_night) -> Pipeline:
             pipe.expected += _inject_raw(wh, world)
         pipe.expected += _inject_sheets(settings.sheets_dir, world)
         pipe.expected.append(_inject_stale(settings.sheets_dir))
-        run_nightly(settings)
+        run_nightly_in_memory(settings)
     pipe.after = _by_key(evaluate_gate(settings, QUARTER, sample_size=ALL).outcomes)
     return pipe
 
@@ -820,7 +825,7 @@ def test_gate_and_scorecard_on_postgres(pg_url, tmp_path):
                                  as_of=AS_OF.isoformat())
         write_demo_spreadsheets(settings.sheets_dir, demo_participants(world), as_of=AS_OF)
         expected = _inject_fake_crm(world) + _inject_sheets(settings.sheets_dir, world)
-        run_nightly(settings)
+        run_nightly_in_memory(settings)
     result = evaluate_gate(settings, QUARTER, sample_size=ALL)
     found = _by_key(result.outcomes)
     assert not [o.message() for o in result.outcomes if o.error]
