@@ -46,6 +46,8 @@ class SettingsError(ValueError):
 
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 DEFAULT_SMTP_PORT = 587
+DEFAULT_DIGEST_CRON = "0 8 * * 1"  # Mondays, 08:00 Paris time
+_ANTENNA = re.compile(r"^[A-Z0-9_]{1,40}$")
 # Implicit TLS (SMTPS): the connection is encrypted from the start, STARTTLS does not apply.
 SMTPS_PORT = 465
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -70,6 +72,14 @@ class AlertSettings:
     email_to: tuple[str, ...] = ()
     webhook_url: str = field(default="", repr=False)
     ui_url: str = DEFAULT_UI_URL
+    # The weekly digest of `warn` checks: antenna code -> its contacts' addresses (e-mail only).
+    antenna_contacts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    digest_cron: str = DEFAULT_DIGEST_CRON
+
+    @property
+    def antenna_contacts_text(self) -> str:
+        """The mapping as `SEA_ALERT_ANTENNA_CONTACTS` writes it (`parse_antenna_contacts`)."""
+        return ";".join(f"{a}={','.join(to)}" for a, to in self.antenna_contacts)
 
     @property
     def email_on(self) -> bool:
@@ -372,8 +382,14 @@ def _alerts(env: Mapping[str, str]) -> AlertSettings:
         given = "SEA_ALERT_EMAIL_TO" if to else smtp_names[0]
         raise SettingsError(f"SEA_ALERT_SMTP_HOST manquant : {given} est donné ; attendu le "
                             "serveur SMTP qui envoie les alertes")
+    contacts = parse_antenna_contacts(env.get("SEA_ALERT_ANTENNA_CONTACTS", ""))
+    digest_cron = _cron(env, "SEA_ALERT_DIGEST_CRON", DEFAULT_DIGEST_CRON)
+    if contacts and not host:
+        raise SettingsError("SEA_ALERT_SMTP_HOST manquant : SEA_ALERT_ANTENNA_CONTACTS est "
+                            "donné ; le bilan hebdomadaire des antennes part par courriel")
     if not host:
-        return AlertSettings(webhook_url=webhook, ui_url=ui_url.rstrip("/"))
+        return AlertSettings(webhook_url=webhook, ui_url=ui_url.rstrip("/"),
+                             digest_cron=digest_cron)
     if not to:
         raise SettingsError("SEA_ALERT_EMAIL_TO manquant : SEA_ALERT_SMTP_HOST est donné ; "
                             "attendu les adresses des destinataires, séparées par des virgules")
@@ -399,7 +415,8 @@ def _alerts(env: Mapping[str, str]) -> AlertSettings:
     return AlertSettings(
         smtp_host=host, smtp_port=port, smtp_user=user, smtp_password=password,
         smtp_from=_address("SEA_ALERT_SMTP_FROM", sender), smtp_starttls=starttls,
-        email_to=to, webhook_url=webhook, ui_url=ui_url.rstrip("/"))
+        email_to=to, webhook_url=webhook, ui_url=ui_url.rstrip("/"),
+        antenna_contacts=contacts, digest_cron=digest_cron)
 
 
 def _crm_base_url(env: Mapping[str, str]) -> str:
@@ -427,15 +444,36 @@ def _output_dirs(env: Mapping[str, str]) -> tuple[Path, Path]:
     return output_dir, internal_dir
 
 
-def _cron(env: Mapping[str, str]) -> str:
-    raw = env.get("NIGHTLY_CRON", "0 2 * * *")
+def _cron(env: Mapping[str, str], name: str = "NIGHTLY_CRON",
+          default: str = "0 2 * * *") -> str:
+    raw = env.get(name, default)
     fields = raw.split()
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
         raise SettingsError(
-            f"NIGHTLY_CRON={raw!r} invalide : attendu une expression cron à 5 champs, "
-            "par exemple '0 2 * * *'"
+            f"{name}={raw!r} invalide : attendu une expression cron à 5 champs, "
+            f"par exemple '{default}'"
         )
     return raw
+
+
+def parse_antenna_contacts(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`PARIS=a@x.org,b@x.org;LYON=c@x.org` → ((antenna, addresses), …), sorted by antenna."""
+    name = "SEA_ALERT_ANTENNA_CONTACTS"
+    found: dict[str, tuple[str, ...]] = {}
+    for part in raw.split(";"):
+        if not part.strip():
+            continue
+        antenna, sep, addresses = part.partition("=")
+        antenna = antenna.strip().upper()
+        if not sep or not _ANTENNA.match(antenna) or antenna in found:
+            raise SettingsError(f"{name} invalide près de {part.strip()!r} : attendu "
+                                "ANTENNE=adresse[,adresse] ; ANTENNE=… (un code d'antenne une "
+                                "seule fois, par exemple PARIS=paris@aere.org)")
+        to = tuple(_address(name, a) for a in addresses.split(",") if a.strip())
+        if not to:
+            raise SettingsError(f"{name} invalide : aucune adresse pour l'antenne {antenna}")
+        found[antenna] = to
+    return tuple(sorted(found.items()))
 
 
 def _is_loopback(url: str) -> bool:

@@ -43,6 +43,7 @@ from typing import Any, Protocol
 from dagster import (
     DagsterEventType,
     DagsterInstance,
+    DefaultScheduleStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
     SkipReason,
@@ -99,13 +100,15 @@ class FailedCheck:
     antennas: tuple[tuple[str, int], ...] = ()
 
     def line(self) -> str:
-        text = f"- {self.rule} ({self.key})" if self.rule else f"- {self.key}"
+        """`- « rule » : non respectée par N enregistrement(s) ; antenne(s) : A (n) [key]`: the
+        rule a reader understands first, the key the data lead filters on last."""
+        text = f"- « {self.rule} »" if self.rule else f"- {self.key}"
         if self.rows is not None:
-            text += f" : {self.rows} enregistrement(s)"
+            text += f" : non respectée par {self.rows} enregistrement(s)"
         if self.antennas:
             text += " ; antenne(s) : " + ", ".join(
                 f"{'sans antenne' if a == NO_ANTENNA else a} ({n})" for a, n in self.antennas)
-        return text
+        return f"{text} [{self.key}]" if self.rule else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,11 +306,12 @@ def _masked(text: str, settings: Settings) -> str:
     return masked(text, settings)
 
 
-def send_email(alerts: AlertSettings, alert: Alert) -> None:
+def send_email(alerts: AlertSettings, alert: Alert, to: Sequence[str] = ()) -> None:
+    """`alert` by e-mail to `to` (default: `SEA_ALERT_EMAIL_TO`)."""
     message = EmailMessage()
     message["Subject"] = alert.subject
     message["From"] = alerts.smtp_from
-    message["To"] = ", ".join(alerts.email_to)
+    message["To"] = ", ".join(to or alerts.email_to)
     # quoted-printable: readable by any server, 8BITMIME advertised or not
     message.set_content(alert.body, cte="quoted-printable")
     if alerts.smtp_port == SMTPS_PORT:
@@ -368,6 +372,116 @@ def deliver(settings: Settings, alert: Alert, log: RunLog) -> list[str]:
     if sent:
         log.info(f"Alerte envoyée ({', '.join(sent)}) : {alert.subject}")
     return sent
+
+
+# ---------------------------------------------------------------------------------------------
+# The weekly digest of `warn` checks, per antenna
+
+DIGEST_JOB = "weekly_quality_digest"
+
+
+@dataclass(frozen=True)
+class AntennaWarning:
+    """A failing `warn` check's share of one antenna's records."""
+
+    key: str
+    rule: str
+    records: int
+
+
+def warn_digests(wh: Any) -> tuple[str, dict[str, list[AntennaWarning]]]:
+    """(as-of date, antenna → its failing `warn` checks) from the last verdicts of the checks
+    (`marts.dq_check_failures`), split by antenna where the scorecard mirrors the check exactly
+    (`antennas_of`); a check it does not mirror reaches the data lead's dashboard only."""
+    from orchestration.gate import antennas_of
+
+    if not wh.table_exists(FAILURES_TABLE):
+        return "", {}
+    rows = wh.fetchall(f"select check_key, max(rule_fr), max(failing_rows), max(as_of) "
+                       f"from {FAILURES_TABLE} where severity = 'warn' group by check_key")
+    rules = {key: rule or key for key, rule, _, _ in rows}
+    as_of = max((str(r[3]) for r in rows if r[3] is not None), default="")
+    found: dict[str, list[AntennaWarning]] = {}
+    for key, pairs in sorted(antennas_of(wh, {k: int(n) for k, _, n, _ in rows}).items()):
+        for antenna, count in pairs:
+            found.setdefault(antenna, []).append(AntennaWarning(key, rules[key], count))
+    return as_of, found
+
+
+def digest_alert(settings: Settings, antenna: str, as_of: str,
+                 warnings: Sequence[AntennaWarning]) -> Alert:
+    """One antenna's weekly message: its records the `warn` checks flag, rule by rule."""
+    total = sum(w.records for w in warnings)
+    lines = [f"Bilan de la semaine (données au {as_of or '?'}) : {total} enregistrement(s) de "
+             f"l'antenne {antenna} sont à revoir, selon {len(warnings)} contrôle(s) de qualité "
+             "de sévérité avertissement :", ""]
+    lines += [f"- « {w.rule} » : {w.records} enregistrement(s) [{w.key}]"
+              for w in warnings[:MAX_LISTED]]
+    if len(warnings) > MAX_LISTED:
+        lines.append(f"- … et {len(warnings) - MAX_LISTED} autre(s)")
+    lines += ["", "Ces avertissements ne bloquent ni la publication ni le rapport trimestriel ; "
+              "les corriger dans le CRM ou les tableurs rend les chiffres de l'antenne plus "
+              "justes.", "", "Où regarder :",
+              "- le tableau de bord interne, section qualité des données (par antenne et par "
+              "mois), ou dans l'interface Dagster : " + scorecard_url(settings.alerts),
+              f"- la liste des enregistrements : table marts.dq_issues, filtrée sur antenna = "
+              f"'{antenna}' (la responsable des données peut l'extraire)"]
+    return Alert(f"[sea] Qualité des données, antenne {antenna} : {total} enregistrement(s) "
+                 "à revoir", "\n".join(lines))
+
+
+def send_digests(settings: Settings, wh: Any, log: RunLog) -> dict[str, int]:
+    """Send each antenna of `SEA_ALERT_ANTENNA_CONTACTS` with flagged records its digest, by
+    e-mail to its contacts; an antenna with nothing flagged gets nothing. Returns antenna →
+    records announced, for what was delivered."""
+    alerts = settings.alerts
+    as_of, found = warn_digests(wh)
+    sent: dict[str, int] = {}
+    for antenna, to in alerts.antenna_contacts:
+        warnings = found.get(antenna)
+        if not warnings:
+            continue
+        alert = digest_alert(settings, antenna, as_of, warnings)
+        try:
+            send_email(alerts, alert, to)
+        except Exception as exc:  # noqa: BLE001 - said, never raised
+            log.warning(_masked(f"Bilan de l'antenne {antenna} non envoyé par courriel "
+                                f"({alerts.smtp_host}:{alerts.smtp_port}) : {_why(exc)} — "
+                                "vérifiez SEA_ALERT_SMTP_* et que le service répond.", settings))
+            continue
+        log.info(f"Bilan envoyé à l'antenne {antenna} ({len(to)} destinataire(s)) : "
+                 f"{alert.subject}")
+        sent[antenna] = sum(w.records for w in warnings)
+    return sent
+
+
+def build_digest_job(settings: Settings):
+    """The weekly digest's job and schedule (`SEA_ALERT_DIGEST_CRON`, Paris time), or None
+    when no antenna contact is configured."""
+    from dagster import ScheduleDefinition, job, op
+
+    if not settings.alerts.antenna_contacts:
+        return None
+
+    @op(name="send_warn_digests", description="Bilan hebdomadaire des avertissements qualité, "
+        "envoyé à chaque antenne (SEA_ALERT_ANTENNA_CONTACTS).")
+    def send_warn_digests(context) -> None:  # OpExecutionContext (a string annotation fails)
+        pg = settings.warehouse_is_postgres
+        with connect(settings.warehouse, read_only=not pg) as wh:
+            sent = send_digests(settings, wh, context.log)
+        context.log.info(f"{len(sent)} antenne(s) destinataire(s) d'un bilan cette semaine.")
+
+    @job(name=DIGEST_JOB, description=("Bilan hebdomadaire, par antenne, des contrôles qualité "
+                                       "« avertissement » en échec, envoyé à ses contacts."))
+    def weekly_quality_digest() -> None:
+        send_warn_digests()
+
+    schedule = ScheduleDefinition(
+        name=f"{DIGEST_JOB}_schedule", job=weekly_quality_digest,
+        cron_schedule=settings.alerts.digest_cron, execution_timezone="Europe/Paris",
+        default_status=DefaultScheduleStatus.RUNNING,
+        description="Chaque semaine (SEA_ALERT_DIGEST_CRON, heure de Paris).")
+    return weekly_quality_digest, schedule
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from dagster import (
 )
 
 from common.settings import Settings, export_dotenv, load_settings
-from orchestration.alerts import build_alert_sensor
+from orchestration.alerts import build_alert_sensor, build_digest_job
 from orchestration.assets.dashboard import DASHBOARD_HOOKS, dashboard
 from orchestration.assets.dbt_models import dbt_resource
 from orchestration.assets.pseudonyms import participant_pseudonyms
@@ -99,11 +99,14 @@ def build_definitions(settings: Settings) -> Definitions:
         default_status=DefaultScheduleStatus.RUNNING,
         description="Chaque nuit (NIGHTLY_CRON, heure de Paris).",
     )
+    # the weekly digest of `warn` checks per antenna, when antenna contacts are configured
+    digest = build_digest_job(settings)
     return Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[nightly, quarterly_reporting_job],
-        schedules=[nightly_schedule, build_quarterly_schedule(settings)],
+        jobs=[nightly, quarterly_reporting_job, *([digest[0]] if digest else [])],
+        schedules=[nightly_schedule, build_quarterly_schedule(settings),
+                   *([digest[1]] if digest else [])],
         # alerts for the runs the UI, daemon or schedules launch (orchestration/alerts.py)
         sensors=[build_alert_sensor(settings)],
         resources={

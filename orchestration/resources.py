@@ -26,7 +26,7 @@ from dagster import ConfigurableResource, EnvVar
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from common.settings import AlertSettings, Settings
+from common.settings import AlertSettings, Settings, parse_antenna_contacts
 from common.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 # Settings fields holding a secret, and the environment variable each is read from.
@@ -77,6 +77,8 @@ class SeaSettingsResource(ConfigurableResource):
     alert_email_to: str = Field(default="", description="SEA_ALERT_EMAIL_TO")
     alert_webhook_url: str = Field(default="", description="SEA_ALERT_WEBHOOK_URL (secret)")
     ui_url: str = Field(default="http://127.0.0.1:3000", description="SEA_UI_URL")
+    alert_antenna_contacts: str = Field(default="", description="SEA_ALERT_ANTENNA_CONTACTS")
+    alert_digest_cron: str = Field(default="0 8 * * 1", description="SEA_ALERT_DIGEST_CRON")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SeaSettingsResource:
@@ -117,6 +119,8 @@ class SeaSettingsResource(ConfigurableResource):
             alert_webhook_url=_secret("SEA_ALERT_WEBHOOK_URL", alerts.webhook_url)
             if alerts.webhook_url else "",
             ui_url=alerts.ui_url,
+            alert_antenna_contacts=alerts.antenna_contacts_text,
+            alert_digest_cron=alerts.digest_cron,
         )
 
     @property
@@ -148,7 +152,9 @@ class SeaSettingsResource(ConfigurableResource):
                 smtp_user=self.alert_smtp_user, smtp_password=self.alert_smtp_password,
                 smtp_from=self.alert_smtp_from, smtp_starttls=self.alert_smtp_starttls,
                 email_to=tuple(a for a in self.alert_email_to.split(",") if a),
-                webhook_url=self.alert_webhook_url, ui_url=self.ui_url),
+                webhook_url=self.alert_webhook_url, ui_url=self.ui_url,
+                antenna_contacts=parse_antenna_contacts(self.alert_antenna_contacts),
+                digest_cron=self.alert_digest_cron),
         )
 
 

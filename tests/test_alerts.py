@@ -174,8 +174,11 @@ def test_alert_settings_read_and_secrets_kept_out(tmp_path):
     env = {"SEA_ALERT_SMTP_HOST": "smtp.aere.test", "SEA_ALERT_SMTP_USER": "alertes@aere.test",
            "SEA_ALERT_SMTP_PASSWORD": PASSWORD, "SEA_ALERT_EMAIL_TO": "a@aere.test,b@aere.test",
            "SEA_ALERT_WEBHOOK_URL": f"https://chat.aere.test/hooks/{HOOK_TOKEN}",
-           "SEA_UI_URL": UI + "/"}
+           "SEA_UI_URL": UI + "/",
+           "SEA_ALERT_ANTENNA_CONTACTS": "LYON=l@aere.test;paris=p@aere.test"}
     settings = make_settings(tmp_path, **env)
+    assert settings.alerts.antenna_contacts == (("LYON", ("l@aere.test",)),
+                                                ("PARIS", ("p@aere.test",)))
     alerts = settings.alerts
     assert (alerts.smtp_host, alerts.smtp_port, alerts.smtp_starttls) == (
         "smtp.aere.test", 587, True)
@@ -244,7 +247,8 @@ def test_alert_settings_mistakes_stop_at_start_up_in_one_line(tmp_path, env, exp
 # -- messages --------------------------------------------------------------------------------
 CHECKS = [
     FailedCheck("staging.stg_crm__enrolments.end_not_before_start",
-                "Sortie non antérieure à l'entrée", 3, (("LYON", 2), ("SANS_ANTENNE", 1))),
+                "La date de sortie n'est pas antérieure à la date d'entrée", 3,
+                (("LYON", 2), ("SANS_ANTENNE", 1))),
     FailedCheck("raw.crm_participants.id_unique"),  # no scorecard rule mirrors it
 ]
 
@@ -260,8 +264,9 @@ def test_withheld_publication_message(tmp_path):
                             "lecteurs : les lecteurs gardent la publication du 2026-11-19.")
     assert body[2:5] == [
         "Contrôles de sévérité erreur en échec :",
-        "- Sortie non antérieure à l'entrée (staging.stg_crm__enrolments.end_not_before_start)"
-        " : 3 enregistrement(s) ; antenne(s) : LYON (2), sans antenne (1)",
+        "- « La date de sortie n'est pas antérieure à la date d'entrée » : non respectée par 3 "
+        "enregistrement(s) ; antenne(s) : LYON (2), sans antenne (1) "
+        "[staging.stg_crm__enrolments.end_not_before_start]",
         "- raw.crm_participants.id_unique"]
     assert f"- l'exécution dans l'interface Dagster : {UI}/runs/run-42" in body
     assert any(line.startswith(f"- le tableau de bord de la qualité des données : {UI}/assets/"
@@ -407,7 +412,7 @@ def test_the_sensor_says_a_blocked_quarter(tmp_path):
             dagster_event=result.get_run_failure_event()).for_run_failure()
         assert sensor(context) is None
     assert alert.subject == "[sea] Rapport 2026-Q3 bloqué : 1 contrôle(s) bloquant(s) en échec"
-    assert f"- {key}" in alert.body.splitlines()
+    assert f"- {key}" in alert.body.splitlines()  # the warehouse has no detail: the key alone
     assert [m["Subject"] for m in sink.messages] == [alert.subject]
 
 
@@ -442,3 +447,113 @@ def test_the_trial_command_reaches_every_channel(tmp_path, monkeypatch, capsys):
     assert len(receiver.posts) == 1
     out = capsys.readouterr()
     assert PASSWORD not in out.out + out.err and HOOK_TOKEN not in out.out + out.err
+
+
+def test_alert_secrets_are_not_in_what_the_ui_is_served(tmp_path, monkeypatch):
+    """The code location's snapshot (resources, sensor) names the alert secrets' variables,
+    never their values, when they come from the environment as under `make ui`."""
+    from dagster._core.remote_representation.external_data import RepositorySnap
+    from dagster._serdes import serialize_value
+
+    from orchestration.definitions import build_definitions
+
+    env = {"SEA_ALERT_SMTP_HOST": "smtp.aere.test", "SEA_ALERT_SMTP_USER": "a@aere.test",
+           "SEA_ALERT_SMTP_PASSWORD": PASSWORD, "SEA_ALERT_EMAIL_TO": "b@aere.test",
+           "SEA_ALERT_WEBHOOK_URL": f"https://chat.aere.test/hooks/{HOOK_TOKEN}"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = make_settings(tmp_path, **env)
+    repo = build_definitions(settings).get_repository_def()
+    served = serialize_value(RepositorySnap.from_def(repo))
+    assert PASSWORD not in served and HOOK_TOKEN not in served
+    assert "SEA_ALERT_SMTP_PASSWORD" in served and "SEA_ALERT_WEBHOOK_URL" in served
+    assert "run_failure_alerts" in served
+    assert repo.get_sensor_def("run_failure_alerts").default_status.value == "RUNNING"
+
+
+# -- the weekly digest of `warn` checks per antenna ------------------------------------------
+def _warehouse_with_verdicts(path) -> None:
+    """The tables the digest reads, as a night leaves them: failing checks with their records
+    (`marts.dq_check_failures`) and the scorecard by rule and antenna."""
+    import pandas as pd
+
+    from common.warehouse import connect
+    from expectations.failures import COLUMNS, ensure_failures_table
+
+    rows = []  # (check, rule, severity, failing rows, sample ids)
+    for key, rule, severity, count in (
+            ("staging.stg_crm__participants.birth_date_present", "Date de naissance renseignée",
+             "warn", 3),
+            ("staging.stg_crm__activities.duration_present", "Durée renseignée", "warn", 4),
+            ("staging.stg_crm__enrolments.end_not_before_start", "Sortie après entrée",
+             "error", 1),
+            ("raw.sheet_attendance.unmirrored", "Règle sans tableau de bord", "warn", 2)):
+        for i in range(min(count, 2)):
+            rows.append((key, key.split(".")[1], rule, severity, count, f"p_{key[-4:]}{i}", None,
+                         pd.Timestamp("2026-11-20 03:00"), pd.Timestamp("2026-11-20").date()))
+    with connect(path) as wh:
+        ensure_failures_table(wh)
+        wh.insert_df("marts.dq_check_failures",
+                     pd.DataFrame(rows, columns=[name for name, _ in COLUMNS]))
+        wh.execute("create table marts.dq_rule_results (antenna varchar, gate_check varchar, "
+                   "records_failed bigint)")
+        wh.execute("insert into marts.dq_rule_results values "
+                   "('PARIS', 'staging.stg_crm__participants.birth_date_present', 2), "
+                   "('LYON', 'staging.stg_crm__participants.birth_date_present', 1), "
+                   "('PARIS', 'staging.stg_crm__activities.duration_present', 4), "
+                   "('PARIS', 'staging.stg_crm__enrolments.end_not_before_start', 1), "
+                   "('BORDEAUX', 'staging.stg_crm__participants.birth_date_present', 0)")
+
+
+def test_weekly_digest_goes_to_each_antenna_with_records_to_fix(tmp_path):
+    from orchestration.alerts import build_digest_job
+
+    warehouse = tmp_path / "w.duckdb"
+    _warehouse_with_verdicts(str(warehouse))
+    with SmtpSink() as sink:
+        settings = make_settings(tmp_path, warehouse=str(warehouse), **alert_env(sink, None),
+                                 SEA_ALERT_ANTENNA_CONTACTS="paris=p1@aere.test,p2@aere.test; "
+                                 "LYON=l@aere.test;BORDEAUX=b@aere.test")
+        job, schedule = build_digest_job(settings)
+        assert schedule.cron_schedule == "0 8 * * 1"
+        assert job.execute_in_process().success
+    # BORDEAUX has nothing to fix: no message; the unmirrored check reaches no antenna
+    assert sorted(sink.envelopes) == [("sea@aere.test", ["l@aere.test"]),
+                                      ("sea@aere.test", ["p1@aere.test", "p2@aere.test"])]
+    by_subject = {m["Subject"]: body_of(m) for m in sink.messages}
+    paris = by_subject["[sea] Qualité des données, antenne PARIS : 6 enregistrement(s) à revoir"]
+    assert paris.splitlines()[2:4] == [
+        "- « Durée renseignée » : 4 enregistrement(s) [staging.stg_crm__activities."
+        "duration_present]",
+        "- « Date de naissance renseignée » : 2 enregistrement(s) [staging.stg_crm__"
+        "participants.birth_date_present]"]
+    assert "(données au 2026-11-20)" in paris and "Sortie après entrée" not in paris
+    lyon = by_subject["[sea] Qualité des données, antenne LYON : 1 enregistrement(s) à revoir"]
+    assert "antenna = 'LYON'" in lyon and "p_" not in lyon + paris  # never a record id
+
+
+def test_no_antenna_contact_no_digest_job(tmp_path):
+    from orchestration.alerts import build_digest_job
+
+    assert build_digest_job(make_settings(tmp_path)) is None
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"SEA_ALERT_ANTENNA_CONTACTS": "PARIS=p@aere.test"},
+     "SEA_ALERT_SMTP_HOST manquant : SEA_ALERT_ANTENNA_CONTACTS est donné ; le bilan "
+     "hebdomadaire des antennes part par courriel"),
+    ({"SEA_ALERT_ANTENNA_CONTACTS": "PARIS p@aere.test"},
+     "SEA_ALERT_ANTENNA_CONTACTS invalide près de 'PARIS p@aere.test' : attendu "
+     "ANTENNE=adresse[,adresse] ; ANTENNE=… (un code d'antenne une seule fois, par exemple "
+     "PARIS=paris@aere.org)"),
+    ({"SEA_ALERT_ANTENNA_CONTACTS": "PARIS=paris"},
+     "SEA_ALERT_ANTENNA_CONTACTS='paris' invalide : attendu une adresse électronique "
+     "(nom@domaine.org)"),
+    ({"SEA_ALERT_DIGEST_CRON": "lundi 8h"},
+     "SEA_ALERT_DIGEST_CRON='lundi 8h' invalide : attendu une expression cron à 5 champs, "
+     "par exemple '0 8 * * 1'"),
+])
+def test_digest_settings_mistakes(tmp_path, env, expected):
+    with pytest.raises(SettingsError) as raised:
+        make_settings(tmp_path, **env)
+    assert str(raised.value) == expected

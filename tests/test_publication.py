@@ -51,6 +51,7 @@ from orchestration.publication import (
 )
 from orchestration.runs import RunFailed, run_nightly
 from tests.conftest import make_settings
+from tests.test_alerts import SmtpSink, WebhookReceiver, alert_env, body_of
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AS_OF = "2026-11-20"
@@ -170,10 +171,13 @@ def _as_role(url: str, role: str) -> str:
 @pytest.fixture(scope="module")
 def refreshes(tmp_path_factory):
     """A refresh that publishes while a reader holds the previous published file open (its
-    reads recorded all along), then a refresh failing an `error` check."""
+    reads recorded all along), then a refresh failing an `error` check; alerts go to a local
+    SMTP sink and webhook receiver (tests/test_alerts.py), what each night sent recorded."""
     tmp = tmp_path_factory.mktemp("publication")
-    with FakeCRMServer(World(seed=6, participants=8, now=NOW), token="test-token") as server:
-        settings = make_settings(tmp, crm_url=server.base_url, as_of=AS_OF)
+    with (FakeCRMServer(World(seed=6, participants=8, now=NOW), token="test-token") as server,
+          SmtpSink() as sink, WebhookReceiver() as receiver):
+        settings = make_settings(tmp, crm_url=server.base_url, as_of=AS_OF,
+                                 **alert_env(sink, receiver))
         published = Path(settings.published)
         _fake_previous_publication(published)
         reader = duckdb.connect(str(published), read_only=True)
@@ -194,6 +198,7 @@ def refreshes(tmp_path_factory):
             stop.set()
             thread.join()
         state = {"settings": settings, "first": first, "seen": seen,
+                 "alerts_first": (list(sink.messages), list(receiver.posts)),
                  "reader_after": _read_state(reader), "new_reader": _state_in_new_process(
                      settings.published)}
         with connect(settings.warehouse) as wh:
@@ -204,6 +209,8 @@ def refreshes(tmp_path_factory):
         state["dashboard_first"] = _digest(board) if board.is_file() else None
         _inject_inverted_enrolment(settings)
         state["second"] = run_nightly(settings)  # the refresh itself succeeds
+        state["alerts_second"] = (sink.messages[len(state["alerts_first"][0]):],
+                                  receiver.posts[len(state["alerts_first"][1]):])
         state["after_failure"] = (published.stat().st_ino, _digest(published))
         state["dashboard_second"] = _digest(board) if board.is_file() else None
         yield state
@@ -276,6 +283,30 @@ def test_a_refresh_failing_an_error_check_leaves_the_publication_as_it_was(refre
     assert [e.user_message for e in instance.all_logs(second.run_id)
             if e.step_key == "publication__published_marts" and e.level == 30] == [kept]
     assert dashboard_line(instance, second.run_id, settings) == kept
+
+
+@pytest.mark.slow
+def test_a_withheld_night_alerts_once_naming_the_check_and_a_clean_night_never(refreshes):
+    """Alerts (orchestration/alerts.py): the clean night sent nothing; the night failing an
+    `error` check sent one e-mail and one webhook message, naming the check and its antenna."""
+    settings, second = refreshes["settings"], refreshes["second"]
+    assert refreshes["alerts_first"] == ([], [])
+    mails, posts = refreshes["alerts_second"]
+    assert len(mails) == 1 and len(posts) == 1
+    subject, body = mails[0]["Subject"], body_of(mails[0])
+    with connect(settings.warehouse, read_only=True) as wh:
+        antenna = wh.scalar("select antenna from marts.dq_issues where record_id = 'E900001' "
+                            "and gate_check = ?", [BAD_CHECK])
+    assert antenna  # the injected enrolment's antenna, as the scorecard counts it
+    assert subject == ("[sea] Publication retenue : 1 contrôle(s) « erreur » en échec — "
+                       f"antenne(s) {antenna}")
+    assert ("- « La date de sortie n'est pas antérieure à la date d'entrée » : non respectée "
+            f"par 1 enregistrement(s) ; antenne(s) : {antenna} (1) [{BAD_CHECK}]"
+            ) in body.splitlines()
+    assert "les lecteurs gardent la publication du 2026-11-20" in body
+    assert f"{settings.alerts.ui_url}/runs/{second.run_id}" in body
+    assert "E900001" not in body  # counts and antennas, never a record id
+    assert posts[0][1] == {"text": f"{subject}\n\n{body}"}
 
 
 @pytest.mark.slow
