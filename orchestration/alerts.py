@@ -16,6 +16,9 @@ What alerts (one message per event, never one per check; a clean night sends not
   `gate_passed` (the sensor recognises it and says "blocked", not "failed"), or `make report`
   refuses the quarter (orchestration/reporting.py).
 
+Once a week, each antenna of `SEA_ALERT_ANTENNA_CONTACTS` with records flagged by `warn`
+checks receives their digest by e-mail (`weekly_quality_digest`, `send_digests`).
+
 Each message is French and says what failed, for which quarter, the checks with their rule and
 the antennas their records belong to (from the scorecard, where it counts exactly the records
 the check found — orchestration/gate.py, `antennas_of`), and where to look: the run in the UI
