@@ -14,8 +14,7 @@ from dagster import AssetCheckKey, AssetKey, DagsterEventType, RunsFilter
 from devtools.fake_crm import FakeCRMServer
 from orchestration.definitions import NIGHTLY_JOB, build_definitions
 from orchestration.instance import opened_instance
-from orchestration.runs import run_nightly
-from tests.conftest import published_world
+from tests.conftest import published_world, run_nightly_in_memory
 
 SEED = AssetKey(["reference", "indicator_catalogue"])
 
@@ -59,7 +58,7 @@ def test_incremental_night_reports_every_blocking_check(night_copy):
         assert SEED in materialised, "the first night is a full build"
         assert _missing_blocking_results(settings, materialised, evaluated) == []
         world.advance(2)
-        night = run_nightly(settings)
+        night = run_nightly_in_memory(settings)
     materialised, evaluated = _of_result(night)
     assert SEED not in materialised, "the second night should be incremental (seeds left out)"
     assert AssetKey(["marts", "indicator_values"]) in materialised
