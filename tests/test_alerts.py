@@ -557,3 +557,15 @@ def test_digest_settings_mistakes(tmp_path, env, expected):
     with pytest.raises(SettingsError) as raised:
         make_settings(tmp_path, **env)
     assert str(raised.value) == expected
+
+
+def test_every_alert_setting_is_documented():
+    import re
+
+    from common.settings import PROJECT_ROOT
+
+    code = (PROJECT_ROOT / "common" / "settings.py").read_text(encoding="utf-8")
+    names = set(re.findall(r'"(SEA_ALERT_[A-Z_]+|SEA_UI_URL)"', code))
+    assert len(names) == 11, sorted(names)
+    doc = (PROJECT_ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert {n for n in names if f"| `{n}` |" not in doc} == set()
