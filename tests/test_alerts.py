@@ -569,3 +569,34 @@ def test_every_alert_setting_is_documented():
     assert len(names) == 11, sorted(names)
     doc = (PROJECT_ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     assert {n for n in names if f"| `{n}` |" not in doc} == set()
+
+
+def test_make_report_alerts_a_blocked_quarter_and_the_dagster_asset_leaves_it_to_the_sensor(
+        tmp_path, monkeypatch):
+    """`run_quarterly_report` refused by the gate: one alert from `make report` (record=True);
+    none from the quarterly job's asset (record=False), whose failed run the sensor alerts."""
+    from datetime import date, datetime
+
+    from expectations.outcomes import CheckOutcome
+    from expectations.suites import all_checks, default_suites
+    from orchestration import reporting
+    from orchestration.gate import GateResult
+
+    key = "staging.stg_crm__enrolments.end_not_before_start"
+    check = all_checks(default_suites())[key]
+    gate = GateResult(quarter="2026-Q3", as_of=date(2026, 11, 20),
+                      evaluated_at=datetime(2026, 11, 20, 6),
+                      outcomes=(CheckOutcome(check, passed=False, row_count=2),),
+                      antennas={key: (("PARIS", 2),)})
+    monkeypatch.setattr(reporting, "evaluate_gate", lambda settings, quarter: gate)
+    with SmtpSink() as sink:
+        settings = make_settings(tmp_path, **alert_env(sink, None))
+        with pytest.raises(reporting.GateBlocked):
+            reporting.run_quarterly_report(settings, "2026-Q3", record=False)
+        assert sink.messages == []
+        with pytest.raises(reporting.GateBlocked):
+            reporting.run_quarterly_report(settings, "2026-Q3")
+    assert [m["Subject"] for m in sink.messages] == [
+        "[sea] Rapport 2026-Q3 bloqué : 1 contrôle(s) bloquant(s) en échec — antenne(s) PARIS"]
+    assert (f"- « {check.rule} » : non respectée par 2 enregistrement(s) ; antenne(s) : "
+            f"PARIS (2) [{key}]") in body_of(sink.messages[0]).splitlines()

@@ -97,7 +97,9 @@ def published_marts(context: AssetExecutionContext, sea_settings: SeaSettingsRes
         kept = (f"les lecteurs gardent la publication du {current.as_of}" if current
                 else "rien n'est encore publié")
         context.log.error(f"Publication retenue : {reason} ; {kept}.")
-        if settings.alerts.enabled:  # one message for the night, every failed check in it
+        # One message for the night, every failed check in it. Checks that could not run
+        # alone mean a step failed: the run fails, and its failure alert says it all.
+        if failed and settings.alerts.enabled:
             with warehouse.get_warehouse() as wh:
                 checks = failed_checks(wh, failed)
             deliver(settings, withheld_publication_alert(settings, context.run.run_id, checks,
