@@ -299,7 +299,10 @@ class _Builder:
     def build(self) -> None:
         df = self.inputs.indicators
         order = {"count": 0, "sum": 1, "rate": 2, "median": 3}
-        indicators = sorted(self.pub.catalogue, key=lambda i: order[i.type])
+        # A stage's rank (ESS_ETAPE) is no count, sum, rate or median: the disclosure rules
+        # below do not apply to it and it is not published in the quarterly deliverables.
+        indicators = sorted((i for i in self.pub.catalogue if i.type in order),
+                            key=lambda i: order[i.type])
         for q in self.pub.quarters:
             qdf = df[df["quarter"] == q.code]
             by_code = dict(tuple(qdf.groupby("indicator_code")))

@@ -87,8 +87,8 @@
          "the seed indicator_catalogue is not in the warehouse: run `dbt seed` (or `dbt build`) first") }}
   {%- endif -%}
   {%- set result = run_query(
-        'select indicator_code, indicator_type, measure, numerator, numerator_filter, denominator'
-        ~ ' from ' ~ relation ~ ' order by display_order, indicator_code') -%}
+        'select indicator_code, indicator_type, measure, numerator, numerator_filter, denominator,'
+        ~ ' disaggregated from ' ~ relation ~ ' order by display_order, indicator_code') -%}
   {%- set rows = [] -%}
   {%- for r in result.rows -%}
     {%- set row = {} -%}
@@ -97,6 +97,7 @@
       {%- set v = r[name] -%}
       {%- do row.update({name: (v | trim) if v is not none and (v | trim) != '' else none}) -%}
     {%- endfor -%}
+    {%- do row.update({'disaggregated': r['disaggregated'] in [true, 'true', 'True', 1]}) -%}
     {%- do rows.append(row) -%}
   {%- endfor -%}
   {{ return(rows) }}
@@ -146,13 +147,15 @@
 
 {#- What each catalogue indicator reads, checked against the measures above: a list of
     {code, kind ('additive' or 'model'), measure / numerator / denominator names}. An unknown
-    measure name, or a rate without both sides, stops the build naming the indicator. -#}
+    measure name, or a rate without both sides, stops the build naming the indicator. The
+    spreadsheet indicators (indicator_association_sources) are computed apart and left out. -#}
 {% macro indicator_sources() -%}
+  {%- set association = indicator_association_sources() | map(attribute='code') | list -%}
   {%- set additive = {} -%}
   {%- for m in indicator_additive_measures() -%}{%- do additive.update({m.name: m}) -%}{%- endfor -%}
   {%- set model_measures = indicator_model_measures() -%}
   {%- set sources = [] -%}
-  {%- for c in indicator_catalogue_rows() -%}
+  {%- for c in indicator_catalogue_rows() if c.indicator_code not in association -%}
     {%- if c.indicator_type == 'rate' -%}
       {%- set num = ((c.indicator_code | lower) ~ '_num') if c.numerator_filter else c.numerator -%}
       {%- if num not in additive or c.denominator not in additive -%}
@@ -173,3 +176,158 @@
   {%- endfor -%}
   {{ return(sources) }}
 {%- endmacro %}
+
+{#- The measures of the whole association's indicators (docs/indicators.md#11-the-whole-associations-indicators),
+    read from the spreadsheets rather than from enrolments: int_indicator_association_records
+    turns each catalogue row that names them into dated, scoped records, int_indicator_association
+    computes them per scope and period. Each measure says:
+    - `source`: the staged spreadsheet; `where`: which of its rows are the indicator's records
+      (their scopes are the indicator's scopes, whatever their dates);
+    - `from` / `to`: the record's dates. A record counts in every period its `[from, to]`
+      intersects (`to` absent: the single day `from`; `to` = 'open': from `from` on, i.e.
+      `from <= P.end`); with `contained`, only in the periods that contain the whole interval
+      (a budget line: a yearly line in its year, in no quarter);
+    - `programme` / `antenna`: the columns carrying the scope (none: `ALL` only). A programme
+      covers its descendants (int_programme_ancestry); `ALL` (typed TOUS / TOUTES) counts only in
+      the `ALL` scope of its dimension. `antenna_rollup: false`: no `ALL` antenna row;
+    - `dimension`: {name: column} of the disaggregation, for catalogue rows flagged
+      `disaggregated`; `split_where`: the rows allowed in it (sensitive reports are not);
+    - what is computed over a period's records: `counts` (a condition, none: every record),
+      `sums` (a column; null adds nothing), `distinct` (distinct values of a column among the
+      rows meeting `counts`) or `max` (the largest value of an expression among those rows, 0
+      with none). A rate names two measures of the same source and dates. -#}
+{% macro indicator_association_measures() -%}
+  {%- set communication = {'source': 'stg_sheets__communication', 'from': 'action_date',
+                           'programme': none, 'antenna': 'antenna'} -%}
+  {%- set retours = {'source': 'stg_sheets__retours', 'from': 'received_date',
+                     'programme': 'programme', 'antenna': 'antenna',
+                     'dimension': {'type': 'feedback_type'}, 'split_where': 'not is_sensitive'} -%}
+  {%- set grievance = "feedback_type in ('plainte', 'signalement')" -%}
+  {%- set satisfaction = {'source': 'stg_sheets__satisfaction', 'from': 'answer_date',
+                          'programme': 'programme', 'antenna': 'antenna',
+                          'dimension': {'moment': 'moment'}} -%}
+  {%- set jalons = {'source': 'stg_sheets__jalons', 'from': 'planned_date',
+                    'programme': none, 'antenna': 'territory', 'dimension': {'axe': 'axis'}} -%}
+  {%- set essaimage = {'source': 'stg_sheets__jalons', 'from': 'achieved_date', 'to': 'open',
+                       'where': "axis = 'ESSAIMAGE'"} -%}
+  {%- set reached = "status = 'atteint' and achieved_date is not null" -%}
+  {%- set measures = {
+    'com_act': dict(communication, to='end_date'),
+    'com_pers': dict(communication, sums='people_reached'),
+    'com_ent': dict(communication, sums='companies_reached'),
+    'ret_recus': dict(retours),
+    'ret_grievances': dict(retours, counts=grievance),
+    'ret_answered_30d': dict(retours, counts=grievance ~ ' and answered_date <= received_date + 30'),
+    'sat_answers': dict(satisfaction),
+    'sat_satisfied': dict(satisfaction, counts='overall_score >= 4'),
+    'reco_answered': dict(satisfaction, counts='recommends is not null'),
+    'reco_yes': dict(satisfaction, counts='recommends'),
+    'jal_due': dict(jalons, counts="status <> 'abandonne'"),
+    'jal_on_time': dict(jalons, counts="status = 'atteint' and achieved_date <= planned_date"),
+    'ess_stage': dict(essaimage, programme=none, antenna='territory', antenna_rollup=false,
+                      counts=reached ~ ' and stage is not null', max=indicator_stage_rank('stage')),
+    'ess_open': dict(essaimage, programme=none, antenna=none,
+                     counts=reached ~ " and stage = 'ouverture'", distinct='territory'),
+  } -%}
+  {{ return(measures) }}
+{%- endmacro %}
+
+{#- The rank 1–7 of an essaimage stage, in the order a new territory goes through them. -#}
+{% macro indicator_stage_rank(column) -%}
+  {%- set stages = ['etude', 'partenariats', 'financement', 'recrutement', 'ouverture',
+                    'premiers_participants', 'autonomie'] -%}
+  case {{ column }}
+  {%- for s in stages %} when '{{ s }}' then {{ loop.index }}{% endfor %} end
+{%- endmacro %}
+
+{#- The catalogue rows computed from the spreadsheets, with the measures they read: a list of
+    {code, aggregate ('rate', 'count', 'sum', 'distinct', 'max'), disaggregated, spec (the
+    records' source, dates and scope), numerator, denominator (rates) or measure}. A rate's two
+    measures must share their source, dates and scope. -#}
+{% macro indicator_association_sources() -%}
+  {%- set measures = indicator_association_measures() -%}
+  {%- set sources = [] -%}
+  {%- for c in indicator_catalogue_rows() -%}
+    {%- if c.indicator_type == 'rate' and c.numerator in measures and c.denominator in measures -%}
+      {%- set num = measures[c.numerator] -%}
+      {%- set den = measures[c.denominator] -%}
+      {%- for key in ['source', 'from', 'to', 'where', 'programme', 'antenna', 'dimension'] -%}
+        {%- if num.get(key) != den.get(key) -%}
+          {{ exceptions.raise_compiler_error("indicator " ~ c.indicator_code ~ ": numerator and denominator differ in " ~ key) }}
+        {%- endif -%}
+      {%- endfor -%}
+      {%- do sources.append({'code': c.indicator_code, 'aggregate': 'rate', 'spec': den,
+                             'numerator': num, 'denominator': den,
+                             'disaggregated': c.disaggregated}) -%}
+    {%- elif c.indicator_type == 'rate' and (c.numerator in measures or c.denominator in measures) -%}
+      {{ exceptions.raise_compiler_error("indicator " ~ c.indicator_code ~ ": a spreadsheet rate needs both sides among the spreadsheet measures") }}
+    {%- elif c.measure in measures -%}
+      {%- set m = measures[c.measure] -%}
+      {%- set aggregate = 'sum' if m.sums else 'distinct' if m.distinct else 'max' if m.max else 'count' -%}
+      {%- do sources.append({'code': c.indicator_code, 'aggregate': aggregate, 'spec': m,
+                             'measure': m, 'disaggregated': c.disaggregated}) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(sources) }}
+{%- endmacro %}
+
+{#- What one record of `m` contributes, as `kind`: the `amount` counted or summed, the `member`
+    of a distinct count, the `rank` of a maximum (null: nothing). -#}
+{% macro indicator_association_contribution(m, kind) -%}
+  {%- set cond = m.counts if m.counts else 'true' -%}
+  {%- if kind == 'amount' -%}
+    {%- if m.sums -%}case when {{ cond }} then cast({{ m.sums }} as double precision) end
+    {%- elif m.distinct or m.max -%}cast(null as double precision)
+    {%- else -%}cast(case when {{ cond }} then 1 else 0 end as double precision)
+    {%- endif -%}
+  {%- elif kind == 'member' -%}
+    {%- if m.distinct -%}case when {{ cond }} then cast({{ m.distinct }} as varchar) end
+    {%- else -%}cast(null as varchar){%- endif -%}
+  {%- elif kind == 'rank' -%}
+    {%- if m.max -%}case when {{ cond }} then {{ m.max }} end
+    {%- else -%}cast(null as integer){%- endif -%}
+  {%- endif -%}
+{%- endmacro %}
+{#- The records of one spreadsheet indicator `s` (indicator_association_sources), as the select
+    of int_indicator_association_records: its total rows, or its rows under `dimension`. -#}
+{% macro indicator_association_record_select(s, dimension=none, column=none) -%}
+  {%- set m = s.spec %}
+    select
+        '{{ s.code }}' as indicator_code,
+        '{{ s.aggregate }}' as aggregate,
+        {{ ("coalesce(upper(trim(" ~ m.programme ~ ")), 'ALL')") if m.programme else "'ALL'" }} as programme,
+        {{ ("coalesce(upper(trim(" ~ m.antenna ~ ")), 'ALL')") if m.antenna else "'ALL'" }} as antenna,
+        {{ 'false' if m.antenna_rollup is false else 'true' }} as antenna_rollup,
+        {{ 'true' if m.contained else 'false' }} as is_contained,
+        cast({{ m['from'] }} as date) as date_from,
+        {%- if m.to == 'open' %}
+        case when {{ m['from'] }} is not null then cast('9999-12-31' as date) end as date_to,
+        {%- elif m.to %}
+        cast(coalesce({{ m.to }}, {{ m['from'] }}) as date) as date_to,
+        {%- else %}
+        cast({{ m['from'] }} as date) as date_to,
+        {%- endif %}
+        {%- if dimension %}
+        '{{ dimension }}' as dimension,
+        coalesce(cast({{ column }} as varchar), 'unknown') as dimension_value,
+        {%- else %}
+        'total' as dimension,
+        'total' as dimension_value,
+        {%- endif %}
+        {%- if s.aggregate == 'rate' %}
+        {{ indicator_association_contribution(s.numerator, 'amount') }} as numerator,
+        {{ indicator_association_contribution(s.denominator, 'amount') }} as denominator,
+        {%- else %}
+        cast(null as double precision) as numerator,
+        cast(null as double precision) as denominator,
+        {%- endif %}
+        {{ indicator_association_contribution(s.measure, 'amount') if s.measure else 'cast(null as double precision)' }} as amount,
+        {{ indicator_association_contribution(s.measure, 'member') if s.measure else 'cast(null as varchar)' }} as member,
+        {{ indicator_association_contribution(s.measure, 'rank') if s.measure else 'cast(null as integer)' }} as stage_rank
+    from {{ ref(m.source) }}
+    where {{ m.where if m.where else 'true' }}
+    {%- if dimension and m.split_where %}
+      and {{ m.split_where }}
+    {%- endif %}
+{%- endmacro %}
+

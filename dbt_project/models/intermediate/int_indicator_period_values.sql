@@ -5,7 +5,9 @@
 -- sums: HRS). The mart makes the total rows dense and attaches targets.
 -- One branch per catalogue indicator, from the measures its catalogue row names
 -- (dbt_project/macros/indicator_measures.sql): the additive ones of
--- int_indicator_period_measures, or the model that computes a non-additive one.
+-- int_indicator_period_measures, or the model that computes a non-additive one; the whole
+-- association's indicators, read from the spreadsheets, come computed from
+-- int_indicator_association.
 -- depends_on: {{ ref('indicator_catalogue') }}
 -- depends_on: {{ ref('int_active_enrolments') }}
 -- depends_on: {{ ref('int_distinct_counts') }}
@@ -69,3 +71,8 @@ unpivoted as (
 )
 
 select * from unpivoted
+union all
+select
+    indicator_code, period_type, period_start, period_end, programme, antenna,
+    dimension, dimension_value, numerator, denominator, value, population
+from {{ ref('int_indicator_association') }}

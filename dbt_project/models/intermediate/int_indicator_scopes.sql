@@ -1,7 +1,8 @@
 -- The scopes each catalogue indicator is reported for
 -- (docs/outputs.md#2-the-indicator-mart-martsindicator_values): enrolment indicators for every
 -- scope of the counted enrolments; employer indicators (EMP_ENG) for programme ALL × (the latest
--- antennas of the staged employers ∪ {ALL}).
+-- antennas of the staged employers ∪ {ALL}); the whole association's indicators for the scopes
+-- of their spreadsheet records (int_indicator_association_scopes).
 with catalogue as (
     select indicator_code, scope_basis from {{ ref('indicator_catalogue') }}
 ),
@@ -28,3 +29,6 @@ select c.indicator_code, s.programme, s.antenna
 from catalogue as c
 inner join employer_scopes as s
     on c.scope_basis = 'employer'
+union all
+select indicator_code, programme, antenna
+from {{ ref('int_indicator_association_scopes') }}

@@ -24,7 +24,7 @@ totals as (
         case when c.indicator_type = 'rate' then coalesce(v.numerator, 0) end as numerator,
         case when c.indicator_type = 'rate' then coalesce(v.denominator, 0) end as denominator,
         case
-            when c.indicator_type in ('count', 'sum') then coalesce(v.value, 0)
+            when c.indicator_type in ('count', 'sum', 'rank') then coalesce(v.value, 0)
             else v.value
         end as value,
         case
