@@ -70,6 +70,7 @@ NO_ANTENNA = "SANS_ANTENNE"
 JOBS_FR = {
     "nightly_refresh": "l'actualisation nocturne",
     "quarterly_reporting": "la production des livrables trimestriels",
+    "weekly_quality_digest": "l'envoi des bilans qualité hebdomadaires des antennes",
 }
 
 
@@ -271,7 +272,7 @@ def failed_run_alert(settings: Settings, instance: DagsterInstance, run_id: str,
     if partition:
         try:
             quarter = quarter_of_partition(partition)
-        except ValueError:
+        except Exception:  # noqa: BLE001 - a key not a quarter: shown as it is
             quarter = partition
     blocking = _gate_verdict(instance, run_id)
     if blocking is not None:
@@ -287,7 +288,7 @@ def failed_run_alert(settings: Settings, instance: DagsterInstance, run_id: str,
     checks = failed_checks_in(settings, failed)
     subject += _antenna_summary(checks)
     lines = [f"Échec de {what}{' ' + quarter if quarter else ''} le {_now()}"
-             f"{' (lancée par ' + origin + ')' if origin else ''}.", "",
+             f"{' (origine : ' + origin + ')' if origin else ''}.", "",
              summary[:1].upper() + summary[1:]]
     if job_name == "nightly_refresh":
         lines += ["", publication_line(instance, run_id)]

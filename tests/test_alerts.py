@@ -355,7 +355,7 @@ def test_a_failed_nightly_run_alerts_once_by_its_command_not_the_sensor(tmp_path
         subject = sink.messages[0]["Subject"]
         assert subject == "[sea] Échec de l'actualisation nocturne"
         body = body_of(sink.messages[0])
-        assert "(lancée par make refresh)" in body
+        assert "(origine : make refresh)" in body
         assert str(failed.value)[:1].upper() + str(failed.value)[1:] in body  # the same line
         assert "Publication retenue : l'étape de publication n'a pas tourné" in body
         assert f"{UI}/runs/{run.run_id}" in body
@@ -378,7 +378,7 @@ def test_a_failed_nightly_run_alerts_once_by_its_command_not_the_sensor(tmp_path
     assert len(sink.messages) == 2 and len(receiver.posts) == 2
     again = body_of(sink.messages[1])
     assert sink.messages[1]["Subject"] == subject
-    assert "(lancée par le planning nightly_refresh_schedule)" in again
+    assert "(origine : le planning nightly_refresh_schedule)" in again
     assert "a refusé le jeton d'accès (401)" in again and f"/runs/{run.run_id}" in again
     assert "test-token" not in again
 
