@@ -20,8 +20,7 @@ from devtools.demo_sheets import write_demo_spreadsheets
 from devtools.fake_crm import FakeCRMServer, World
 from orchestration.assets.dbt_models import ASSETS_NAME
 from orchestration.dbt_project import DBT_PROJECT_DIR
-from orchestration.runs import run_nightly
-from tests.conftest import TEST_KEY, make_settings
+from tests.conftest import TEST_KEY, make_settings, published_world, run_nightly_in_memory
 from tests.test_publication import PublishedReader
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -90,7 +89,7 @@ def pipeline(request, tmp_path):
 @pytest.mark.slow
 def test_two_refreshes_with_changes_and_erasure(pipeline):
     settings, server = pipeline
-    run_nightly(settings)
+    run_nightly_in_memory(settings)
     assert "START seed file reference.code_lists" in _last_dbt_log()
     # Erase someone who also has attendance rows in the spreadsheets.
     with connect(settings.warehouse) as wh:
@@ -104,7 +103,7 @@ def test_two_refreshes_with_changes_and_erasure(pipeline):
     erased.add(victim)
     settings = dataclasses.replace(settings, as_of=settings.as_of + timedelta(days=45))
     reader = PublishedReader(settings)  # a BI tool reading the published marts meanwhile
-    run_nightly(settings)
+    run_nightly_in_memory(settings)
     reader.assert_old_then_new()
     # The second night, with a new as-of date, reuses the first one's parse of the dbt project.
     log = _last_dbt_log()
@@ -159,18 +158,18 @@ def test_two_refreshes_with_changes_and_erasure(pipeline):
 
 
 @pytest.mark.slow
-def test_new_key_and_new_antenna_reach_every_layer(tmp_path):
+def test_new_key_and_new_antenna_reach_every_layer(tmp_path, night_copy):
     """Staging is incremental: a new PSEUDONYM_KEY must still reach every staged row; and a new
     antenna code in the CRM shows up in the marts with no code change."""
-    world = World(seed=8, participants=60, now=NOW)
+    world = published_world()
     with FakeCRMServer(world, token="test-token") as server:
-        first = make_settings(tmp_path, crm_url=server.base_url)
-        run_nightly(first)
+        first = night_copy(server.base_url, world=world)  # the published night, its first
+        assert first.pseudonym_key == TEST_KEY
         world.add_antenna("NANTES")
         world.advance(10)
-        second = make_settings(tmp_path, crm_url=server.base_url, as_of="2026-11-30",
+        second = make_settings(tmp_path / "night", crm_url=server.base_url, as_of="2026-11-30",
                                PSEUDONYM_KEY="another-key-of-sufficient-length")
-        run_nightly(second)
+        run_nightly_in_memory(second)
     with connect(second.warehouse) as wh:
         expected = {pseudonym("another-key-of-sufficient-length", r["id"])
                     for r in world.records("participants")}
