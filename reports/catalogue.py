@@ -76,7 +76,7 @@ class Catalogue:
         out = []
         for row in df.to_dict("records"):
             itype = (_text(row.get("indicator_type")) or "count").lower()
-            if itype not in ("count", "sum", "rate", "median", "rank"):
+            if itype not in ("count", "sum", "rate", "median", "rank", "ratio"):
                 raise ValueError(f"indicator {row.get('indicator_code')}: unknown type {itype!r}")
             year = _float(row.get("baseline_year"))
             out.append(Indicator(

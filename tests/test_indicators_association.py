@@ -74,6 +74,11 @@ EDGES: dict[str, list[list[object]]] = {
         ["EDGE-R3", date(2026, 1, 12), "Oral", "Signalement", "Sécurité", "AVEC", "LYON",
          date(2026, 1, 13), "traite"],  # sensitive: organisation total only
     ],
+    "budget": [
+        ["Année", "Trimestre", "Axe", "Programme", "Antenne", "Budget (EUR)", "Dépense (EUR)"],
+        [2026, "T1", "AVEC", "AVEC", "LYON", 100, 120],  # over-executed: 120 %
+        [2025, None, "SOCLE", "SOCLE_FEMMES", "LYON", 1000, None],  # yearly, nothing spent yet
+    ],
     "jalons": [
         ["ID", "Axe", "Jalon", "Territoire", "Étape", "Date prévue", "Date réelle", "Statut"],
         ["EDGE-J1", "ESSAIMAGE", "Étude à Marseille", "MARSEILLE", "Étude", date(2026, 1, 31),
@@ -276,11 +281,63 @@ def reference(con: duckdb.DuckDBPyConnection) -> Reference:
     ref.add("ESS_OUVERTES", [{**r, "antenna": "ALL"} for r in essaimage], kind="distinct",
             in_period=lambda r, s, e: by_end(r, s, e) and r["stage"] == "ouverture",
             num=lambda r: r["territory"])
+
+    # Budget lines: a line counts in the periods holding its whole period (a quarter, or the
+    # year when `trimestre` is blank); a blank amount adds 0.
+    lines = []
+    for r in _records(con, "stg_sheets__budget"):
+        year, quarter = int(r["budget_year"]), r["budget_quarter"]
+        if quarter is None or pd.isna(quarter):
+            start, end = date(year, 1, 1), date(year, 12, 31)
+        else:
+            start = date(year, 3 * int(quarter) - 2, 1)
+            end = (date(year + 1, 1, 1) if int(quarter) == 4
+                   else date(year, 3 * int(quarter) + 1, 1)) - timedelta(days=1)
+        lines.append({**r, "line_start": start, "line_end": end})
+    contained = lambda r, s, e: s <= r["line_start"] and r["line_end"] <= e  # noqa: E731
+    ref.add("BUD_EXEC", lines, kind="rate", in_period=contained,
+            num=lambda r: r["spent_eur"] or 0.0, den=lambda r: r["budget_eur"] or 0.0,
+            dimension=("axe", "axis"))
+    _costs(con, ref, [r for r in lines if r["axis"] in ("AVEC", "SOCLE")], contained)
     return ref
 
 
+def _costs(con: duckdb.DuckDBPyConnection, ref: Reference, lines: list[dict],
+           contained: Callable[[dict, date, date], bool]) -> None:
+    """COUT_PART and COUT_SD over the enrolment scopes: the spending of the AVEC and SOCLE lines
+    of the scope and period ÷ distinct active participants / dynamic exits; null when either
+    is 0. The counted enrolments and SD_SORTIE's numerator are the CRM side, checked by
+    tests/test_marts.py."""
+    counted = con.execute(
+        "select participant_key, programme, antenna, start_date, end_date "
+        "from intermediate.int_enrolments_counted").fetchall()
+    scopes = {(p, a) for p, a in con.execute(
+        "select distinct scope_programme, scope_antenna from intermediate.int_scope_map")
+        .fetchall()}
+    sd = {(r[0], pd.Timestamp(r[1]).date(), r[2], r[3]): r[4] for r in con.execute(
+        "select period_type, period_start, programme, antenna, numerator "
+        "from marts.indicator_values where indicator_code = 'SD_SORTIE' "
+        "and dimension = 'total'").fetchall()}
+    for ptype, start, end in ref.periods:
+        spending: dict[tuple[str, str], float] = defaultdict(float)
+        for r in lines:
+            if contained(r, start, end) and r["spent_eur"] is not None:
+                for scope in scopes_of(r["programme"], r["antenna"]):
+                    spending[scope] += r["spent_eur"]
+        for scope in scopes:
+            spent = spending.get(scope, 0.0)
+            persons = {key for key, p, a, s, e in counted
+                       if s <= end and (e is None or e >= start)
+                       and scope in scopes_of(p, a)} if spent else set()
+            exits = sd.get((ptype, start, *scope)) or 0
+            ref.rows["COUT_PART", ptype, start, *scope, "total", "total"] = (
+                None, None, spent / len(persons) if spent and persons else None)
+            ref.rows["COUT_SD", ptype, start, *scope, "total", "total"] = (
+                None, None, spent / exits if spent and exits else None)
+
+
 CODES = ("RET_RECUS", "RET_DELAI_30J", "SAT", "RECO", "COM_ACT", "COM_PERS", "COM_ENT",
-         "JAL_ATTEINTS", "ESS_ETAPE", "ESS_OUVERTES")
+         "JAL_ATTEINTS", "ESS_ETAPE", "ESS_OUVERTES", "BUD_EXEC", "COUT_PART", "COUT_SD")
 
 
 @pytest.fixture(scope="module")
@@ -372,3 +429,23 @@ def test_sensitive_reports_only_in_the_organisation_total(warehouse: Path) -> No
             "select count(*) from staging.stg_sheets__retours where is_sensitive").fetchone()[0]
     assert sensitive == 2
     assert [g[2] for g in gaps] == [2]
+
+
+def test_budget_lines_and_costs(compared: tuple[dict, dict]) -> None:
+    """A yearly line belongs to its year and to no quarter; spending over the budget is above
+    100 %; a cost is null where nothing is spent (months, the quarters of a year of yearly
+    lines) and computed where both sides are known."""
+    _, actual = compared
+    y25, y26 = date(2025, 1, 1), date(2026, 1, 1)
+    assert _value(actual, "BUD_EXEC", "quarter", y26, "AVEC", "LYON") == (120, 100, 1.2)
+    assert _value(actual, "BUD_EXEC", "year", y26, "AVEC", "LYON") == (120, 100, 1.2)
+    assert _value(actual, "BUD_EXEC", "month", y26, "AVEC", "LYON")[:2] == (0, 0)
+    assert _value(actual, "BUD_EXEC", "year", y25, "SOCLE_FEMMES", "LYON") == (0, 1000, 0.0)
+    assert _value(actual, "BUD_EXEC", "quarter", y25, "SOCLE_FEMMES", "LYON")[:2] == (0, 0)
+    # The demo has yearly lines for 2025 and quarterly lines for 2026.
+    for code in ("COUT_PART", "COUT_SD"):
+        assert _value(actual, code, "quarter", y25)[2] is None
+        assert _value(actual, code, "month", y26)[2] is None
+    assert _value(actual, "COUT_PART", "year", y25)[2] > 0
+    assert _value(actual, "COUT_PART", "quarter", y26)[2] > 0
+    assert not any(k[0].startswith("COUT_") and v[:2] != (None, None) for k, v in actual.items())

@@ -148,14 +148,16 @@
 {#- What each catalogue indicator reads, checked against the measures above: a list of
     {code, kind ('additive' or 'model'), measure / numerator / denominator names}. An unknown
     measure name, or a rate without both sides, stops the build naming the indicator. The
-    spreadsheet indicators (indicator_association_sources) are computed apart and left out. -#}
+    spreadsheet indicators (indicator_association_sources) and the costs (type `ratio`,
+    int_indicator_costs) are computed apart and left out. -#}
 {% macro indicator_sources() -%}
   {%- set association = indicator_association_sources() | map(attribute='code') | list -%}
   {%- set additive = {} -%}
   {%- for m in indicator_additive_measures() -%}{%- do additive.update({m.name: m}) -%}{%- endfor -%}
   {%- set model_measures = indicator_model_measures() -%}
   {%- set sources = [] -%}
-  {%- for c in indicator_catalogue_rows() if c.indicator_code not in association -%}
+  {%- for c in indicator_catalogue_rows() if c.indicator_code not in association
+                                             and c.indicator_type != 'ratio' -%}
     {%- if c.indicator_type == 'rate' -%}
       {%- set num = ((c.indicator_code | lower) ~ '_num') if c.numerator_filter else c.numerator -%}
       {%- if num not in additive or c.denominator not in additive -%}
@@ -211,6 +213,9 @@
   {%- set essaimage = {'source': 'stg_sheets__jalons', 'from': 'achieved_date', 'to': 'open',
                        'where': "axis = 'ESSAIMAGE'"} -%}
   {%- set reached = "status = 'atteint' and achieved_date is not null" -%}
+  {%- set budget = {'source': 'stg_sheets__budget', 'from': indicator_budget_line_start(),
+                    'to': indicator_budget_line_end(), 'contained': true,
+                    'programme': 'programme', 'antenna': 'antenna', 'dimension': {'axe': 'axis'}} -%}
   {%- set measures = {
     'com_act': dict(communication, to='end_date'),
     'com_pers': dict(communication, sums='people_reached'),
@@ -228,6 +233,8 @@
                       counts=reached ~ ' and stage is not null', max=indicator_stage_rank('stage')),
     'ess_open': dict(essaimage, programme=none, antenna=none,
                      counts=reached ~ " and stage = 'ouverture'", distinct='territory'),
+    'bud_spent': dict(budget, sums='spent_eur'),
+    'bud_budget': dict(budget, sums='budget_eur'),
   } -%}
   {{ return(measures) }}
 {%- endmacro %}
@@ -331,3 +338,27 @@
     {%- endif %}
 {%- endmacro %}
 
+
+{#- A budget line's period: its quarter, or its whole year when `trimestre` is blank. With
+    `contained`, a yearly line counts in its year (and the cumulative period when it holds the
+    whole year), never in a quarter or a month. -#}
+{% macro indicator_budget_line_start() -%}
+  make_date(budget_year, coalesce(3 * budget_quarter - 2, 1), 1)
+{%- endmacro %}
+
+{% macro indicator_budget_line_end() -%}
+  case when budget_quarter is null then make_date(budget_year, 12, 31)
+       else {{ add_months('make_date(budget_year, 3 * budget_quarter - 2, 1)', 3) }} - 1 end
+{%- endmacro %}
+
+{#- The costs (ratios in euros, lower is better; docs/indicators.md#12-costs): the spending of
+    the accompaniment axes' budget lines over a population of the CRM, per scope and period,
+    computed by int_indicator_costs. A catalogue row of type `ratio` names a `numerator` and a
+    `denominator` among these sides; the value is null when either is 0. -#}
+{% macro indicator_cost_sides() -%}
+  {{ return({
+    'cost_spending': 'Σ depense_eur of the budget lines of axes AVEC and SOCLE contained in the period',
+    'active_persons': 'distinct participants with an enrolment active in the period (as ACT)',
+    'sd_num': "the numerator of SD_SORTIE (int_indicator_period_measures)",
+  }) }}
+{%- endmacro %}

@@ -92,7 +92,7 @@ select
     case when aggregate = 'rate' then coalesce(numerator, 0) end as numerator,
     case when aggregate = 'rate' then coalesce(denominator, 0) end as denominator,
     case aggregate
-        when 'rate' then numerator / nullif(denominator, 0)
+        when 'rate' then coalesce(numerator, 0) / nullif(coalesce(denominator, 0), 0)
         when 'count' then coalesce(amount, 0)
         when 'sum' then coalesce(amount, 0)
         when 'distinct' then cast(members as double precision)

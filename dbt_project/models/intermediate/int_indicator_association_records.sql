@@ -10,6 +10,7 @@
 -- depends_on: {{ ref('stg_sheets__jalons') }}
 -- depends_on: {{ ref('stg_sheets__satisfaction') }}
 -- depends_on: {{ ref('stg_sheets__retours') }}
+-- depends_on: {{ ref('stg_sheets__budget') }}
 {%- set sources = indicator_association_sources() %}
 {%- set branches = [] %}
 {%- for s in sources %}

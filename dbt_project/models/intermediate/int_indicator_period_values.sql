@@ -7,7 +7,7 @@
 -- (dbt_project/macros/indicator_measures.sql): the additive ones of
 -- int_indicator_period_measures, or the model that computes a non-additive one; the whole
 -- association's indicators, read from the spreadsheets, come computed from
--- int_indicator_association.
+-- int_indicator_association, the costs (type `ratio`) from int_indicator_costs.
 -- depends_on: {{ ref('indicator_catalogue') }}
 -- depends_on: {{ ref('int_active_enrolments') }}
 -- depends_on: {{ ref('int_distinct_counts') }}
@@ -76,3 +76,8 @@ select
     indicator_code, period_type, period_start, period_end, programme, antenna,
     dimension, dimension_value, numerator, denominator, value, population
 from {{ ref('int_indicator_association') }}
+union all
+select
+    indicator_code, period_type, period_start, period_end, programme, antenna,
+    dimension, dimension_value, numerator, denominator, value, population
+from {{ ref('int_indicator_costs') }}
