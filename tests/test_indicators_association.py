@@ -131,8 +131,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             patch.setenv(name, value)
         dbt = in_process_dbt(sea_dbt_project("duckdb"))
         invocation = dbt.cli(
-            ["build", "--quiet", "--no-partial-parse", "--select", "+indicator_values",
-             "--exclude", "resource_type:test resource_type:unit_test"],
+            ["build", "--quiet", "--no-partial-parse", "--indirect-selection", "cautious",
+             "--select", "+indicator_values",
+             "--exclude", "resource_type:unit_test"],
             target_path=work / "target", raise_on_error=False).wait()
     assert invocation.is_successful(), invocation.failure_message()
     return path

@@ -907,5 +907,6 @@ def test_rules_of_the_views_fail_on_the_tables_that_carry_them(duckdb_path: Path
             found[name] = sorted(con.execute(f'select * from "{schema}"."{name}"').fetchall())
     assert found["assert_activity_ids_unique_across_sources"] == [(crm_id, "emargement")]
     assert [row[0] for row in found["rules_indicator_values"]] == [
-        "expression(indicator_type <> 'rate' or value is null or value between 0 and 1)",
-        "not_greater_than(numerator, denominator)"]
+        "expression(indicator_type <> 'rate' or unit <> 'fraction' or value is null or value "
+        "between 0 and 1)",
+        "expression(unit <> 'fraction' or numerator is null or numerator <= denominator)"]
