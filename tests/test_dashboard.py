@@ -144,7 +144,7 @@ def test_a_scope_shows_the_published_numbers(browser_page, published) -> None:
         if achievement is not None and not math.isnan(achievement):
             assert _same(_shown(shown_achievement.get_attribute("data-value")), achievement)
         checked += 1
-    assert checked == len(catalogue) == 15
+    assert checked == len(catalogue) == 28  # the 15 of the CRM and 13 of the spreadsheets
     # French formatting: a rate with a decimal comma and a per cent sign, a count grouped
     rate = page.inner_text("#key-indicators tr[data-indicator='ED_SORTIE'] td.value")
     assert re.fullmatch(r"\d{1,3},\d[\u202f\u00a0]%", rate), rate
