@@ -44,9 +44,9 @@ from common.warehouse import (
 
 PUBLISHED_SCHEMA = "published"  # PostgreSQL; on DuckDB the published file's `main`
 PUBLICATION_TABLE = "publication"
-# The reference seeds readers need beside the marts: labels, codes, breakdowns, logframe,
+# The reference seeds readers need beside the marts: labels, codes, breakdowns, axes, logframe,
 # programmes.
-READER_SEEDS = ("indicator_catalogue", "code_lists", "disaggregations", "logframe",
+READER_SEEDS = ("indicator_catalogue", "code_lists", "disaggregations", "axes", "logframe",
                 "programme_reference")
 # Layers a reader never sees (the reader role is refused on each that exists).
 UNPUBLISHED_SCHEMAS = ("raw", "staging", "intermediate", "marts", "reference", "snapshots")

@@ -179,19 +179,25 @@ def _period_label(period_type: str, start: date) -> str:
 
 
 class _Labels:
-    """French labels of codes, from the published `code_lists` (the project's one source), with
-    the dimensions' names and order from the published `disaggregations` seed."""
+    """French labels of codes, from the published `code_lists` (the project's one source) and
+    `axes`, with the dimensions' names, order and value lists from the published
+    `disaggregations` seed."""
 
-    def __init__(self, code_lists: pd.DataFrame, disaggregations: pd.DataFrame) -> None:
+    def __init__(self, code_lists: pd.DataFrame, disaggregations: pd.DataFrame,
+                 axes: pd.DataFrame) -> None:
         self.lists: dict[str, dict[str, str]] = {}
         for row in code_lists.itertuples(index=False):
             self.lists.setdefault(str(row.list_name), {})[str(row.code)] = str(row.label_fr)
+        self.lists["axes"] = {str(r.axis): str(r.label_fr) for r in axes.itertuples(index=False)}
         self.dimensions = dict(self.lists.get("breakdown", {}))
         self.dimension_order: dict[str, int] = {}
+        self.values_list: dict[str, str] = {}
         for row in disaggregations.itertuples(index=False):
             self.dimensions.setdefault(str(row.dimension), str(row.label_fr))
             order = row.sort_order
             self.dimension_order[str(row.dimension)] = 99 if pd.isna(order) else int(order)
+            if isinstance(row.values_list, str) and row.values_list:
+                self.values_list[str(row.dimension)] = row.values_list
 
     def get(self, list_name: str, code: str, default: str | None = None) -> str:
         found = self.lists.get(list_name, {}).get(code)
@@ -216,20 +222,17 @@ class _Labels:
         return self.dimensions.get(dim, self.get("breakdown", dim))
 
     def category(self, dim: str, value: str) -> str:
-        """A breakdown category: its `breakdown_<dim>` label, else its list's label; a band
-        `a-b` / `a+` of a list (education, French level) from its bounds' labels."""
+        """A breakdown category: its label in the dimension's list (`disaggregations.values_list`);
+        a band `a-b` / `a+` of a list (education, French level) from its bounds' labels."""
         unknown = self.get("breakdown_sex", "unknown", "Non renseigné")
         if value == "unknown":
             return unknown
         if value in ("true", "false"):
             return "Oui" if value == "true" else "Non"
-        listed = self.lists.get(f"breakdown_{dim}", {}).get(value)
+        base = self.values_list.get(dim, dim)
+        listed = self.lists.get(base, {}).get(value)
         if listed:
             return listed
-        base = dim.removesuffix("_band")
-        base = {"education": "education_level"}.get(base, base)
-        if value in self.lists.get(base, {}):
-            return self.lists[base][value]
         bounds = re.fullmatch(r"(.+?)-(.+)", value)
         if bounds and base in self.lists:
             low, high = bounds.groups()
@@ -305,7 +308,7 @@ def _indicator_values(pub: _Published, labels: _Labels, catalogue: pd.DataFrame,
     dim_values: list[tuple[str, str]] = []
     for dim in dims:
         values = sorted(v for d, v in dv_keys if d == dim)
-        order = list(labels.lists.get(f"breakdown_{dim}", {}))
+        order = list(labels.lists.get(labels.values_list.get(dim, dim), {}))
         values.sort(key=lambda v: (v == "unknown", order.index(v) if v in order else 99,
                                    labels.category(dim, v)))
         dim_values += [(dim, v) for v in values]
@@ -615,7 +618,9 @@ def collect(warehouse: str, published: str) -> dict[str, Any]:
         as_of = pd.to_datetime(stamp["as_of"].iloc[0]).date()
         published_at = pd.to_datetime(stamp["published_at"].iloc[0]).to_pydatetime()
         labels = _Labels(pub.df("select list_name, code, label_fr from {t}code_lists"),
-                         pub.df("select dimension, label_fr, sort_order from {t}disaggregations"))
+                         pub.df("select dimension, label_fr, sort_order, values_list "
+                                "from {t}disaggregations"),
+                         pub.df("select axis, label_fr from {t}axes"))
         catalogue, indicators = _catalogue(pub, labels)
         values = _indicator_values(pub, labels, catalogue, as_of)
         antennas = sorted({a for _p, a in values["scopes"] if a != ALL}, key=labels.antenna)
