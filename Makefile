@@ -19,12 +19,13 @@ export DO_NOT_TRACK := 1
 override QUARTER := $(value QUARTER)
 override EVALUATION := $(value EVALUATION)
 override BENCH_PARTICIPANTS := $(value BENCH_PARTICIPANTS)
-export QUARTER EVALUATION BENCH_PARTICIPANTS
+override DIR := $(value DIR)
+export QUARTER EVALUATION BENCH_PARTICIPANTS DIR
 
-.PHONY: help setup demo test refresh report evidence ui reader-role bench lint
+.PHONY: help setup demo test refresh report evidence templates ui reader-role bench lint
 
 help:
-	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | evidence EVALUATION=<id> | ui | reader-role | bench | lint"
+	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | evidence EVALUATION=<id> | templates [DIR=<dossier>] | ui | reader-role | bench | lint"
 
 ## setup: install everything (idempotent; the other targets call it)
 setup: $(STAMP) $(MANIFEST) $(NPM_STAMP)
@@ -64,6 +65,11 @@ report: setup
 evidence: setup
 	@test -n "$$EVALUATION" || { echo "usage : make evidence EVALUATION=<identifiant>"; exit 2; }
 	$(PY) -m orchestration.cli evidence --evaluation="$$EVALUATION"
+
+## templates: one blank .xlsx per spreadsheet kind, with its help sheet and drop-down lists
+## (DIR=<folder>; default SEA_INTERNAL_DIR/modeles)
+templates: setup
+	$(PY) -m orchestration.cli templates --dir="$$DIR"
 
 ## ui: the Dagster UI on 127.0.0.1 (SEA_DEMO=1 make ui also serves the fake CRM)
 ui: setup
