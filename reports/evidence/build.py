@@ -20,6 +20,7 @@ from common.quarters import Quarter
 from common.warehouse import Warehouse, connect, is_postgres_url
 from reports.catalogue import Catalogue
 from reports.disclosure import DEFAULT_K, legend_fr
+from reports.evidence.association import AssociationFigures, read_association
 from reports.evidence.data import (
     Evaluation,
     LearningItems,
@@ -65,6 +66,8 @@ class EvidenceContent:
     quality: QualityFacts
     caveats: list[str] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)
+    # costs (efficience), the participants' voice (pertinence, impact): association.py
+    association: AssociationFigures = field(default_factory=AssociationFigures)
 
     @property
     def delay_in_series(self) -> bool:
@@ -209,13 +212,20 @@ def collect(target: str, evaluation_id: str, *, k: int = DEFAULT_K,
             pub, catalogue[DELAY], quarters, evaluation.programme, evaluation.antenna)
     cohorts = cohort_table(pub, inputs.indicators, catalogue, quarters, evaluation.programme,
                            evaluation.antenna, k)
+    with _open(target) as wh:
+        association = read_association(
+            wh, catalogue, [code for code, _ in evaluation.criteria], quarters, k,
+            programme=evaluation.programme, antenna=evaluation.antenna,
+            until=min(evaluation.as_of, evaluation.planned_end), pub=pub,
+            parents=inputs.programme_parents)
     content = EvidenceContent(
         evaluation=evaluation, as_of=as_of, generated_on=generated_on or as_of, k=k,
         quarters=quarters, series=series, cohorts=cohorts, delay=delay,
-        delay_years=delay_years, learning=learning, quality=quality, legend=legend_fr(k))
+        delay_years=delay_years, learning=learning, quality=quality, legend=legend_fr(k),
+        association=association)
     unknown = [c for c in evaluation.indicator_codes if c not in catalogue]
     # notes about sections of the quarterly report this pack does not have are left out
-    content.caveats = _caveats(content, pub, inputs.notes)
+    content.caveats = _caveats(content, pub, inputs.notes) + association.notes
     if unknown:
         content.caveats.append("Indicateurs du plan absents du catalogue (ignorés) : "
                                + ", ".join(unknown) + ".")

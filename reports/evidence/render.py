@@ -103,7 +103,7 @@ def _marker(value: object) -> str:
 # number formats by indicator type: a figure stays a number a reader can compute with (the
 # thousands separator follows the reader's locale: a space in French Excel)
 _FORMATS = {"count": "#,##0", "sum": '#,##0" h"', "rate": "0.0%", "median": '0" j"',
-            "ratio": "0%"}
+            "ratio": "0%", "cost": '#,##0" €"'}
 
 
 def _number(cell, value: object, kind: str) -> None:
@@ -142,6 +142,34 @@ def _indicator_rows(content: EvidenceContent) -> list[tuple[list[object], dict[i
                     numbers[9] = (compared, kind)
             out.append((row, numbers))
     return out
+
+
+def _figure_sheet(book: Workbook, title: str, tables: list) -> None:
+    """One row per indicator, scope and period of protected figure tables (numbers stay
+    numbers; a withheld figure is its marker)."""
+    rows: list[list[object]] = []
+    numbers: list[tuple[object, str]] = []
+    for t in tables:
+        for key, label in t.rows:
+            for p in t.periods:
+                rows.append([t.label, label, p.label, None])
+                numbers.append((t.cells.get((key, p.key)), t.kind))
+    _sheet(book, title, ["Indicateur", "Périmètre", "Période", "Valeur"], rows, [40, 44, 14, 14])
+    sheet = book[title]
+    for r, (value, kind) in enumerate(numbers, start=2):
+        _number(sheet.cell(r, 4), value, kind)
+
+
+def _association_sheets(book: Workbook, content: EvidenceContent) -> None:
+    """Costs (efficience) and the participants' voice (pertinence, impact), when the
+    evaluation examines them."""
+    a = content.association
+    if a.shows_costs:
+        _figure_sheet(book, "Efficience", a.costs)
+    if a.shows_voice:
+        _figure_sheet(book, "Parole des participants", a.voice)
+        _sheet(book, "Témoignages", ["Date", "Thème", "Témoignage (anonymisé, consenti)"],
+               [[t["date"], t["theme"], t["text"]] for t in a.testimonies], [12, 18, 100])
 
 
 def write_xlsx(content: EvidenceContent, path: Path) -> Path:
@@ -188,6 +216,7 @@ def write_xlsx(content: EvidenceContent, path: Path) -> Path:
     sheet = book["Délai d'accès à l'emploi"]
     for r, (_, value) in enumerate(delay_rows, start=2):
         _number(sheet.cell(r, 2), value, "median")
+    _association_sheets(book, content)
     _sheet(book, "Statut des objectifs", ["Règle"],
            [[line] for line in legend_lines()], [120])
     _sheet(book, "Précautions", ["Précaution de lecture"], [[n] for n in content.caveats], [120])
