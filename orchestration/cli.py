@@ -211,6 +211,21 @@ def _published_state(current: Publication | None) -> str:
             f"{current.published_at:%d/%m/%Y à %H:%M} UTC.")
 
 
+def cmd_templates(args: argparse.Namespace) -> int:
+    """`make templates [DIR=<folder>]`: one blank .xlsx per spreadsheet kind, with its help
+    sheet and drop-down lists (docs/spreadsheets.md#collection-templates)."""
+    from connectors.sheets.templates import catalogue_labels, reference_data, write_templates
+    from orchestration.catalogue import CATALOGUE_CSV
+
+    settings = _settings(args.demo)
+    folder = Path(args.dir) if args.dir else settings.internal_dir / "modeles"
+    written = write_templates(folder, reference_data(catalogue_labels(CATALOGUE_CSV)))
+    print(f"{len(written)} modèles de tableurs écrits dans {folder.resolve()} :")
+    for path in written:
+        print(f"  {path.name}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from devtools.demo import run_demo
 
@@ -279,6 +294,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "report": cmd_report,
     "evidence": cmd_evidence,
     "reader-role": cmd_reader_role,
+    "templates": cmd_templates,
 }
 
 
@@ -291,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--quarter", help="report: the quarter, e.g. 2026-Q3")
     parser.add_argument("--evaluation", help="evidence: the evaluation id of plan_evaluation")
+    parser.add_argument("--dir", help="templates: the folder (default SEA_INTERNAL_DIR/modeles)")
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
