@@ -151,6 +151,10 @@ class Settings:
     reader_role: str = "sea_reader"
     # Alert channels (SEA_ALERT_*, SEA_UI_URL): orchestration/alerts.py.
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    # Freshness delays in hours (orchestration/freshness.py): a night plus its run time by
+    # default, so one missed night is noticed the next morning.
+    freshness_crm_hours: int = 26
+    freshness_published_hours: int = 26
 
     @property
     def warehouse_is_postgres(self) -> bool:
@@ -569,4 +573,8 @@ def load_settings(
         published=_published(env, warehouse),
         reader_role=_reader_role(env),
         alerts=_alerts(env),
+        freshness_crm_hours=_int(env, "SEA_FRESHNESS_CRM_HOURS", 26, 1,
+                                 "un nombre entier d'heures >= 1"),
+        freshness_published_hours=_int(env, "SEA_FRESHNESS_PUBLISHED_HOURS", 26, 1,
+                                       "un nombre entier d'heures >= 1"),
     )

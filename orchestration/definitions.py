@@ -42,17 +42,24 @@ from orchestration.assets.reporting import (
     quarterly_reporting_job,
 )
 from orchestration.checks import build_quality_checks
+from orchestration.freshness import (
+    FRESHNESS_SELECTION,
+    build_freshness_checks,
+    build_freshness_sensor,
+)
 from orchestration.locked_executor import locked_in_process_executor
 from orchestration.resources import SeaSettingsResource, warehouse_resource
+from orchestration.sensors import build_sheets_job, build_sheets_sensor
 
 NIGHTLY_JOB = "nightly_refresh"
 
-# Nightly: everything but the quarterly deliverables and the on-demand evidence packs.
+# Nightly: everything but the quarterly deliverables and the on-demand evidence packs, and
+# the freshness checks, which a sensor evaluates without a run (orchestration/freshness.py).
 NIGHTLY_SELECTION = (
     AssetSelection.all()
     - AssetSelection.groups(DELIVERABLES_GROUP)
     | AssetSelection.assets(["deliverables", "plan_sea"])
-)
+) - FRESHNESS_SELECTION
 
 
 def build_definitions(settings: Settings) -> Definitions:
@@ -83,7 +90,8 @@ def build_definitions(settings: Settings) -> Definitions:
         evidence_packs,
     ]
     keys = [key for a in assets for key in a.keys]
-    checks = build_quality_checks(settings, asset_keys=keys)
+    checks = [*build_quality_checks(settings, asset_keys=keys),
+              build_freshness_checks(settings)]
     nightly = define_asset_job(
         NIGHTLY_JOB,
         selection=NIGHTLY_SELECTION,
@@ -99,16 +107,21 @@ def build_definitions(settings: Settings) -> Definitions:
         default_status=DefaultScheduleStatus.RUNNING,
         description="Chaque nuit (NIGHTLY_CRON, heure de Paris).",
     )
+    # the spreadsheets and what depends on them, when the shared folder changes
+    # (orchestration/sensors.py)
+    sheets = build_sheets_job(NIGHTLY_SELECTION)
     # the weekly digest of `warn` checks per antenna, when antenna contacts are configured
     digest = build_digest_job(settings)
     return Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[nightly, quarterly_reporting_job, *([digest[0]] if digest else [])],
+        jobs=[nightly, sheets, quarterly_reporting_job, *([digest[0]] if digest else [])],
         schedules=[nightly_schedule, build_quarterly_schedule(settings),
                    *([digest[1]] if digest else [])],
-        # alerts for the runs the UI, daemon or schedules launch (orchestration/alerts.py)
-        sensors=[build_alert_sensor(settings)],
+        # alerts for the runs the UI, daemon or schedules launch (orchestration/alerts.py);
+        # the shared folder (orchestration/sensors.py); freshness (orchestration/freshness.py)
+        sensors=[build_alert_sensor(settings), build_sheets_sensor(settings, sheets),
+                 build_freshness_sensor(settings)],
         resources={
             "sea_settings": SeaSettingsResource.from_settings(settings),
             "warehouse": warehouse_resource(settings),
