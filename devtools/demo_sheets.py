@@ -1,10 +1,14 @@
 """Demo spreadsheets that read like AERé's shared folder, generated from the fake CRM's people.
 
-They exercise what real files do — a title line above the header, accents and odd capitals in
-headers, dates typed three ways, a Windows-1252 CSV, a row pasted into two monthly files, `TOUS`
-for a scope, rate targets typed as 55, as `0,55` or in a %-formatted cell — plus a few bad rows
-(warn class only) so the quarantine has something to show. Deterministic for a seed: the same
-participants, `as_of` and seed give the same cells and the same file modification times.
+Every workbook is a collection template (`connectors/sheets/templates.py`: the kind's headers,
+the help sheet, the drop-downs) filled with rows, as staff receive and fill them; each demo
+function still names its columns its own way, and they are placed under the template's headers
+by their normalised names. Bordeaux keeps its attendance in a CSV, as some staff do. The cells
+exercise what real files hold — dates typed three ways, a Windows-1252 CSV, a row pasted into two
+monthly files, `TOUS` for a scope, values typed past the drop-down (`Intérim`, `x`), rate targets
+typed as 55, as `0,55` or in a %-formatted cell — plus a few bad rows (warn class only) so the
+quarantine has something to show. Deterministic for a seed: the same participants, `as_of` and
+seed give the same cells and the same file modification times.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
+
+from connectors.sheets.kinds import KINDS_BY_NAME
+from connectors.sheets.names import normalise_name
+from connectors.sheets.templates import Reference, catalogue_labels, new_workbook, reference_data
+from orchestration.catalogue import CATALOGUE_CSV
 
 PROGRAMMES = ("SOCLE", "SOCLE_FEMMES", "AVEC")
 ANTENNAS = ("PARIS", "BORDEAUX")
@@ -77,31 +87,47 @@ def _touch(path: Path, moment: date) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def _write_xlsx(path: Path, sheets: Sequence[tuple[str, list[list[object]]]],
-                modified: date) -> Path:
-    """Write rows as given; `Percent` cells get a % format, dates a French date format."""
-    import openpyxl
+@cache
+def _reference() -> Reference:
+    return reference_data(catalogue_labels(CATALOGUE_CSV))
 
-    book = openpyxl.Workbook()
-    book.remove(book.active)
+
+def _write_xlsx(path: Path, kind: str, sheets: Sequence[tuple[str, list[list[object]]]],
+                modified: date) -> Path:
+    """The kind's template filled: the first sheet's rows (its header row first) go under the
+    template's headers, matched by normalised name, in a data sheet titled as given; further
+    sheets are added as staff add them. `Percent` cells get a % format, dates a French one."""
+    (title, rows), *others = sheets
+    book = new_workbook(KINDS_BY_NAME[kind], _reference(), title=title)
     fixed = datetime.combine(modified, time(12, 0))
     book.properties.created = fixed
     book.properties.modified = fixed
-    for title, rows in sheets:
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append([c.value if isinstance(c, Percent) else c for c in row])
-            for cell, value in zip(sheet[sheet.max_row], row, strict=False):
-                if isinstance(value, Percent):
-                    cell.number_format = "0%"
-                elif isinstance(value, date):
-                    cell.number_format = "DD/MM/YYYY"
+    headers = KINDS_BY_NAME[kind].headers
+    places = [headers.index(normalise_name(h)) + 1 for h in rows[0]]
+    data = book.worksheets[0]
+    for number, row in enumerate(rows[1:], start=2):
+        for place, value in zip(places, row, strict=False):
+            _put(data.cell(row=number, column=place), value)
+    for extra_title, extra_rows in others:
+        sheet = book.create_sheet(extra_title)
+        for row in extra_rows:
+            sheet.append(row)
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     book.save(buffer)
     path.write_bytes(_frozen_zip(buffer.getvalue(), fixed))
     _touch(path, modified)
     return path
+
+
+def _put(cell: object, value: object) -> None:
+    if isinstance(value, Percent):
+        cell.value = value.value  # type: ignore[attr-defined]
+        cell.number_format = "0%"  # type: ignore[attr-defined]
+        return
+    cell.value = value  # type: ignore[attr-defined]
+    if isinstance(value, date):
+        cell.number_format = "DD/MM/YYYY"  # type: ignore[attr-defined]
 
 
 _CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
@@ -150,8 +176,6 @@ def _yearly_counts(people: list[dict], year: int, as_of: date) -> dict[tuple[str
 
 def _objectifs(people: list[dict], as_of: date, rng: random.Random) -> list[list[object]]:
     rows: list[list[object]] = [
-        ["Objectifs SEA — AERé (validés en comité de pilotage)"],
-        [],
         ["Indicateur", "Programme", "Antenne", "Année", "Trimestre", "Cible"],
     ]
     years = range(as_of.year - 2, as_of.year + 1)
@@ -247,7 +271,8 @@ def _emargements(folder: Path, people: list[dict], as_of: date, rng: random.Rand
                  for r in rows]
         path = folder / "Émargements" / f"Paris {year}-{month:02d} {MONTHS_FR[month - 1]}.xlsx"
         modified = min(_add_months(date(year, month, 1), 1) + timedelta(days=1), as_of)
-        written.append(_write_xlsx(path, [("Émargements", [headers, *shown])], modified))
+        written.append(_write_xlsx(path, "emargements", [("Émargements", [headers, *shown])],
+                                   modified))
     written.append(_emargements_csv(folder, people, as_of, rng, names))
     return written
 
@@ -870,35 +895,37 @@ def write_demo_spreadsheets(folder: Path, participants: list[dict], *, as_of: da
     names = {p["participant_id"]: f"{rng.choice(FIRST_NAMES)} {chr(rng.randint(65, 90))}."
              for p in people}
     written = [
-        _write_xlsx(folder / f"Objectifs {as_of.year}.xlsx",
+        _write_xlsx(folder / f"Objectifs {as_of.year}.xlsx", "objectifs",
                     [("Objectifs", _objectifs(people, as_of, rng)),
                      ("Notes", [["Les taux sont en %"], ["Mise à jour après chaque COPIL"]])],
                     date(as_of.year, 1, 20) if as_of >= date(as_of.year, 1, 20) else as_of),
         *_emargements(folder, people, as_of, rng, names),
-        _write_xlsx(folder / "suivi post-parcours.xlsx",
+        _write_xlsx(folder / "suivi post-parcours.xlsx", "suivi_post_parcours",
                     [("Appels", _suivi(people, as_of, rng))], as_of),
-        _write_xlsx(folder / "capitalisation.xlsx", [("Fiches", _capitalisation(as_of))],
-                    as_of),
-        _write_xlsx(folder / "recommandations.xlsx", [("Suivi", _recommandations(as_of))],
-                    as_of),
-        _write_xlsx(folder / "plan_evaluation.xlsx", [("Plan", _plan_evaluation(as_of))],
-                    as_of),
-        _write_xlsx(folder / "plan_action.xlsx", [("Chronogramme", _plan_action(as_of))],
-                    as_of),
+        _write_xlsx(folder / "capitalisation.xlsx", "capitalisation",
+                    [("Fiches", _capitalisation(as_of))], as_of),
+        _write_xlsx(folder / "recommandations.xlsx", "recommandations",
+                    [("Suivi", _recommandations(as_of))], as_of),
+        _write_xlsx(folder / "plan_evaluation.xlsx", "plan_evaluation",
+                    [("Plan", _plan_evaluation(as_of))], as_of),
+        _write_xlsx(folder / "plan_action.xlsx", "plan_action",
+                    [("Chronogramme", _plan_action(as_of))], as_of),
     ]
     more = random.Random(seed * 1000 + 27)  # its own draws: the files above stay as they were
     written += [
-        _write_xlsx(folder / "communication.xlsx",
+        _write_xlsx(folder / "communication.xlsx", "communication",
                     [("Actions", _communication(as_of, more))], as_of),
-        _write_xlsx(folder / "jalons.xlsx", [("Jalons", _jalons(as_of))], as_of),
-        _write_xlsx(folder / "financements.xlsx", [("Conventions", _financements(as_of))],
-                    as_of),
-        _write_xlsx(folder / "Objectifs financeurs.xlsx",
+        _write_xlsx(folder / "jalons.xlsx", "jalons", [("Jalons", _jalons(as_of))], as_of),
+        _write_xlsx(folder / "financements.xlsx", "financements",
+                    [("Conventions", _financements(as_of))], as_of),
+        _write_xlsx(folder / "Objectifs financeurs.xlsx", "objectifs",
                     [("Cibles", _funder_targets(as_of))], as_of),
-        _write_xlsx(folder / "budget.xlsx", [("Budget", _budget(as_of, more))], as_of),
-        _write_xlsx(folder / "satisfaction.xlsx",
+        _write_xlsx(folder / "budget.xlsx", "budget", [("Budget", _budget(as_of, more))], as_of),
+        _write_xlsx(folder / "satisfaction.xlsx", "satisfaction",
                     [("Réponses", _satisfaction(people, as_of, more))], as_of),
-        _write_xlsx(folder / "retours.xlsx", [("Retours", _retours(as_of, more))], as_of),
-        _write_xlsx(folder / "Témoignages.xlsx", [("Témoignages", _temoignages(as_of))], as_of),
+        _write_xlsx(folder / "retours.xlsx", "retours", [("Retours", _retours(as_of, more))],
+                    as_of),
+        _write_xlsx(folder / "Témoignages.xlsx", "temoignages",
+                    [("Témoignages", _temoignages(as_of))], as_of),
     ]
     return sorted(written)

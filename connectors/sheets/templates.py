@@ -308,7 +308,8 @@ def _reads_as(entry: str, code: str, choices: tuple[str, ...]) -> bool:
 def _with_all(codes: Mapping[str, str], word: str, column: Column) -> Choices:
     entries = tuple(codes) + ((word,) if column.allow_all else ())
     shown = tuple(f"{c} : {label}" for c, label in codes.items())
-    return Choices(entries, shown + ((f"{word} : tous",) if column.allow_all else ()))
+    every = {ALL_PROGRAMMES: "tous les programmes", ALL_ANTENNAS: "toutes les antennes"}[word]
+    return Choices(entries, shown + ((f"{word} : {every}",) if column.allow_all else ()))
 
 
 def column_choices(column: Column, reference: Reference) -> Choices | None:
@@ -357,10 +358,14 @@ def _range_text(column: Column) -> str:
     return "nombre entier"
 
 
-def format_text(kind: Kind, column: Column) -> str:
+def format_text(kind: Kind, column: Column, choices: Choices | None = None) -> str:
     """How the cell is written, in French (the help sheet's « Format » column)."""
     if must_stay_empty(kind, column):
         return "ne rien saisir"
+    if column.type == "open_code" and choices is not None:
+        return ("une valeur de la liste" if choices.strict else
+                "un code de la liste, ou un autre code en majuscules (lettres sans accent, "
+                "chiffres, _)")
     texts = {
         "text": "texte libre",
         "date": "date (JJ/MM/AAAA)",
@@ -378,10 +383,12 @@ def format_text(kind: Kind, column: Column) -> str:
         "name_code": "texte court",
         "name_code_list": "textes courts, séparés par des virgules",
         "participant": "identifiant CRM",
-        "scope_list": "codes séparés par des virgules, ou TOUS / TOUTES seul",
+        "scope_list": "codes séparés par des virgules, ou "
+                      f"{ALL_PROGRAMMES if column.header == 'programmes' else ALL_ANTENNAS} "
+                      "seul",
         "axis": "axe : code ou numéro (liste)",
         "axis_list": "codes ou numéros d'axes, séparés par des virgules",
-        "personal": "texte libre, non repris par le système",
+        "personal": "texte libre",
     }
     text = texts[column.type]
     if column.type == "open_code" and column.allow_all:
@@ -458,18 +465,19 @@ def _help_rows(kind: Kind, reference: Reference) -> list[list[str]]:
         required = ("à laisser vide" if must_stay_empty(kind, column)
                     else "obligatoire" if column.required else "facultative")
         rows.append([f"{get_column_letter(index)} — {column.header}", required,
-                     meaning(kind, column), format_text(kind, column),
+                     meaning(kind, column), format_text(kind, column, choices),
                      allowed_text(column, choices, reference)])
     return rows
 
 
-def new_workbook(kind: Kind, reference: Reference) -> Workbook:
-    """The blank template of one kind: its data sheet first, then the help sheet `Aide`."""
+def new_workbook(kind: Kind, reference: Reference, *, title: str | None = None) -> Workbook:
+    """The blank template of one kind: its data sheet first (named after the kind unless
+    `title` says otherwise), then the help sheet `Aide`."""
     book = Workbook()
     data = book.active
-    data.title = kind.label[:1].upper() + kind.label[1:]
+    data.title = title or kind.label[:1].upper() + kind.label[1:]
     help_sheet = book.create_sheet(HELP_SHEET)
-    _write_help_table(help_sheet, kind, reference)
+    _write_help_table(help_sheet, kind, reference, data.title)
     for index, column in enumerate(kind.columns, start=1):
         letter = get_column_letter(index)
         cell = data.cell(row=1, column=index, value=column.header)
@@ -492,8 +500,8 @@ def new_workbook(kind: Kind, reference: Reference) -> Workbook:
     return book
 
 
-def _write_help_table(sheet: Worksheet, kind: Kind, reference: Reference) -> None:
-    data_title = kind.label[:1].upper() + kind.label[1:]
+def _write_help_table(sheet: Worksheet, kind: Kind, reference: Reference,
+                      data_title: str) -> None:
     sheet.append([f"Modèle « {kind.label} » : aide à la saisie"])
     sheet["A1"].font = TITLE_FONT
     sheet.append([f"Une ligne par enregistrement dans l'onglet « {data_title} », à partir de la "
