@@ -75,6 +75,13 @@ def _cell(fig: Figure | None, unit: str | None = None) -> dict:
     return {"text": fig.display(unit), "kind": fig.kind, "status": status}
 
 
+def _has_data(fig: Figure | None) -> bool:
+    """Something was recorded: a non-zero value, or one withheld (never zero)."""
+    if fig is None or fig.value is None:
+        return False
+    return isinstance(fig.value, Suppressed) or float(fig.value) != 0
+
+
 def _value(fig: Figure | None) -> float | None:
     """The plottable value: None for anything withheld or not computable."""
     if fig is None or isinstance(fig.value, Suppressed) or fig.value is None:
@@ -161,34 +168,94 @@ class _ReportBuilder:
         self.mart_as_of, self.diff = mart_as_of, diff
         self.trend = [q for q in pub.quarters if q <= self.q][-8:]
         self.indicators = pub.indicators()
+        # the accompaniment's indicators (enrolments): the key figures, trends, programme and
+        # antenna sections; the spreadsheet ones are shown by axis (`axes_section`)
+        self.accompaniment = [i for i in self.indicators if i.scope_basis != "spreadsheet"]
 
     def fig(self, code: str, programme: str = ALL, antenna: str = ALL, dimension: str = "total",
-            value: str = "total", quarter: Quarter | None = None) -> Figure | None:
-        return self.pub.figure(code, quarter or self.q, programme, antenna, dimension, value)
+            value: str = "total", quarter: Quarter | None = None, *,
+            record: bool = True) -> Figure | None:
+        return self.pub.figure(code, quarter or self.q, programme, antenna, dimension, value,
+                               record=record)
 
     def by_type(self, *types: str, level: str | None = None) -> list[Indicator]:
         """Indicators of these types, optionally of one logframe level (`resultat`,
         `realisation`: compared without accents or case)."""
-        return [i for i in self.indicators if i.type in types
+        return [i for i in self.accompaniment if i.type in types
                 and (level is None or _plain(i.level) == level)]
 
     # -- sections --------------------------------------------------------------------------------
     def key_figures(self, programme: str = ALL, antenna: str = ALL) -> list[dict]:
         rows = []
-        for ind in self.indicators:
-            cur = self.fig(ind.code, programme, antenna)
-            if cur is None:
-                continue
-            prev = self.fig(ind.code, programme, antenna, quarter=self.q.previous())
-            rows.append({
-                "code": ind.code, "label": ind.label_fr, "value": _cell(cur, ind.unit),
-                "previous": _cell(prev, ind.unit) if prev else _cell(None),
-                "variation": _variation(cur, prev, ind),
-                "target": _target_text(cur, ind, self.q),
-                "achievement": _achievement_text(cur, ind, self.q),
-                "badge": achievement_badge(cur, self.q),
-            })
+        for ind in self.accompaniment:
+            row = self._key_row(ind, programme, antenna)
+            if row is not None:
+                rows.append(row)
         return rows
+
+    def _key_row(self, ind: Indicator, programme: str = ALL, antenna: str = ALL,
+                 dimension: str = "total", value: str = "total",
+                 label: str | None = None) -> dict | None:
+        """One line of a key-figures table (None when the mart has no such figure)."""
+        cur = self.fig(ind.code, programme, antenna, dimension, value)
+        if cur is None:
+            return None
+        prev = self.fig(ind.code, programme, antenna, dimension, value,
+                        quarter=self.q.previous())
+        return {
+            "code": ind.code, "label": label or ind.label_fr, "value": _cell(cur, ind.unit),
+            "previous": _cell(prev, ind.unit) if prev else _cell(None),
+            "variation": _variation(cur, prev, ind),
+            "target": _target_text(cur, ind, self.q),
+            "achievement": _achievement_text(cur, ind, self.q),
+            "badge": achievement_badge(cur, self.q),
+        }
+
+    def axes_section(self) -> list[dict]:
+        """Each of the project's seven axes, in order, with the figures that follow it.
+
+        The spreadsheet indicators are shown for the organisation, and per programme for an
+        axis that is a programme (the satisfaction survey of AVEC, of SOCLE); an indicator
+        broken down by axis (milestones, budget) is shown with that axis's part. The
+        accompaniment's own figures are in the programme sections, which the axis points to.
+        An axis with nothing recorded in the quarter says so instead of disappearing."""
+        programme_axes = labels.programme_axes()
+        present = self.pub.programmes()
+        sheet = [i for i in self.indicators if i.scope_basis == "spreadsheet"]
+        out = []
+        for number_, (axis, axis_label) in enumerate(labels.axes(), start=1):
+            programmes = [p for p in present if programme_axes.get(p) == axis]
+            rows, recorded = [], False
+            for ind in (i for i in sheet if axis in i.axes):
+                by_axis = {key[3] for key in self.pub.cubes.get((ind.code, self.q.code), {})
+                           if key[2] == "axe"}
+                if by_axis:  # the axis's own part; none recorded for this axis: not shown
+                    cells = [(ALL, "axe", axis, None)] if axis in by_axis else []
+                else:
+                    cells = [(p, "total", "total", f"{ind.label_fr} — {programme_label(p)}")
+                             for p in programmes
+                             if self.fig(ind.code, p, record=False) is not None]
+                    cells = cells or [(ALL, "total", "total", None)]
+                for p, dim, value, label in cells:
+                    row = self._key_row(ind, p, dimension=dim, value=value, label=label)
+                    if row is not None:
+                        rows.append(row)
+                        recorded |= _has_data(self.fig(ind.code, p, dimension=dim, value=value,
+                                                       record=False))
+            out.append({
+                "id": f"axe-{number_}", "number": number_, "title": axis_label,
+                "programmes": [{"label": programme_label(p),
+                                "anchor": f"programme-{p.lower()}"} for p in programmes],
+                "rows": rows, "empty": not recorded,
+            })
+        return out
+
+    def axes_overall(self) -> list[dict]:
+        """The spreadsheet indicators that serve several axes (satisfaction, milestones, budget)
+        for the whole association: a figure no single axis owns."""
+        rows = (self._key_row(i) for i in self.indicators
+                if i.scope_basis == "spreadsheet" and len(i.axes) > 1)
+        return [r for r in rows if r is not None]
 
     def target_followup(self) -> list[dict]:
         """Every target that applies to the quarter, for every scope it is set for (programme
@@ -218,7 +285,7 @@ class _ReportBuilder:
 
     def trend_table(self, programme: str = ALL, antenna: str = ALL) -> dict:
         rows = []
-        for ind in self.indicators:
+        for ind in self.accompaniment:
             cells = [_cell(self.fig(ind.code, programme, antenna, quarter=q), ind.unit)
                      for q in self.trend]
             if any(c["kind"] != "none" for c in cells):
@@ -322,7 +389,8 @@ class _ReportBuilder:
 
     def scope_section(self, programme: str, antenna: str) -> dict:
         """A programme's or an antenna's section: its key figures and its split by the other."""
-        columns = [i for i in self.indicators if i.pic and i.code != "ENT_P"] or self.indicators
+        columns = [i for i in self.accompaniment if i.pic and i.code != "ENT_P"] \
+            or self.accompaniment
         if antenna == ALL:  # a programme: split by antenna
             others = [(programme, a) for a in self.pub.antennas()]
             split_label = "Antenne"
@@ -455,7 +523,8 @@ class _ReportBuilder:
             "k": self.pub.k, "legend": legend_fr(self.pub.k),
             "target_legend": legend_lines(self.q.number, self.q.label_fr),
             "targets": self.target_followup(),
-            "key_figures": key, "trend_charts": trend_charts,
+            "key_figures": key, "axes": self.axes_section(),
+            "axes_overall": self.axes_overall(), "trend_charts": trend_charts,
             "trend_table": self.trend_table(),
             "outcomes": self.outcomes(), "time_to_employment": self.time_to_employment(),
             "programmes": [self.scope_section(p, ALL) for p in self.pub.programmes()],

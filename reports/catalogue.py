@@ -6,14 +6,18 @@ reaches the deliverables without a code change.
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import pandas as pd
 
 from common import code_lists
-from common.code_lists import code_labels
+from common.code_lists import CODE_LISTS_CSV, code_labels
+
+_SEEDS = CODE_LISTS_CSV.parent
 
 _TRUE = {"true", "t", "1", "yes", "oui", "vrai", "x"}
 
@@ -59,6 +63,10 @@ class Indicator:
     pic: bool
     disaggregated: bool
     description_fr: str | None
+    # `enrolment`: counted from the CRM's enrolments (scopes add up over antennas); `spreadsheet`:
+    # from a shared spreadsheet, where a row typed TOUS / TOUTES counts in the `ALL` scope only
+    scope_basis: str = "enrolment"
+    axes: tuple[str, ...] = ()  # codes of the project's axes the indicator serves
 
     @property
     def lower_is_better(self) -> bool:
@@ -95,6 +103,9 @@ class Catalogue:
                 pic=_bool(row.get("pic")),
                 disaggregated=_bool(row.get("disaggregated")),
                 description_fr=_text(row.get("description_fr")),
+                scope_basis=(_text(row.get("scope_basis")) or "enrolment").lower(),
+                axes=tuple(a.strip().upper() for a in (_text(row.get("axes")) or "").split(";")
+                           if a.strip()),
             ))
         return cls(out)
 
@@ -187,3 +198,22 @@ def labels_of(list_name: str, codes: object, sep: str = ", ") -> str:
     if codes is None or (isinstance(codes, float) and math.isnan(codes)):
         return ""
     return sep.join(label(list_name, c.strip()) for c in str(codes).split(",") if c.strip())
+
+
+@cache
+def axes() -> tuple[tuple[str, str], ...]:
+    """The project's seven axes as (code, French name), in their order: the `axes` seed, read
+    from the file like the code lists so a report never depends on a table being built."""
+    with (_SEEDS / "axes.csv").open(encoding="utf-8", newline="") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda r: int(r["axis_order"]))
+    return tuple((r["axis"].strip().upper(), r["label_fr"].strip()) for r in rows)
+
+
+@cache
+def programme_axes() -> dict[str, str]:
+    """`{programme: axis}` from the programme reference seed (a programme without one: SOCLE,
+    the default axis of the accompaniment programmes,
+    docs/spreadsheets.md#the-spreadsheets-of-the-whole-association)."""
+    with (_SEEDS / "programme_reference.csv").open(encoding="utf-8", newline="") as handle:
+        return {r["programme"].strip().upper(): (r.get("axis") or "SOCLE").strip().upper()
+                for r in csv.DictReader(handle)}

@@ -48,6 +48,12 @@ from reports.targets import status as target_status
 
 ALL = "ALL"
 PUBLISHED_DIMENSIONS: tuple[str, ...] = ("sex", "age_band")
+# The spreadsheet indicators (axes 3 to 7, the participants' voice) are sent per programme and
+# for the organisation only, never per antenna: a row typed TOUTES counts in no antenna, so the
+# antennas do not add up to the total and the difference would single out the rows typed for
+# the whole association (a sensitive report is staged that way). Their one published breakdown
+# is the axis, which the report shows them by.
+SPREADSHEET_DIMENSIONS: tuple[str, ...] = ("axe",)
 # The breakdowns' names and categories, in the order the deliverables list them, come from the
 # reference data (`code_lists`: `breakdown`, `breakdown_<dimension>`), like every other label.
 DEFAULT_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -56,6 +62,7 @@ DIMENSION_LABELS_FR: dict[str, str] = catalogue_labels.list_labels("breakdown")
 CATEGORY_LABELS_FR: dict[str, dict[str, str]] = {
     dim: catalogue_labels.list_labels(f"breakdown_{dim}")
     for dim in ("total", *PUBLISHED_DIMENSIONS)}
+_EPS = 1e-9
 # rates are published to one decimal of a percent: compare published values at that precision
 _ROUND = {"count": 0, "sum": 1, "rate": 4, "median": 1}
 
@@ -291,6 +298,10 @@ class _Builder:
             extra = sorted(seen - set(base) - {"unknown"})
             cats = [c for c in base if c != "unknown"] + extra + ["unknown"]
             pub.categories[dim] = cats
+        for dim in SPREADSHEET_DIMENSIONS:  # the axes, in the seed's order
+            seen = set(df.loc[df["dimension"] == dim, "dimension_value"])
+            order = [code for code, _label in catalogue_labels.axes()]
+            pub.categories[dim] = [c for c in order if c in seen] + sorted(seen - set(order))
         if self.parents is None:
             pub.notes.append(
                 "Référentiel des programmes non trouvé : les emboîtements de programmes sont "
@@ -317,7 +328,12 @@ class _Builder:
         totals = rows[rows["dimension"] == "total"]
         scopes = sorted(set(zip(totals["programme"], totals["antenna"], strict=True)),
                         key=lambda s: (_scope_order(s[0]), _scope_order(s[1])))
-        dims = [d for d in PUBLISHED_DIMENSIONS if ind.disaggregated]
+        if ind.scope_basis == "spreadsheet":
+            scopes = [s for s in scopes if s[1] == ALL]
+            dims = [d for d in SPREADSHEET_DIMENSIONS if ind.disaggregated
+                    and (rows["dimension"] == d).any()]
+        else:
+            dims = [d for d in PUBLISHED_DIMENSIONS if ind.disaggregated]
         dimcells = [("total", "total")] + [(d, v) for d in dims for v in self.pub.categories[d]]
         lookup = {(r.programme, r.antenna, r.dimension, r.dimension_value): r
                   for r in rows.itertuples(index=False)}
@@ -505,7 +521,8 @@ class _Builder:
             ants = [a for a in antennas if (p, a) in scope_set]
             if (p, ALL) in scope_set and ants:
                 for d, v in dimcells:
-                    groups.append(Group((p, ALL, d, v), tuple((p, a, d, v) for a in ants)))
+                    groups.append(_sum_group(cells, (p, ALL, d, v),
+                                             [(p, a, d, v) for a in ants], f"~toutes:{p}"))
         parents = self._parents(programmes, scopes, cells, dimcells)
         if parents is None:
             return groups
@@ -515,7 +532,8 @@ class _Builder:
             rs = [r for r in roots if (r, a) in scope_set]
             if (ALL, a) in scope_set and rs:
                 for d, v in dimcells:
-                    groups.append(Group((ALL, a, d, v), tuple((r, a, d, v) for r in rs)))
+                    groups.append(_sum_group(cells, (ALL, a, d, v),
+                                             [(r, a, d, v) for r in rs], "~tous"))
             for parent, kids in children.items():
                 kids_here = [c for c in kids if (c, a) in scope_set]
                 if (parent, a) not in scope_set or not kids_here:
@@ -559,6 +577,23 @@ def _priority(key: CellKey) -> int:
     if dimension == "total":
         return (3, 10, 100)[wide]
     return (0, 1, 3)[wide]
+
+
+def _sum_group(cells: dict[CellKey, Cell], total: CellKey, parts: list[CellKey],
+               rest: str) -> Group:
+    """`total` = the sum of `parts`, plus a hidden remainder when the records do not all fall in
+    a part (a spreadsheet row typed TOUS / TOUTES counts in the total only). The remainder is
+    never shown but a reader gets it by difference, so it takes part in the protection like a
+    parent programme's own enrolments. A total below its parts (distinct persons counted in two
+    antennas) keeps the plain relation, as before."""
+    t = _additive(cells[total])
+    diff = [a - b for a, b in zip(t, map(sum, zip(*(_additive(cells[k]) for k in parts),
+                                                      strict=True)), strict=True)]
+    if any(d > _EPS for d in diff) and all(d > -_EPS for d in diff):
+        key = (rest, *total[1:])  # unique: one remainder per relation
+        cells[key] = _difference(cells[total], [cells[k] for k in parts])
+        return Group(total, (*parts, key))
+    return Group(total, tuple(parts))
 
 
 def _additive(cell: Cell) -> tuple[float, ...]:

@@ -18,6 +18,7 @@ from collections import defaultdict
 from html import unescape
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -25,6 +26,7 @@ import pytest
 
 from common.quarters import Quarter
 from tests.test_reports import (
+    AS_OF,
     CATALOGUE,
     PARENTS,
     QUARTER,
@@ -216,7 +218,7 @@ def attack_groups(facts: dict, truth: dict, rels) -> list:
                 f = facts.get(lk(p))
                 if f is not None and f[0] == "value":
                     rest -= f[1]
-                elif f is None and p[2].startswith("~own"):
+                elif f is None and p[2].startswith("~"):  # never shown: ~own, ~tous
                     unknown.append((lk(p), 0.0, float("inf")))
                 elif f is not None and f[0] in ("lt", "s"):
                     lo, hi = ((1.0, K - 1.0) if f[0] == "lt"
@@ -319,3 +321,122 @@ def test_rerun_keeps_the_diff_internal(delivery, tmp_path: Path):
     assert "→" not in section and "Écart" not in section
     assert not any(name.startswith("diff") for name in second.files)
     assert first.directory != second.directory
+
+
+# -- the whole association's spreadsheet indicators ---------------------------------------------
+# A spreadsheet row typed TOUS / TOUTES counts in the `ALL` scope only: the parts do not add up
+# to the total, and total - parts singles out those rows (a sensitive report is staged that way).
+# A count shown per programme of axes 1-2 (like the satisfaction survey): 13 for the organisation,
+# 6 SOCLE + 5 AVEC by programme (2 typed TOUS), 6 PARIS + 5 BORDEAUX by antenna (2 typed TOUTES).
+# Milestones by axis (a rate).
+SHEET_KINDS = {"RET_RECUS": "count", "JAL_ATTEINTS": "rate"}
+SHEET_ROWS = [
+    # code, programme, antenna, dimension, value, numerator, denominator
+    ("RET_RECUS", "ALL", "ALL", "total", "total", 13, None, None),
+    ("RET_RECUS", "SOCLE", "ALL", "total", "total", 6, None, None),
+    ("RET_RECUS", "AVEC", "ALL", "total", "total", 5, None, None),
+    ("RET_RECUS", "ALL", "PARIS", "total", "total", 6, None, None),
+    ("RET_RECUS", "ALL", "BORDEAUX", "total", "total", 5, None, None),
+    ("JAL_ATTEINTS", "ALL", "ALL", "total", "total", None, 8, 11),
+    ("JAL_ATTEINTS", "ALL", "ALL", "axe", "INNOVATION", None, 2, 3),
+    ("JAL_ATTEINTS", "ALL", "ALL", "axe", "ESSAIMAGE", None, 6, 8),
+    ("JAL_ATTEINTS", "ALL", "LILLE", "total", "total", None, 1, 2),
+]
+
+
+def add_sheet_indicators(wh_path: Path) -> None:
+    """The two spreadsheet indicators' quarter rows and catalogue lines, as dbt writes them."""
+    q = Quarter.parse(QUARTER)
+    rows = [dict(indicator_code=c, period_type="quarter", period_start=q.start,
+                 period_end=q.end, programme=p, antenna=a, dimension=d, dimension_value=v,
+                 numerator=None if n is None else float(n),
+                 denominator=None if den is None else float(den),
+                 value=float(n / den) if den else float(val), target=None, achievement=None,
+                 as_of=AS_OF)
+            for c, p, a, d, v, val, n, den in SHEET_ROWS]
+    con = duckdb.connect(str(wh_path))
+    try:
+        frame = pd.DataFrame(rows)
+        columns = ", ".join(frame.columns)
+        con.register("frame", frame)
+        con.execute(f"insert into marts.indicator_values ({columns}) select {columns} from frame")
+        for column in ("scope_basis", "axes"):
+            con.execute(f"alter table reference.indicator_catalogue add column {column} text")
+        con.execute("update reference.indicator_catalogue set scope_basis = 'enrolment'")
+        for code, kind in SHEET_KINDS.items():
+            con.execute(
+                "insert into reference.indicator_catalogue (indicator_code, label_fr, level, "
+                "indicator_type, unit, direction, pic, disaggregated, scope_basis, axes) "
+                "values (?, ?, 'réalisation', ?, 'fraction', 'higher', false, true, "
+                "'spreadsheet', ?)",
+                [code, f"Indicateur de tableur {code}", kind,
+                 "AVEC;SOCLE" if code == "RET_RECUS" else "INNOVATION;ESSAIMAGE"])
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def association_delivery(tmp_path_factory):
+    root = tmp_path_factory.mktemp("association")
+    wh = make_warehouse(root / "warehouse.duckdb")
+    add_sheet_indicators(wh)
+    return wh, build(wh, root / "envoi")
+
+
+def test_spreadsheet_indicators_leak_no_row_typed_for_the_whole_association(
+        association_delivery):
+    wh, result = association_delivery
+    figures = pd.read_csv(result.directory / "figures.csv", dtype=str, keep_default_na=False)
+    sheet = figures[figures.indicator_code.isin(list(SHEET_KINDS))
+                    & (figures.quarter == QUARTER) & (figures.measure == "value")]
+    # sent per programme and for the organisation only, by axis for the milestones
+    assert set(sheet.antenna) == {"ALL"}, sorted(set(sheet.antenna))
+    shown = {(r.indicator_code, r.programme, r.dimension, r.dimension_value): r.display
+             for r in sheet.itertuples(index=False)}
+    assert ("RET_RECUS", "ALL", "total", "total") in shown
+    assert ("JAL_ATTEINTS", "ALL", "axe", "INNOVATION") in shown
+    # 13 - 6 - 5 = 2 feedback typed TOUS: one programme figure is withheld so that it stays hidden
+    programmes = [shown[("RET_RECUS", p, "total", "total")] for p in ("SOCLE", "AVEC")]
+    assert shown[("RET_RECUS", "ALL", "total", "total")] == "13"
+    assert "s" in programmes or "< 5" in programmes, programmes
+    # the milestones of INNOVATION (3 due) are withheld, and ESSAIMAGE with them (11 - 8 = 3)
+    assert shown[("JAL_ATTEINTS", "ALL", "axe", "INNOVATION")] == "s"
+    assert shown[("JAL_ATTEINTS", "ALL", "axe", "ESSAIMAGE")] == "s"
+    # the attacker, who knows the totals exceed their parts, recovers nothing small
+    KINDS.update(SHEET_KINDS)
+    try:
+        known = sent_knowledge(result.directory)
+        truth = truth_table(wh)
+        for (code, q, p, a, d, v), exact in list(truth.items()):
+            if code in SHEET_KINDS and (p, a) == ("ALL", "ALL"):
+                parts = [truth.get((code, q, r, "ALL", d, v)) for r in ROOTS]
+                layers = [x for x in parts if x is not None]
+                if code == "RET_RECUS":
+                    rest = exact[0] - sum(x[0] for x in layers)
+                    truth[(code, q, "~tous", "ALL", d, v)] = (rest, None, None)
+        facts = layered(known)
+        rels = [(total, [*parts, (total[0], total[1], "~tous", *total[3:])])
+                if total[0] in SHEET_KINDS and total[2:4] == ("ALL", "ALL")
+                and all(p[3] == "ALL" and p[2] != "ALL" for p in parts) else (total, parts)
+                for total, parts in relations(known)]
+        rels += [((c, QUARTER, "ALL", "ALL", "total", "total"),
+                  [(c, QUARTER, "ALL", "ALL", "axe", ax) for ax in ("INNOVATION", "ESSAIMAGE")])
+                 for c in SHEET_KINDS]
+        # the accompaniment's figures are attacked by the test above; these are linked to no
+        # other table, so their own relations are the whole system
+        rels = [(t, parts) for t, parts in rels if t[0] in SHEET_KINDS]
+        found = attack_rates(known, truth) + attack_groups(facts, truth, rels)
+        found += attack_linear(facts, truth, rels, QUARTER)
+    finally:
+        for code in SHEET_KINDS:
+            KINDS.pop(code, None)
+    assert not found, found
+    # the report shows them by axis, not in the accompaniment's tables
+    html = unescape(result.files["html"].read_text(encoding="utf-8"))
+    axes = html[html.index("3. Les sept axes du projet"):html.index("4. Tendances")]
+    assert "Axe 2 — Accompagnement long" in axes
+    assert "Indicateur de tableur RET_RECUS — " in axes  # per programme of the axis
+    assert "Indicateur de tableur JAL_ATTEINTS" in axes
+    assert "Aucune donnée enregistrée pour cet axe" in axes  # axis 4: nothing recorded
+    key = html[html.index("2. Chiffres clés"):html.index("3. Les sept axes")]
+    assert "Indicateur de tableur" not in key
