@@ -167,13 +167,15 @@ def build_freshness_checks(settings: Settings) -> AssetChecksDefinition:
 
 def stale_alert(settings: Settings, stale: Sequence[Verdict]) -> Alert:
     """One message for the assets that just became stale."""
+    ui = settings.alerts.ui_url
     lines = ["Des données de sea ne sont plus à jour :", ""]
     lines += [f"- {v.message()}" for v in stale]
     lines += ["", "Cause probable : l'actualisation nocturne n'a pas tourné (démon Dagster "
               "arrêté, serveur éteint), a échoué, ou sa publication a été retenue par un "
               "contrôle de sévérité erreur.", "", "Où regarder :",
-              f"- les exécutions dans l'interface Dagster : {settings.alerts.ui_url}/runs",
-              f"- les contrôles de fraîcheur : {settings.alerts.ui_url}/asset-groups"]
+              f"- les dernières exécutions dans l'interface Dagster : {ui}/runs"]
+    lines += [f"- le contrôle de fraîcheur de {_what(v.key)} : "
+              f"{ui}/assets/{v.key.to_user_string()}?view=checks" for v in stale[:3]]
     return Alert(f"[sea] Données trop anciennes : {len(stale)} élément(s)", "\n".join(lines))
 
 

@@ -320,7 +320,8 @@ def test_freshness_sensor_records_changes_and_alerts_once(tmp_path, instance, mo
     for event in first.asset_events:
         instance.report_runless_asset_event(event)  # what the daemon does with them
     assert len(sent) == 1 and "1 élément" in sent[0].subject
-    assert "publication pour les lecteurs" in sent[0].body
+    assert "publication pour les lecteurs n'a encore jamais eu lieu" in sent[0].body
+    assert "/assets/publication/published_marts?view=checks" in sent[0].body
 
     same = evaluate_freshness(settings, instance, first.cursor, log, now=done + 2 * HOUR)
     assert not same.asset_events and "1 élément(s) trop ancien(s) sur 8" in _skipped(same)
