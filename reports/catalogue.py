@@ -67,6 +67,9 @@ class Indicator:
     # from a shared spreadsheet, where a row typed TOUS / TOUTES counts in the `ALL` scope only
     scope_basis: str = "enrolment"
     axes: tuple[str, ...] = ()  # codes of the project's axes the indicator serves
+    # `protected`: about persons, under the disclosure rules; `open`: the association's own
+    # activity (milestones, budget…), sent exactly (docs/outputs.md#5-disclosure-control)
+    disclosure: str = "protected"
 
     @property
     def lower_is_better(self) -> bool:
@@ -106,6 +109,7 @@ class Catalogue:
                 scope_basis=(_text(row.get("scope_basis")) or "enrolment").lower(),
                 axes=tuple(a.strip().upper() for a in (_text(row.get("axes")) or "").split(";")
                            if a.strip()),
+                disclosure=(_text(row.get("disclosure")) or "protected").lower(),
             ))
         return cls(out)
 

@@ -58,8 +58,9 @@ def by_kind(value: float | None, kind: str, unit: str | None = None) -> str:
     if kind == "median":
         return number(value, 0 if float(value).is_integer() else 1) + NBSP + "j"
     if kind == "sum":
-        return number(value, 0) + NBSP + "h" if unit in (None, "", "heures", "h", "hours") \
-            else number(value, 1)
+        if unit in (None, "", "heures", "h", "hours"):
+            return number(value, 0) + NBSP + "h"
+        return number(value, 0 if float(value).is_integer() else 1)
     return number(value, 0)
 
 

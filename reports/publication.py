@@ -36,6 +36,7 @@ from reports.disclosure import (
     PublishedValue,
     Status,
     Suppressed,
+    is_not_computable,
     protect_table,
     publish,
 )
@@ -356,15 +357,21 @@ class _Builder:
         another (5,0 % of 20 published exits is one person)."""
         entries: dict[tuple[str, CellKey], Entry] = {}
         groups: list[Group] = []
-        for t in tables:
+        protected = [t for t in tables if t.indicator.disclosure != "open"]
+        for t in protected:
             code = t.indicator.code
             entries.update({(code, key): Entry(t.kind, c) for key, c in t.cells.items()})
             groups.extend(Group((code, g.total), tuple((code, p) for p in g.parts))
                           for g in t.groups)
-        for t in tables:
+        for t in protected:
             if t.kind == "rate":
                 groups.extend(self._links(q, t))
         protection = protect_table(entries, groups, self.pub.k)
+        for t in tables:  # the association's own activity is about no one: sent as it is
+            if t.indicator.disclosure == "open":
+                protection.status.update(
+                    {(t.indicator.code, key): "not_computable" if is_not_computable(t.kind, c)
+                     else "published" for key, c in t.cells.items() if c.visible})
         for key in protection.unresolved:
             self.pub.unresolved.append(f"{key[0]} {q.code} {key[1]}")
         for t in tables:
@@ -379,7 +386,8 @@ class _Builder:
         visible = {key: c for key, c in t.cells.items() if c.visible}
         links: list[Group] = []
         counts = [(c, truth) for (c, qq), truth in self.truth.items()
-                  if qq == q.code and self.pub.catalogue[c].type == "count"]
+                  if qq == q.code and self.pub.catalogue[c].type == "count"
+                  and self.pub.catalogue[c].disclosure != "open"]
         for count, truth in counts:
             if all(_nz(truth[key].value) == _nz(c.denominator) if key in truth
                    else _nz(c.denominator) == 0 for key, c in visible.items()):

@@ -341,6 +341,7 @@ SHEET_ROWS = [
     ("JAL_ATTEINTS", "ALL", "ALL", "axe", "INNOVATION", None, 2, 3),
     ("JAL_ATTEINTS", "ALL", "ALL", "axe", "ESSAIMAGE", None, 6, 8),
     ("JAL_ATTEINTS", "ALL", "LILLE", "total", "total", None, 1, 2),
+    ("ESS_OUVERTES", "ALL", "ALL", "total", "total", 2, None, None),  # activity: sent exactly
 ]
 
 
@@ -360,17 +361,19 @@ def add_sheet_indicators(wh_path: Path) -> None:
         columns = ", ".join(frame.columns)
         con.register("frame", frame)
         con.execute(f"insert into marts.indicator_values ({columns}) select {columns} from frame")
-        for column in ("scope_basis", "axes"):
+        for column in ("scope_basis", "axes", "disclosure"):
             con.execute(f"alter table reference.indicator_catalogue add column {column} text")
         con.execute("update reference.indicator_catalogue set scope_basis = 'enrolment'")
-        for code, kind in SHEET_KINDS.items():
+        for code, kind, axes, disclosure in (
+                ("RET_RECUS", "count", "AVEC;SOCLE", "protected"),
+                ("JAL_ATTEINTS", "rate", "INNOVATION;ESSAIMAGE", "protected"),
+                ("ESS_OUVERTES", "count", "ESSAIMAGE", "open")):
             con.execute(
                 "insert into reference.indicator_catalogue (indicator_code, label_fr, level, "
-                "indicator_type, unit, direction, pic, disaggregated, scope_basis, axes) "
-                "values (?, ?, 'réalisation', ?, 'fraction', 'higher', false, true, "
-                "'spreadsheet', ?)",
-                [code, f"Indicateur de tableur {code}", kind,
-                 "AVEC;SOCLE" if code == "RET_RECUS" else "INNOVATION;ESSAIMAGE"])
+                "indicator_type, unit, direction, pic, disaggregated, scope_basis, axes, "
+                "disclosure) values (?, ?, 'réalisation', ?, 'fraction', 'higher', false, "
+                "true, 'spreadsheet', ?, ?)",
+                [code, f"Indicateur de tableur {code}", kind, axes, disclosure])
     finally:
         con.close()
 
@@ -402,6 +405,9 @@ def test_spreadsheet_indicators_leak_no_row_typed_for_the_whole_association(
     # the milestones of INNOVATION (3 due) are withheld, and ESSAIMAGE with them (11 - 8 = 3)
     assert shown[("JAL_ATTEINTS", "ALL", "axe", "INNOVATION")] == "s"
     assert shown[("JAL_ATTEINTS", "ALL", "axe", "ESSAIMAGE")] == "s"
+    # the association's own activity is about no one: two territories opened are « 2 »
+    sent = figures[(figures.indicator_code == "ESS_OUVERTES") & (figures.quarter == QUARTER)]
+    assert list(sent.display) == ["2"] and list(sent.status) == ["published"]
     # the attacker, who knows the totals exceed their parts, recovers nothing small
     KINDS.update(SHEET_KINDS)
     try:
