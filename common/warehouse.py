@@ -226,6 +226,16 @@ class DuckDBWarehouse(Warehouse):
         self._con.close()
 
 
+# Session settings of every connection `sea` opens to PostgreSQL (libpq `options`). JIT
+# compilation off: PostgreSQL compiles a query to machine code once its estimated cost passes
+# `jit_above_cost`, and the project's unions of a few dozen branches (the indicator models, the
+# quality rules) are compiled function by function — seconds per query, ten times the query
+# itself at the tests' size and still most of it at 100 000 participants, for plans run once
+# (docs/performance.md#postgresql). dbt's sessions get the same default from the project's
+# `on-run-start` (dbt_project/macros/sea_session.sql).
+POSTGRES_SESSION_OPTIONS = "-c jit=off"
+
+
 class PostgresWarehouse(Warehouse):
     dialect = "postgres"
 
@@ -233,7 +243,9 @@ class PostgresWarehouse(Warehouse):
         import psycopg2
 
         self._url = url
-        self._con = psycopg2.connect(url)
+        # Keyword arguments are merged into the URL's parameters: an `options` the URL gives
+        # itself is replaced, hence the settings are prepended to it.
+        self._con = psycopg2.connect(url, options=_session_options(url))
         self._con.autocommit = True
         self._in_transaction = False
 
@@ -302,6 +314,14 @@ class PostgresWarehouse(Warehouse):
 
     def close(self) -> None:
         self._con.close()
+
+
+def _session_options(url: str) -> str:
+    """`POSTGRES_SESSION_OPTIONS`, then the `options` the URL asks for (they win on conflict)."""
+    from psycopg2.extensions import parse_dsn
+
+    own = parse_dsn(url).get("options")
+    return f"{POSTGRES_SESSION_OPTIONS} {own}" if own else POSTGRES_SESSION_OPTIONS
 
 
 def is_postgres_url(target: str) -> bool:
