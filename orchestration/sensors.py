@@ -5,19 +5,21 @@ extraction is left to the nightly refresh (docs/operations.md#sensors).
 
 Stability. A file being copied or saved is seen several times with a growing size or a moving
 modification time; reading it then would quarantine half a workbook. A file is picked up only
-when two consecutive ticks (at least `TICK_SECONDS` apart) saw it with the same size and
-modification time (nanoseconds): a copy that stalls for less than a tick is waited for, and
-nothing depends on the clocks of the file server and of this machine agreeing (a minimum age
-would). Office lock files (`~$x.xlsx`, `.~lock.x.ods#`) and hidden files are never data, as for
-the loader (connectors/sheets/reader.py); neither are files the loader does not read (by
-extension). A deleted file is a change too (the loader rebuilds raw from the files present),
-stable at once.
+when two consecutive ticks (at least `TICK_SECONDS` apart) saw it with the same fingerprint —
+size, modification time and status-change time (`st_ctime`, nanoseconds): a copy that stalls for
+less than a tick is waited for, and nothing depends on the clocks of the file server and of this
+machine agreeing (a minimum age would). The status-change time is there because copying tools
+(Windows Explorer, `cp -p`, robocopy) keep the source's modification time: a corrected workbook
+copied over the old one may carry an old date, never an old `st_ctime`. Office lock files
+(`~$x.xlsx`, `.~lock.x.ods#`) and hidden files are never data, as for the loader
+(connectors/sheets/reader.py); neither are files the loader does not read (by extension). A
+deleted file is a change too (the loader rebuilds raw from the files present), stable at once.
 
-Cursor: JSON `{"seen": {path: [size, mtime_ns]}, "pending": {path: [size, mtime_ns]}}` —
+Cursor: JSON `{"seen": {path: fingerprint}, "pending": {path: fingerprint}}` —
 `seen`, the folder as the last requested run (or the last read) found it; `pending`, what the
 previous tick saw of the files that differ from `seen`. The first tick takes as seen the files
-not modified since the spreadsheets were last read (their latest materialisation), so a new
-sensor does not re-read a folder the night has just read.
+neither modified nor copied since the spreadsheets were last read (their latest
+materialisation), so a new sensor does not re-read a folder the night has just read.
 
 Concurrency. Every run the daemon launches holds the warehouse's refresh lock for its whole
 duration (orchestration/locked_executor.py); a second refresh is refused before its first step,
@@ -25,7 +27,10 @@ never interleaved. The sensor does not request a run while another writing run i
 progress (nightly, a previous spreadsheet run, a run from the UI, `make refresh` recording its
 run): the change stays in the cursor as stable and is requested at the first tick after that run
 ends. Before the first CRM extraction the spreadsheets cannot be read (their participants are
-checked against the CRM's), so the sensor waits for it too.
+checked against the CRM's), so the sensor waits for it too. And it leaves the folder to the
+nightly refresh when that is due within `NIGHT_GUARD_MINUTES` (`NIGHTLY_CRON`): a spreadsheet
+run still holding the lock at that time would make the night's refresh refuse to start, losing
+its CRM extraction.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,6 +61,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
+from dagster._utils.schedules import cron_string_iterator
 
 from common.settings import Settings
 from connectors.sheets.reader import SUPPORTED_SUFFIXES
@@ -71,7 +78,9 @@ STALE_RUN_HOURS = 12  # a writing run older than this is taken as dead (`writing
 CRM_PARTICIPANTS = AssetKey(["raw", "crm_participants"])
 SHEETS_READ = AssetKey(["raw", "sheet_files"])
 
-Fingerprint = tuple[int, int]  # (size in bytes, modification time in ns)
+NIGHT_GUARD_MINUTES = 20  # a spreadsheet run takes minutes; the night reads the folder anyway
+
+Fingerprint = tuple[int, int, int]  # (size in bytes, mtime in ns, status-change time in ns)
 
 
 def sheets_selection(nightly: AssetSelection) -> AssetSelection:
@@ -114,7 +123,8 @@ def scan_folder(root: Path) -> dict[str, Fingerprint]:
                 stat = path.stat()
             except OSError:
                 continue
-            found[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+            found[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns,
+                                                         stat.st_ctime_ns)
     return found
 
 
@@ -138,9 +148,14 @@ class FolderState:
     @staticmethod
     def from_cursor(cursor: str) -> FolderState:
         data = json.loads(cursor)
-        return FolderState(
-            seen={k: (int(v[0]), int(v[1])) for k, v in data.get("seen", {}).items()},
-            pending={k: (int(v[0]), int(v[1])) for k, v in data.get("pending", {}).items()})
+        return FolderState(seen={k: _fingerprint(v) for k, v in data.get("seen", {}).items()},
+                           pending={k: _fingerprint(v)
+                                    for k, v in data.get("pending", {}).items()})
+
+
+def _fingerprint(values: list) -> Fingerprint:
+    size, mtime, ctime = (int(v) for v in values)
+    return size, mtime, ctime
 
 
 @dataclass(frozen=True)
@@ -174,12 +189,20 @@ def decide(state: FolderState, scan: Mapping[str, Fingerprint]) -> Decision:
 
 
 def first_state(scan: Mapping[str, Fingerprint], last_read: float | None) -> FolderState:
-    """The cursor of a sensor's first tick: the files not modified since the spreadsheets were
-    last read (`last_read`, a POSIX timestamp) are taken as seen; the others wait to settle."""
+    """The cursor of a sensor's first tick: the files neither modified nor copied since the
+    spreadsheets were last read (`last_read`, a POSIX timestamp) are taken as seen; the others
+    wait to settle."""
     if last_read is None:
         return FolderState()
     limit_ns = int(last_read * 1_000_000_000)
-    return FolderState(seen={k: v for k, v in scan.items() if v[1] <= limit_ns})
+    return FolderState(seen={k: v for k, v in scan.items() if max(v[1], v[2]) <= limit_ns})
+
+
+def nightly_due_within(settings: Settings, now: float, minutes: int = NIGHT_GUARD_MINUTES
+                       ) -> datetime | None:
+    """The next nightly refresh (Paris time) when it starts within `minutes` of `now`."""
+    due = next(cron_string_iterator(now, settings.nightly_cron, "Europe/Paris"))
+    return due if due.timestamp() - now <= minutes * 60 else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,10 +233,10 @@ def _listed(names: tuple[str, ...]) -> str:
     return text if len(text) <= MAX_TAG_CHARS else text[:MAX_TAG_CHARS - 1] + "…"
 
 
-def evaluate_folder(settings: Settings, instance: DagsterInstance, cursor: str | None
-                    ) -> SensorResult:
-    """One tick of the sensor (its body, callable with any instance): a run request for the
-    stable changes, or the reason there is none; the new cursor either way."""
+def evaluate_folder(settings: Settings, instance: DagsterInstance, cursor: str | None,
+                    now: float | None = None) -> SensorResult:
+    """One tick of the sensor (its body, callable with any instance and clock): a run request
+    for the stable changes, or the reason there is none; the new cursor either way."""
     folder = settings.sheets_dir
     if not folder.is_dir():
         return SensorResult(skip_reason=f"Dossier des tableurs introuvable : {folder} "
@@ -233,6 +256,11 @@ def evaluate_folder(settings: Settings, instance: DagsterInstance, cursor: str |
         return SensorResult(
             skip_reason=(f"{changed}, en attente de la première extraction du CRM (les "
                          "tableurs sont rapprochés de ses participants)" + waiting + "."),
+            cursor=decision.if_deferred.to_cursor())
+    if night := nightly_due_within(settings, time.time() if now is None else now):
+        return SensorResult(
+            skip_reason=(f"{changed}, lu(s) par l'actualisation nocturne de "
+                         f"{night:%H:%M} (NIGHTLY_CRON), toute proche" + waiting + "."),
             cursor=decision.if_deferred.to_cursor())
     if busy := writing_runs(instance):
         return SensorResult(

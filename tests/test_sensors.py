@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ from dagster import (
 )
 from dagster._core.test_utils import create_run_for_test
 
-from common.settings import SettingsError, load_settings
+from common.settings import PARIS, SettingsError, load_settings
 from orchestration.assets.raw_crm import CRM_TABLES
 from orchestration.assets.raw_sheets import SHEET_TABLES
 from orchestration.freshness import (
@@ -57,10 +58,14 @@ from orchestration.sensors import (
     SHEETS_READ,
     build_sheets_job,
     build_sheets_sensor,
+    evaluate_folder,
 )
 from tests.conftest import make_settings
 
 HOUR = 3600.0
+# A nightly refresh far from any test run (29 February): the sensor leaves the folder to a
+# night due within 20 minutes, which must not depend on when the suite runs.
+FAR_NIGHT = "0 2 29 2 *"
 CRM_KEYS = [AssetKey(["raw", name]) for name in CRM_TABLES]
 
 
@@ -111,7 +116,7 @@ def _write(path: Path, data: bytes, *, age: float = 0.0) -> None:
 def folder(tmp_path, instance):
     """Settings whose shared folder holds one workbook the last read already saw, the CRM
     extracted once: the state of a server the night has run on."""
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, NIGHTLY_CRON=FAR_NIGHT)
     _write(settings.sheets_dir / "objectifs_2026.xlsx", b"x" * 500, age=2 * HOUR)
     _materialise(instance, CRM_PARTICIPANTS, SHEETS_READ)
     return settings
@@ -190,9 +195,9 @@ def test_an_unchanged_folder_requests_nothing(folder, instance):
     tick = Ticks(folder, instance)
     results = [tick() for _ in range(4)]
     assert all(not r.run_requests for r in results)
+    stat = (folder.sheets_dir / "objectifs_2026.xlsx").stat()
     assert json.loads(tick.cursor) == {
-        "seen": {"objectifs_2026.xlsx": [500, (folder.sheets_dir / "objectifs_2026.xlsx")
-                                         .stat().st_mtime_ns]},
+        "seen": {"objectifs_2026.xlsx": [500, stat.st_mtime_ns, stat.st_ctime_ns]},
         "pending": {}}
 
 
@@ -202,6 +207,41 @@ def test_a_new_sensor_reads_files_saved_since_the_last_read(folder, instance):
     tick = Ticks(folder, instance)
     assert not tick().run_requests
     assert tick().run_requests[0].tags[CHANGED_TAG] == "recommandations.csv"
+
+
+def test_a_copy_keeping_an_old_modification_time_is_read(folder, instance):
+    """Windows Explorer and `cp -p` keep the source's modification time: a corrected workbook of
+    the same size copied over the old one, dated before the last read, is still a change."""
+    tick = Ticks(folder, instance)
+    tick()
+    target = folder.sheets_dir / "objectifs_2026.xlsx"
+    old = target.stat()
+    time.sleep(0.01)
+    target.write_bytes(b"y" * 500)  # the new content, same size…
+    os.utime(target, ns=(old.st_atime_ns, old.st_mtime_ns))  # …and the old date
+    assert target.stat().st_mtime_ns == old.st_mtime_ns
+    assert not tick().run_requests
+    assert tick().run_requests[0].tags[CHANGED_TAG] == "objectifs_2026.xlsx"
+    # a new sensor, too, reads a file copied after the last read with an old date (and the
+    # workbook above, whose requested run has not read it yet)
+    _write(folder.sheets_dir / "retours.csv", b"a;b\n", age=30 * 24 * HOUR)
+    fresh = Ticks(folder, instance)
+    fresh()
+    assert fresh().run_requests[0].tags[CHANGED_TAG] == "objectifs_2026.xlsx, retours.csv"
+
+
+def test_the_folder_is_left_to_a_night_due_soon(tmp_path, instance):
+    settings = make_settings(tmp_path)  # NIGHTLY_CRON: 02:00 Paris
+    _write(settings.sheets_dir / "objectifs.xlsx", b"o" * 10)
+    _materialise(instance, CRM_PARTICIPANTS)
+    at = {hour: datetime(2026, 12, 8, *hour, tzinfo=PARIS).timestamp()
+          for hour in ((1, 45), (2, 30))}
+    first = evaluate_folder(settings, instance, None, now=at[1, 45])
+    soon = evaluate_folder(settings, instance, first.cursor, now=at[1, 45])
+    assert not soon.run_requests
+    assert "actualisation nocturne de 02:00" in _skipped(soon)
+    later = evaluate_folder(settings, instance, soon.cursor, now=at[2, 30])
+    assert later.run_requests[0].tags[CHANGED_TAG] == "objectifs.xlsx"
 
 
 def test_a_removed_file_is_a_change(folder, instance):
@@ -244,7 +284,7 @@ def test_a_run_left_started_by_a_killed_command_does_not_hold_the_folder(folder,
 
 
 def test_nothing_is_read_before_the_first_crm_extraction(tmp_path, instance):
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, NIGHTLY_CRON=FAR_NIGHT)
     _write(settings.sheets_dir / "objectifs.xlsx", b"o" * 10)
     tick = Ticks(settings, instance)
     tick()
