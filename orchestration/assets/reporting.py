@@ -92,7 +92,8 @@ def plan_sea(context: AssetExecutionContext,
 
 
 @asset(key=["deliverables", "evidence_packs"], group_name=GROUP, owners=OWNERS,
-       deps=LEARNING_DEPS, kinds={"python", "pdf"},
+       deps=[*LEARNING_DEPS, AssetKey(["marts", "published_testimonies"])],
+       kinds={"python", "pdf"},
        description=("Dossiers de preuves des évaluations en cours ou à échéance sous 90 "
                     "jours (xlsx + HTML/PDF, contrôle de divulgation), pour les "
                     "évaluateurs ; `make evidence EVALUATION=<id>` pour une seule."))
