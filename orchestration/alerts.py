@@ -69,6 +69,7 @@ NO_ANTENNA = "SANS_ANTENNE"
 
 JOBS_FR = {
     "nightly_refresh": "l'actualisation nocturne",
+    "sheets_refresh": "la relecture des tableurs partagés",  # orchestration/sensors.py
     "quarterly_reporting": "la production des livrables trimestriels",
     "weekly_quality_digest": "l'envoi des bilans qualité hebdomadaires des antennes",
 }
@@ -290,7 +291,7 @@ def failed_run_alert(settings: Settings, instance: DagsterInstance, run_id: str,
     lines = [f"Échec de {what}{' ' + quarter if quarter else ''} le {_now()}"
              f"{' (origine : ' + origin + ')' if origin else ''}.", "",
              summary[:1].upper() + summary[1:]]
-    if job_name == "nightly_refresh":
+    if job_name in ("nightly_refresh", "sheets_refresh"):  # the jobs that publish
         lines += ["", publication_line(instance, run_id)]
     if checks:
         lines += ["", "Contrôles de sévérité erreur en échec :", *_listed(checks)]
@@ -519,6 +520,8 @@ def build_alert_sensor(settings: Settings):
 def _origin(tags: Mapping[str, str]) -> str:
     if tags.get("dagster/schedule_name"):
         return f"le planning {tags['dagster/schedule_name']}"
+    if tags.get("dagster/sensor_name"):
+        return f"le capteur {tags['dagster/sensor_name']}"
     if tags.get("dagster/backfill"):
         return "un rattrapage (backfill) depuis l'interface"
     return "l'interface Dagster"
