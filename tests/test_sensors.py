@@ -394,3 +394,17 @@ def test_freshness_is_registered_but_outside_the_jobs(tmp_path):
     for name in ("nightly_refresh", SHEETS_JOB):
         planned = defs.resolve_job_def(name).asset_layer.asset_graph.asset_check_keys
         assert not set(CHECK_KEYS) & set(planned), name
+
+
+def test_a_failed_spreadsheet_run_is_alerted_in_words(folder, instance):
+    """The run-failure sensor names the job and what launched it, not their codes alone."""
+    from orchestration.alerts import _origin, failed_run_alert
+
+    tags = {"dagster/sensor_name": SENSOR_NAME, CHANGED_TAG: "plan_action.xlsx"}
+    run = create_run_for_test(instance, job_name=SHEETS_JOB, status=DagsterRunStatus.FAILURE,
+                              tags=tags)
+    alert = failed_run_alert(folder, instance, run.run_id, SHEETS_JOB, origin=_origin(tags))
+    assert alert.subject == "[sea] Échec de la relecture des tableurs partagés"
+    assert f"(origine : le capteur {SENSOR_NAME})" in alert.body
+    # it publishes like the night: whether readers kept the previous publication is said
+    assert "Publication retenue" in alert.body and "publication précédente" in alert.body
