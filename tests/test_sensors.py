@@ -133,10 +133,18 @@ def test_sheets_job_selects_the_spreadsheets_and_their_downstream_never_the_crm(
     assert {f"raw/{name}" for name in SHEET_TABLES} <= selected
     assert {"publication/published_marts", "publication/dashboard",
             "staging/stg_sheets__objectifs", "marts/indicator_values"} <= selected
-    everything = {k.to_user_string() for k in
-                  defs.resolve_job_def("nightly_refresh").asset_layer.selected_asset_keys}
-    # downstream only: nothing upstream of the spreadsheets but what depends on them again
-    assert len(selected) == 97 and len(everything) > len(selected)
+    nightly = {k.to_user_string() for k in
+               defs.resolve_job_def("nightly_refresh").asset_layer.selected_asset_keys}
+    # exactly what the nightly job builds among the spreadsheets' descendants, walked here
+    graph = defs.resolve_asset_graph()
+    descendants, todo = set(), [AssetKey(["raw", name]) for name in SHEET_TABLES]
+    while todo:
+        key = todo.pop()
+        if key not in descendants:
+            descendants.add(key)
+            todo.extend(graph.get(key).child_keys)
+    assert selected == {k.to_user_string() for k in descendants} & nightly
+    assert len(selected) > 90 and len(nightly) > len(selected) + 10
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
     assert sensor.job_name == SHEETS_JOB and sensor.minimum_interval_seconds == 60
     # the checks of the chosen assets run with them (and gate their publication)
