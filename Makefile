@@ -17,15 +17,17 @@ export DO_NOT_TRACK := 1
 # as "$$QUARTER" — the shell substitutes the value without parsing it. Never write $(QUARTER)
 # in a recipe: make would paste the value into the command line the shell parses.
 override QUARTER := $(value QUARTER)
+override FUNDER := $(value FUNDER)
+override PERIOD := $(value PERIOD)
 override EVALUATION := $(value EVALUATION)
 override BENCH_PARTICIPANTS := $(value BENCH_PARTICIPANTS)
 override DIR := $(value DIR)
-export QUARTER EVALUATION BENCH_PARTICIPANTS DIR
+export QUARTER FUNDER PERIOD EVALUATION BENCH_PARTICIPANTS DIR
 
 .PHONY: help setup demo test refresh report evidence templates ui reader-role bench lint
 
 help:
-	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | evidence EVALUATION=<id> | templates [DIR=<dossier>] | ui | reader-role | bench | lint"
+	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | report FUNDER=<code> PERIOD=2026-S2 | evidence EVALUATION=<id> | templates [DIR=<dossier>] | ui | reader-role | bench | lint"
 
 ## setup: install everything (idempotent; the other targets call it)
 setup: $(STAMP) $(MANIFEST) $(NPM_STAMP)
@@ -56,10 +58,16 @@ test: setup
 refresh: setup
 	$(PY) -m orchestration.cli refresh
 
-## report: that quarter's deliverables behind the data-quality gate (QUARTER=2026-Q3)
+## report: that quarter's deliverables behind the data-quality gate (QUARTER=2026-Q3), or one
+## funder's report (FUNDER=<code> PERIOD=2026 | 2026-S2 | 2026-Q3)
 report: setup
-	@test -n "$$QUARTER" || { echo "usage : make report QUARTER=AAAA-Tn (ex. 2026-Q3)"; exit 2; }
-	$(PY) -m orchestration.cli report --quarter="$$QUARTER"
+	@if test -n "$$FUNDER"; then \
+	  test -n "$$PERIOD" || { echo "usage : make report FUNDER=<code> PERIOD=AAAA | AAAA-S1 | AAAA-Q3"; exit 2; }; \
+	  $(PY) -m orchestration.cli report --funder="$$FUNDER" --period="$$PERIOD"; \
+	else \
+	  test -n "$$QUARTER" || { echo "usage : make report QUARTER=AAAA-Tn (ex. 2026-Q3), ou FUNDER=<code> PERIOD=AAAA-S2"; exit 2; }; \
+	  $(PY) -m orchestration.cli report --quarter="$$QUARTER"; \
+	fi
 
 ## evidence: the evidence pack of one evaluation of the plan (EVALUATION=<id>)
 evidence: setup

@@ -89,12 +89,27 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """`make report QUARTER=2026-Q3`: gate, then deliverables; non-zero when the gate blocks."""
+    """`make report QUARTER=2026-Q3`: gate, then deliverables; non-zero when the gate blocks.
+    `make report FUNDER=<code> PERIOD=2026 | 2026-S2 | 2026-Q3`: one funder's report."""
     from connectors.run_lock import RunLockError
     from orchestration.report_request import QuarterRefused, check_quarter
-    from orchestration.reporting import GateBlocked, run_quarterly_report
+    from orchestration.reporting import GateBlocked, run_funder_report, run_quarterly_report
 
     settings = _settings(args.demo)
+    if args.funder:
+        from reports.funder import FunderReportError
+
+        try:
+            gate, delivery = run_funder_report(settings, args.funder, args.period or "")
+        except (GateBlocked, RunLockError, FunderReportError) as exc:
+            print(f"sea: {exc}", file=sys.stderr)
+            return 1
+        for line in gate.summary_fr().splitlines():
+            print(line)
+        print(delivery.message)
+        for name, path in sorted(delivery.files.items()):
+            print(f"  {name} : {path}")
+        return 0
     try:
         quarter = check_quarter(settings, args.quarter)
     except QuarterRefused as exc:
@@ -306,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the fake CRM's size in demo mode (default SEA_DEMO_PARTICIPANTS)")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--quarter", help="report: the quarter, e.g. 2026-Q3")
+    parser.add_argument("--funder", help="report: a funder's code (financements), with --period")
+    parser.add_argument("--period", help="report --funder: 2026, 2026-S2 or 2026-Q3")
     parser.add_argument("--evaluation", help="evidence: the evaluation id of plan_evaluation")
     parser.add_argument("--dir", help="templates: the folder (default SEA_INTERNAL_DIR/modeles)")
     args = parser.parse_args(argv)

@@ -162,3 +162,28 @@ def run_quarterly_report(settings: Settings, quarter: str, *, pdf: bool = True,
     if record:
         record_delivery(settings, run)
     return run
+
+
+def run_funder_report(settings: Settings, funder: str, period: str, *,
+                      pdf: bool = True) -> tuple[GateResult, DeliveryResult]:
+    """Gate, then one funder's report (`reports/funder.py`) for a year, half-year or quarter.
+
+    The gate is the quarterly one, judged for the period's last ended quarter (its waivers
+    apply): a funder report is sent from the same checked data as the quarter's deliverables.
+    """
+    from reports.funder import FunderReportError, ReportPeriod, build_funder_report
+
+    per = ReportPeriod.parse(period)
+    ended = [q for q in per.quarters if q.end < settings.as_of]
+    if not ended:
+        raise FunderReportError(f"{per.label_fr} : aucun trimestre n'est terminé au "
+                                f"{settings.as_of.isoformat()}")
+    with read_lock(settings.warehouse, wait=settings.lock_wait_seconds):
+        gate = evaluate_gate(settings, ended[-1].code)
+        if not gate.passed:
+            raise GateBlocked(gate)
+        delivery = build_funder_report(
+            settings.warehouse, funder, period, as_of=settings.as_of,
+            output_dir=settings.output_dir, k=settings.disclosure_k,
+            quality=gate.quality_summary(), pdf=pdf)
+    return gate, delivery

@@ -55,8 +55,9 @@ year_to_date as (
       and dimension = 'total'
 ),
 
-targets as (
+targets as (  -- the organisation's; a funder's targets are for its report only
     select * from {{ ref('int_targets') }}
+    where funder_code is null
 ),
 
 total_rows as (

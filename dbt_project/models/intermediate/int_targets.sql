@@ -2,7 +2,8 @@
 -- (docs/indicators.md#9-targets-and-achievement): codes trimmed and upper-cased, TOUS/TOUTES read
 -- as ALL; a rate target strictly below 1, or typed in a cell formatted as %, is a fraction and is
 -- read as % (0.55 → 55). A key given twice with different values is dropped (both rows
--- quarantined); targets of indicators outside the catalogue are dropped too.
+-- quarantined); targets of indicators outside the catalogue are dropped too. `funder_code` is null
+-- for the organisation's targets (the indicator mart's) and names the funder of a funder report's.
 with raw_targets as (
     select
         upper(trim(o.indicator_code)) as indicator_code,
@@ -13,7 +14,8 @@ with raw_targets as (
         cast(o.target_year as integer) as target_year,
         cast(o.target_quarter as integer) as target_quarter,
         cast(o.target_value_raw as double precision) as target_value_raw,
-        coalesce(o.target_is_percent_cell, false) as target_is_percent_cell
+        coalesce(o.target_is_percent_cell, false) as target_is_percent_cell,
+        o.funder_code
     from {{ ref('stg_sheets__objectifs') }} as o
     where o.target_value_raw is not null
       and o.target_year is not null
@@ -36,6 +38,7 @@ typed as (
 
 keyed as (
     select
+        funder_code,
         indicator_code,
         programme,
         antenna,
@@ -44,10 +47,11 @@ keyed as (
         min(target_value) as target_value,
         count(distinct target_value) as distinct_values
     from typed
-    group by indicator_code, programme, antenna, target_year, target_quarter
+    group by funder_code, indicator_code, programme, antenna, target_year, target_quarter
 )
 
 select
+    funder_code,
     indicator_code,
     programme,
     antenna,
