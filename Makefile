@@ -21,8 +21,9 @@ override FUNDER := $(value FUNDER)
 override PERIOD := $(value PERIOD)
 override EVALUATION := $(value EVALUATION)
 override BENCH_PARTICIPANTS := $(value BENCH_PARTICIPANTS)
+override BENCH_WAREHOUSE := $(value BENCH_WAREHOUSE)
 override DIR := $(value DIR)
-export QUARTER FUNDER PERIOD EVALUATION BENCH_PARTICIPANTS DIR
+export QUARTER FUNDER PERIOD EVALUATION BENCH_PARTICIPANTS BENCH_WAREHOUSE DIR
 
 .PHONY: help setup demo test refresh report evidence templates ui reader-role bench lint
 
@@ -88,9 +89,11 @@ ui: setup
 reader-role: setup
 	$(PY) -m orchestration.cli reader-role
 
-## bench: full / nightly (0.5 % changed) / unchanged refresh timings (BENCH_PARTICIPANTS=10000)
+## bench: full / nightly (0.5 % changed) / unchanged refresh timings (BENCH_PARTICIPANTS=10000;
+## BENCH_WAREHOUSE=postgresql://… for a throw-away database on that server, else DuckDB)
 bench: setup
-	SEA_DEMO=1 $(PY) -m devtools.benchmark --participants="$${BENCH_PARTICIPANTS:-10000}"
+	SEA_DEMO=1 $(PY) -m devtools.benchmark --participants="$${BENCH_PARTICIPANTS:-10000}" \
+	  --warehouse="$$BENCH_WAREHOUSE"
 
 lint: setup
 	$(VENV)/bin/ruff check .
