@@ -37,6 +37,7 @@ from orchestration.assets.reporting import (
     build_quality_gate,
     build_quarterly_schedule,
     evidence_packs,
+    funder_reports,
     plan_sea,
     quarterly_deliverables,
     quarterly_reporting_job,
@@ -86,6 +87,7 @@ def build_definitions(settings: Settings) -> Definitions:
         dashboard,
         build_quality_gate(settings),
         quarterly_deliverables,
+        funder_reports,
         plan_sea,
         evidence_packs,
     ]

@@ -19,6 +19,7 @@ import pandas as pd
 from dagster import AssetMaterialization, DagsterError, MetadataValue
 from sqlalchemy.exc import SQLAlchemyError
 
+from common.quarters import Quarter
 from common.settings import Settings
 from common.warehouse import connect
 from connectors.run_lock import Notify, read_lock
@@ -187,3 +188,44 @@ def run_funder_report(settings: Settings, funder: str, period: str, *,
             output_dir=settings.output_dir, k=settings.disclosure_k,
             quality=gate.quality_summary(), pdf=pdf)
     return gate, delivery
+
+
+def due_period(frequency: str, quarter: str) -> str | None:
+    """The period a funder reporting at `frequency` is due a report for once `quarter` has
+    ended: the quarter (trimestrielle), the half-year it closes (semestrielle, after Q2 and
+    Q4), the year it closes (annuelle, after Q4); None when nothing is due."""
+    q = Quarter.parse(quarter)
+    kind = (frequency or "annuelle").strip().lower()
+    if kind.startswith("trim"):
+        return q.code
+    if kind.startswith("sem"):
+        return f"{q.year}-S{q.number // 2}" if q.number in (2, 4) else None
+    return str(q.year) if q.number == 4 else None
+
+
+def run_funder_reports(settings: Settings, quarter: str, *,
+                       pdf: bool = True) -> tuple[GateResult, list[DeliveryResult]]:
+    """Every funder report due once `quarter` has ended (`due_period`), behind one evaluation
+    of the quarter's gate; a funder whose grants do not cover its period is skipped."""
+    from reports.funder import FunderReportError, build_funder_report
+
+    with read_lock(settings.warehouse, wait=settings.lock_wait_seconds):
+        with connect(settings.warehouse) as wh:
+            grants = (wh.fetch_df("select distinct funder_code, report_frequency "
+                                  "from marts.funder_grants")
+                      if wh.table_exists("marts.funder_grants") else pd.DataFrame())
+        due = sorted({(r.funder_code, period) for r in grants.itertuples(index=False)
+                      if (period := due_period(r.report_frequency, quarter))})
+        gate = evaluate_gate(settings, quarter)
+        if not gate.passed:
+            raise GateBlocked(gate)
+        out = []
+        for funder, period in due:
+            try:
+                out.append(build_funder_report(
+                    settings.warehouse, funder, period, as_of=settings.as_of,
+                    output_dir=settings.output_dir, k=settings.disclosure_k,
+                    quality=gate.quality_summary(), pdf=pdf))
+            except FunderReportError:
+                continue  # no grant of this funder covers the period
+    return gate, out

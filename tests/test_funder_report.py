@@ -120,3 +120,13 @@ def test_unchanged_rerun_writes_nothing_and_refusals(funder_report):
         build_funder_report(night.warehouse, FUNDER, "2027-S1", as_of=AS_OF, output_dir=out,
                             k=K, pdf=False)
     assert not list(Path(out).rglob(".staging-*"))
+
+
+def test_reports_are_due_at_each_funders_frequency():
+    from orchestration.reporting import due_period
+
+    assert due_period("trimestrielle", "2026-Q3") == "2026-Q3"
+    assert [due_period("semestrielle", f"2026-Q{n}") for n in (1, 2, 3, 4)] == [
+        None, "2026-S1", None, "2026-S2"]
+    assert [due_period("annuelle", f"2026-Q{n}") for n in (1, 2, 3, 4)] == [
+        None, None, None, "2026"]

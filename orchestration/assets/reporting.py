@@ -22,7 +22,12 @@ from common.settings import Settings
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.checks import build_quality_gate_asset
 from orchestration.gate import quarter_of_partition
-from orchestration.reporting import GateBlocked, delivery_metadata, run_quarterly_report
+from orchestration.reporting import (
+    GateBlocked,
+    delivery_metadata,
+    run_funder_reports,
+    run_quarterly_report,
+)
 from orchestration.resources import SeaSettingsResource
 from reports.evidence.build import build_evidence_pack, due_evaluations
 from reports.plan_sea.build import build_plan_sea
@@ -110,11 +115,42 @@ def evidence_packs(context: AssetExecutionContext,
         "dossiers": len(built), "liste": MetadataValue.md("\n".join(built) or "aucun")})
 
 
-REPORTING_SELECTION = AssetSelection.assets(GATE_KEY, DELIVERABLES_KEY)
+FUNDER_REPORTS_KEY = AssetKey(["deliverables", "funder_reports"])
+FUNDER_DEPS = [AssetKey(["marts", name]) for name in (
+    "funder_grants", "funder_targets", "funder_year_to_date", "budget_lines",
+    "indicator_values")]
+
+
+@asset(key=FUNDER_REPORTS_KEY, partitions_def=QUARTERS, group_name=GROUP, owners=OWNERS,
+       deps=[GATE_KEY, *FUNDER_DEPS], kinds={"python", "pdf", "excel"},
+       description=(
+           "Rapports aux financeurs dus à la fin du trimestre (selon la fréquence de chaque "
+           "convention : trimestre, semestre ou année) : périmètre, indicateurs et objectifs "
+           "du financeur, exécution budgétaire et coûts de sa convention (HTML + PDF + xlsx), "
+           "derrière la même porte qualité et le même secret statistique que les livrables "
+           "trimestriels ; `make report FUNDER=<code> PERIOD=2026-S2` pour un seul."))
+def funder_reports(context: AssetExecutionContext,
+                   sea_settings: SeaSettingsResource) -> MaterializeResult:
+    quarter = quarter_of_partition(context.partition_key)
+    try:
+        _gate, reports = run_funder_reports(sea_settings.settings, quarter)
+    except GateBlocked as exc:
+        raise Failure(description=str(exc).splitlines()[0]) from None
+    lines = [f"- {r.message}" for r in reports]
+    for line in lines:
+        context.log.info(line[2:])
+    return MaterializeResult(metadata={
+        "rapports": len(reports),
+        "nouvelles versions": sum(1 for r in reports if not r.unchanged),
+        "liste": MetadataValue.md("\n".join(lines) or "aucun rapport dû ce trimestre")})
+
+
+REPORTING_SELECTION = AssetSelection.assets(GATE_KEY, DELIVERABLES_KEY, FUNDER_REPORTS_KEY)
 
 quarterly_reporting_job = define_asset_job(
     "quarterly_reporting", selection=REPORTING_SELECTION,
-    description=("Livrables trimestriels (porte qualité puis export collecteur et rapport) ; "
+    description=("Livrables trimestriels (porte qualité puis export collecteur, rapport et "
+                 "rapports aux financeurs dus) ; "
                  "relançable pour tout trimestre passé (backfill)."))
 
 QUARTERLY_SCHEDULE_HOUR = 6  # Paris time, on the reporting day
