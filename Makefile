@@ -25,10 +25,10 @@ override BENCH_WAREHOUSE := $(value BENCH_WAREHOUSE)
 override DIR := $(value DIR)
 export QUARTER FUNDER PERIOD EVALUATION BENCH_PARTICIPANTS BENCH_WAREHOUSE DIR
 
-.PHONY: help setup demo test refresh report evidence templates ui reader-role bench lint
+.PHONY: help setup demo test refresh report evidence templates ui reader-role backup restore bench lint
 
 help:
-	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | report FUNDER=<code> PERIOD=2026-S2 | evidence EVALUATION=<id> | templates [DIR=<dossier>] | ui | reader-role | bench | lint"
+	@echo "make setup | demo | test | refresh | report QUARTER=2026-Q3 | report FUNDER=<code> PERIOD=2026-S2 | evidence EVALUATION=<id> | templates [DIR=<dossier>] | ui | reader-role | backup [DIR=<dossier>] | restore FROM=<sauvegarde> | bench | lint"
 
 ## setup: install everything (idempotent; the other targets call it)
 setup: $(STAMP) $(MANIFEST) $(NPM_STAMP)
@@ -88,6 +88,16 @@ ui: setup
 ## grants, idempotent; DuckDB: which file to open)
 reader-role: setup
 	$(PY) -m orchestration.cli reader-role
+
+## backup: a consistent copy of the warehouse, snapshots included, under the read lock
+## (DIR=<folder>; default data/sauvegardes) — docs/runbook.md#backup-and-restore
+backup: setup
+	$(PY) -m orchestration.cli backup --dir="$$DIR"
+
+## restore: put a backup back in place of the warehouse (FROM=<folder made by make backup>)
+restore: setup
+	@test -n "$$FROM" || { echo "usage : make restore FROM=<dossier de sauvegarde sea-AAAAMMJJ-HHMMSS>"; exit 2; }
+	$(PY) -m orchestration.cli restore --from="$$FROM"
 
 ## bench: full / nightly (0.5 % changed) / unchanged refresh timings (BENCH_PARTICIPANTS=10000;
 ## BENCH_WAREHOUSE=postgresql://… for a throw-away database on that server, else DuckDB)
