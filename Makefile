@@ -23,7 +23,8 @@ override EVALUATION := $(value EVALUATION)
 override BENCH_PARTICIPANTS := $(value BENCH_PARTICIPANTS)
 override BENCH_WAREHOUSE := $(value BENCH_WAREHOUSE)
 override DIR := $(value DIR)
-export QUARTER FUNDER PERIOD EVALUATION BENCH_PARTICIPANTS BENCH_WAREHOUSE DIR
+override FROM := $(value FROM)
+export QUARTER FUNDER PERIOD EVALUATION BENCH_PARTICIPANTS BENCH_WAREHOUSE DIR FROM
 
 .PHONY: help setup demo test refresh report evidence templates ui reader-role backup restore bench lint
 
