@@ -228,6 +228,7 @@ def build_quality_gate_asset(
 
     @asset(
         key=asset_key, partitions_def=partitions_def, group_name=group_name, pool=pool,
+        owners=["team:mel"],  # the owner of every asset (orchestration/assets/raw_crm.py)
         deps=[AssetKey(list(d)) if not isinstance(d, AssetKey) else d for d in deps],
         kinds={"great_expectations"},
         check_specs=[AssetCheckSpec(
