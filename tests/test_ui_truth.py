@@ -38,6 +38,23 @@ from tests.conftest import TEST_KEY, make_settings
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AS_OF = date(2026, 11, 20)
 BLOCKING_LABEL = "bloquant"  # the word the UI shows beside a blocking check
+# The UI's groups: the layers of the data flow (README.md#the-data-flow), the warehouse's schemas
+# (docs/outputs.md): raw → staging → intermediate → marts, with the seeds (`reference`) and the
+# recommendations' history (`snapshots`); then `publication` and `deliverables`.
+LAYERS = {"raw", "staging", "intermediate", "marts", "reference", "snapshots", "publication",
+          "deliverables"}
+_FRENCH_WORDS = {"de", "des", "du", "la", "le", "les", "une", "un", "et", "par", "pour", "au",
+                 "avec", "à", "chaque", "en", "dans", "sur"}
+_ENGLISH_WORDS = {"the", "of", "and", "with", "one", "row", "per", "which", "is", "are"}
+
+
+def looks_french(text: str | None) -> bool:
+    """A description the data lead reads: French words, no English sentence, no dbt SQL
+    (dagster-dbt appends the model's raw SQL to the description unless told otherwise)."""
+    if not text or "Raw SQL" in text or "```" in text:
+        return False
+    words = {w.strip(".,;:()«»`'’").lower() for w in text.split()}
+    return bool(words & _FRENCH_WORDS) and len(words & _ENGLISH_WORDS) < 2
 
 
 def _statuses(instance: DagsterInstance, keys: list[AssetCheckKey]) -> dict:
@@ -155,6 +172,18 @@ def test_quarterly_schedule_ticks_only_on_reporting_days(tmp_path, delay, fired,
     # the quarter that just ended is the last partition Dagster itself knows at that time
     with partition_loading_context(effective_dt=tick):
         assert QUARTERS.get_last_partition_key() == partition
+
+
+def test_every_asset_has_a_french_description_an_owner_and_a_layer(tmp_path):
+    """What the data lead reads in the UI's catalogue: every asset described in French (no
+    English developer text, no SQL), owned, grouped by layer. The running UI shows the same
+    (tests/test_ui_graphql.py)."""
+    graph = build_definitions(make_settings(tmp_path)).resolve_asset_graph()
+    nodes = {key.to_user_string(): graph.get(key) for key in graph.get_all_asset_keys()}
+    assert len(nodes) > 120
+    assert sorted(k for k, n in nodes.items() if not looks_french(n.description)) == []
+    assert sorted(k for k, n in nodes.items() if n.owners != ["team:mel"]) == []
+    assert {n.group_name for n in nodes.values()} == LAYERS
 
 
 def test_every_model_sits_in_the_group_of_its_schema(tmp_path):

@@ -17,6 +17,7 @@ from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
 
 from common.settings import Settings
+from orchestration.assets.model_descriptions import DESCRIPTIONS_FR
 from orchestration.dbt_in_process import PARTIAL_PARSE, in_process_dbt
 from orchestration.dbt_project import DBT_PROJECT_DIR, sea_dbt_project
 
@@ -54,7 +55,7 @@ def refresh_args(*, full_refresh: bool, whole_project: bool) -> list[str]:
 
 class SeaDbtTranslator(DagsterDbtTranslator):
     """Groups by layer (the folder under models/, = the schema), keys by schema, owners on
-    every asset."""
+    every asset, descriptions in French."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
@@ -74,6 +75,13 @@ class SeaDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return OWNERS
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The French description the data lead reads (orchestration/assets/
+        model_descriptions.py), not dbt's English one followed by the model's SQL; a model
+        without a French text keeps dbt's, which tests/test_ui_truth.py refuses."""
+        return (DESCRIPTIONS_FR.get(dbt_resource_props["name"])
+                or super().get_description(dbt_resource_props))
 
 
 TRANSLATOR = SeaDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
