@@ -159,6 +159,32 @@ def logframe(inputs: PlanInputs) -> list[dict]:
     return rows
 
 
+def project_axes(inputs: PlanInputs) -> list[dict]:
+    """The seven axes of the project in order, each with the indicators that follow it (the
+    catalogue's `axes`), their sources and the logframe lines they measure; an axis whose
+    indicators have recorded nothing yet says so rather than disappearing."""
+    from reports import catalogue as reference
+
+    rows = inputs.catalogue.to_dict("records")
+    lines: dict[str, list[str]] = {}
+    for r in inputs.logframe.to_dict("records"):
+        for c in _text(r.get("indicator_codes")).replace(",", ";").split(";"):
+            if c.strip():
+                lines.setdefault(c.strip(), []).append(str(r["code"]))
+    out = []
+    for rank, (axis, label) in enumerate(reference.axes(), start=1):
+        inds = [r for r in rows if axis in
+                [a.strip().upper() for a in _text(r.get("axes")).split(";")]]
+        out.append({
+            "number": rank, "label": label,
+            "indicators": [_text(r.get("label_fr")) for r in inds],
+            "sources": sorted({_text(r.get("source")) for r in inds} - {""}),
+            "lines": sorted({code for r in inds for code in lines.get(r["indicator_code"], [])}),
+            "recorded": any(r["indicator_code"] in inputs.recorded for r in inds),
+        })
+    return out
+
+
 def target_annex(inputs: PlanInputs) -> dict:
     """Targets of the current year per indicator × scope for the annex: one row per
     indicator and period (the year, or each quarter with a quarterly target), exactly the
@@ -322,7 +348,8 @@ def _context(inputs: PlanInputs, fp: str, k: int) -> dict:
     action_rows = actions(inputs)
     return {
         "as_of": inputs.as_of, "fingerprint": fp[:10], "k": k,
-        "logframe": logframe(inputs), "indicators": indicator_reference(inputs, k),
+        "logframe": logframe(inputs), "axes": project_axes(inputs),
+        "indicators": indicator_reference(inputs, k),
         "targets": target_annex(inputs), "evaluations": evaluation_rows,
         "tools": learning_tools(inputs), "recommendations": recommendation_summary(inputs),
         "actions": action_rows, "resources": resources(action_rows),
@@ -363,7 +390,8 @@ def build_plan_sea(warehouse_target: str, *, output_dir: Path | str, k: int = DE
     with _open(str(warehouse_target)) as wh:
         inputs = read_inputs(wh)
     fp = fingerprint(inputs, str(k), *_template_sources(),
-                     shown={"baselines": shown_baselines(inputs, k)})
+                     shown={"baselines": shown_baselines(inputs, k),
+                            "axes": project_axes(inputs)})
     html_path, pdf_path = folder / "plan_sea.html", folder / "plan_sea.pdf"
     state_path = folder / STATE_FILE
     if not force and state_path.is_file() and html_path.is_file() and (

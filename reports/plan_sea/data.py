@@ -47,6 +47,9 @@ class PlanInputs:
     programmes: list[str] = field(default_factory=list)
     tools: list[dict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    # indicators with something recorded for the organisation by the as-of date (a non-zero
+    # value): an axis none of whose indicators has any says it has no data yet
+    recorded: frozenset[str] = frozenset()
 
 
 def _present_tables(wh: Warehouse) -> set[str]:
@@ -139,6 +142,10 @@ def read_inputs(wh: Warehouse) -> PlanInputs:
         if "reference.programme_reference" in present else [],
         tools=read_tools(),
         missing=missing,
+        recorded=frozenset(r[0] for r in wh.fetchall(
+            "select distinct indicator_code from marts.indicator_values where programme = 'ALL' "
+            "and dimension = 'total' and value is not null and value <> 0"))
+        if "marts.indicator_values" in present else frozenset(),
     )
 
 
