@@ -39,6 +39,7 @@ from orchestration.instance import dagster_instance
 from orchestration.reporting import GateBlocked, run_quarterly_report
 from orchestration.runs import RunFailed, run_nightly
 from reports.evidence.build import build_evidence_pack, due_evaluations
+from reports.guide.training import build_training
 from reports.plan_sea.build import build_plan_sea
 
 DEFAULT_CRM_URL = f"http://127.0.0.1:{DEMO_CRM_PORT}"
@@ -155,7 +156,8 @@ def run_demo(settings: Settings) -> int:
 
 
 def _deliverables(settings: Settings) -> tuple[Quarter, str | None]:
-    """The last complete quarter's deliverables, the Plan SEA and one evidence pack; returns
+    """The last complete quarter's deliverables, the Plan SEA with the team's guide and
+    training deck, and one evidence pack; returns
     the quarter and the evaluation whose pack was written (None when none is due)."""
     quarter = last_complete_quarter(settings.as_of)
     run = run_quarterly_report(settings, quarter.code)
@@ -167,6 +169,10 @@ def _deliverables(settings: Settings) -> tuple[Quarter, str | None]:
     plan = build_plan_sea(settings.warehouse, output_dir=settings.output_dir / "plan_sea",
                           k=settings.disclosure_k)
     print(f"Plan SEA : {_relative(plan.pdf or plan.html)}")
+    training = build_training(settings.warehouse, settings.published, settings.internal_dir,
+                              k=settings.disclosure_k)
+    print(f"Guide de l'équipe : {_relative(training.guide.pdf or training.guide.html)}")
+    print(f"Présentation de formation : {_relative(training.deck.pdf or training.deck.html)}")
     due = due_evaluations(settings.warehouse)
     if not due:
         return quarter, None
