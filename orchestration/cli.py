@@ -241,6 +241,53 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """`make backup [DIR=<folder>]`: a consistent copy of the warehouse, `snapshots` included,
+    taken under the read lock so it never races a refresh (docs/runbook.md#backup-and-restore)."""
+    from orchestration.backup import BackupError, backup
+
+    settings = _settings(args.demo)
+    try:
+        content = backup(settings, Path(args.dir) if args.dir else None)
+    except BackupError as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 1
+    print(f"Sauvegarde de l'entrepôt {settings.warehouse_display} terminée : "
+          f"{len(content.tables)} tables, {content.rows} lignes, dans {content.folder}")
+    for line in content.summary_fr():
+        print(line)
+    print("  Elle contient des données personnelles : gardez-la sur un disque réservé à "
+          "l'équipe. Pour la remettre en place : make restore FROM=" + str(content.folder))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """`make restore FROM=<backup folder>`: the backup put back in place of the warehouse,
+    under the refresh lock (no refresh, no report meanwhile)."""
+    from orchestration.backup import BackupError, restore
+
+    settings = _settings(args.demo)
+    if not args.source:
+        return _refused("aucune sauvegarde indiquée",
+                        "make restore FROM=<dossier sea-<date>-<heure> créé par make backup>")
+    try:
+        content, aside = restore(settings, Path(args.source))
+    except BackupError as exc:
+        print(f"sea: {exc}", file=sys.stderr)
+        return 1
+    print(f"Sauvegarde du {content.created_at[:16].replace('T', ' à ')} restaurée dans "
+          f"{settings.warehouse_display} : {len(content.tables)} tables, {content.rows} lignes "
+          "vérifiées")
+    for line in content.summary_fr():
+        print(line)
+    if aside:
+        print(f"  L'entrepôt remplacé est gardé dans {aside} : supprimez-le une fois la "
+              "restauration vérifiée (il contient des données personnelles).")
+    print("  Lancez ensuite make refresh : les suppressions RGPD reçues depuis la sauvegarde "
+          "seront appliquées de nouveau.")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from devtools.demo import run_demo
 
@@ -310,6 +357,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "evidence": cmd_evidence,
     "reader-role": cmd_reader_role,
     "templates": cmd_templates,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 
@@ -324,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--funder", help="report: a funder's code (financements), with --period")
     parser.add_argument("--period", help="report --funder: 2026, 2026-S2 or 2026-Q3")
     parser.add_argument("--evaluation", help="evidence: the evaluation id of plan_evaluation")
-    parser.add_argument("--dir", help="templates: the folder (default SEA_INTERNAL_DIR/modeles)")
+    parser.add_argument("--dir", help="templates: the folder (default SEA_INTERNAL_DIR/modeles); "
+                        "backup: where the backup folder is made (default data/sauvegardes)")
+    parser.add_argument("--from", dest="source", help="restore: the backup folder")
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
