@@ -407,9 +407,11 @@ def test_staging_keeps_the_latest_row_per_key(staged: Warehouse) -> None:
     assert q("select funder_code, programmes, report_frequency from "
              "staging.stg_sheets__financements order by 1") == [
         ("FONDATION_X", "AVEC,SOCLE", "semestrielle"), ("PIC_IPR", "ALL", "annuelle")]
-    # objectifs: the funder's target stays out of the organisation's targets
-    assert q("select indicator_code, target_value_raw from staging.stg_sheets__objectifs") == [
-        ("ENT", 40.0)]
+    # objectifs: the funder's target is marked as its own (int_targets keeps it out of the
+    # organisation's, marts.funder_targets gives it to the funder's report)
+    assert q("select indicator_code, target_value_raw, funder_code from "
+             "staging.stg_sheets__objectifs order by funder_code nulls first") == [
+        ("ENT", 40.0, None), ("ENT", 60.0, "FONDATION_X")]
 
 
 def test_only_consented_testimonies_and_no_sensitive_scope_leave_raw(staged: Warehouse) -> None:

@@ -102,6 +102,9 @@ class Kind:
 
 
 AXES_CSV = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "axes.csv"
+# The collection templates' second sheet (connectors/sheets/templates.py): column help for
+# staff, never data; the reader passes over it without a word.
+HELP_SHEET = "Aide"
 
 
 @cache

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from connectors.sheets.kinds import KINDS, Kind, kind_for_name
+from connectors.sheets.kinds import HELP_SHEET, KINDS, Kind, kind_for_name
 from connectors.sheets.names import normalise_name
 from connectors.sheets.values import display, is_blank
 
@@ -448,6 +448,8 @@ def read_file(found: FoundFile) -> FileRead:
         return result
     rejected = []
     for name, grid in grids:
+        if name.strip().casefold() == HELP_SHEET.casefold() and len(grids) > 1:
+            continue  # a template's help sheet: nothing to load, nothing to report
         outcome = _accept_sheet(name, grid, found.kind)
         if isinstance(outcome, AcceptedSheet):
             result.sheets.append(outcome)

@@ -26,11 +26,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from common.code_lists import code_labels, labels
-from connectors.sheets.kinds import AXES_CSV, KINDS, Column, Kind
+from connectors.sheets.kinds import AXES_CSV, HELP_SHEET, KINDS, Column, Kind
 from connectors.sheets.names import normalise_name
 from connectors.sheets.values import ALL_CODE, parse_choice
 
-HELP_SHEET = "Aide"
 DATA_ROWS = 5000  # rows (after the header) that carry the drop-downs and checks
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the dates a date cell accepts
 LIST_FIRST_COLUMN = 8  # the help sheet's lists start in column H, right of the help table
