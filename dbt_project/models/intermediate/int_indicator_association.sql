@@ -21,14 +21,7 @@ periods as (
 ),
 
 programme_scopes as (
-    select distinct r.programme, coalesce(a.ancestor_programme, r.programme) as scope_programme
-    from records as r
-    left join {{ ref('int_programme_ancestry') }} as a
-        on a.programme = r.programme
-    where r.programme <> 'ALL'
-    union
-    select distinct programme, 'ALL' as scope_programme
-    from records
+    {{ programme_scopes('records') }}
 ),
 
 dated as (

@@ -11,14 +11,7 @@ with records as (
 ),
 
 programme_scopes as (
-    select distinct r.programme, coalesce(a.ancestor_programme, r.programme) as scope_programme
-    from records as r
-    left join {{ ref('int_programme_ancestry') }} as a
-        on a.programme = r.programme
-    where r.programme <> 'ALL'
-    union
-    select distinct programme, 'ALL' as scope_programme
-    from records
+    {{ programme_scopes('records') }}
 )
 
 select r.indicator_code, ps.scope_programme as programme, r.antenna
