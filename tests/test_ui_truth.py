@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 import pytest
 from dagster import (
     AssetCheckKey,
+    AssetKey,
     DagsterEventType,
     DagsterInstance,
     execute_job,
@@ -200,3 +201,72 @@ def test_every_model_sits_in_the_group_of_its_schema(tmp_path):
     flags = [key for key in keys if key.path[1].startswith("dq_") and key.path[1].endswith(
         "_flags")]
     assert len(flags) == 4 and {key.path[0] for key in flags} == {"intermediate"}
+
+
+def test_materialisations_tell_the_data_lead_rows_period_quarantine_preview(published_night):
+    """What the published night's materialisations say, against the warehouse it left: rows and
+    period of each table, the spreadsheets' quarantined rows, the CRM's changed rows, a preview
+    of the marts only (never of raw or staging, which hold or come from personal data), the
+    dashboard's file as a link."""
+    from common.warehouse import connect
+    from connectors.sheets.kinds import KINDS
+    from orchestration.assets.raw_crm import CHANGED
+    from orchestration.assets.raw_sheets import QUARANTINED
+    from orchestration.assets.table_metadata import PERIOD, PREVIEW, ROWS
+    from orchestration.instance import opened_instance
+
+    def meta(*path: str) -> dict:
+        event = instance.get_latest_materialization_event(AssetKey(list(path)))
+        assert event is not None, path
+        return {k: getattr(v, "value", v)
+                for k, v in event.asset_materialization.metadata.items()}
+
+    with opened_instance(published_night) as instance, \
+            connect(published_night.warehouse, read_only=True) as wh:
+        def count(sql: str) -> int:
+            return int(wh.scalar(sql))
+
+        values = meta("marts", "indicator_values")
+        assert values[ROWS] == count("select count(*) from marts.indicator_values") > 1000
+        low, high = wh.fetchall(
+            "select min(period_start), max(period_end) from marts.indicator_values")[0]
+        assert values[PERIOD] == f"du {low:%d/%m/%Y} au {high:%d/%m/%Y}"
+        assert high.year == 2026
+        preview = values[PREVIEW].splitlines()
+        assert preview[0].startswith("| indicator_code | period_type |")
+        assert len([line for line in preview[2:] if line.startswith("| ")]) == 5
+
+        scorecard = meta("marts", "data_quality_scorecard")
+        assert scorecard[ROWS] == count("select count(*) from marts.data_quality_scorecard")
+        assert "| antenna |" in scorecard[PREVIEW]
+        # no preview outside the marts: raw holds names, staging comes from them
+        for path in (("raw", "crm_participants"), ("raw", "sheet_emargements"),
+                     ("staging", "stg_crm__participants"), ("intermediate", "int_targets")):
+            assert PREVIEW not in meta(*path), path
+        staged = meta("staging", "stg_crm__participants")
+        assert staged[ROWS] == count("select count(*) from staging.stg_crm__participants")
+        assert meta("reference", "axes")[ROWS] == 7
+
+        # spreadsheets: quarantined rows per table, and per spreadsheet on the quarantine
+        quarantined = dict(wh.fetchall(
+            "select kind, count(*) from raw.sheet_quarantine group by kind"))
+        assert sum(quarantined.values()) > 0
+        for kind in KINDS:
+            table = meta("raw", kind.table)
+            assert table[ROWS] == count(f"select count(*) from raw.{kind.table}")
+            assert table[QUARANTINED] == quarantined.get(kind.name, 0), kind.name
+        quarantine = meta("raw", "sheet_quarantine")
+        assert quarantine[QUARANTINED] == quarantine[ROWS] == sum(quarantined.values())
+        emargements = next(k for k in KINDS if k.name == "emargements")
+        assert f"| {emargements.label} | {quarantined['emargements']} |" in quarantine[
+            "par tableur"]
+
+        # CRM: the night's first extraction changed every version it stored
+        participants = meta("raw", "crm_participants")
+        assert participants[CHANGED] == participants[ROWS] == count(
+            "select count(*) from raw.crm_participants") > 100
+        assert participants[PERIOD].startswith("du ")
+
+        dashboard = meta("publication", "dashboard")
+        assert dashboard["ouvrir"].startswith("file://")
+        assert dashboard["ouvrir"].endswith("/tableau_de_bord.html")

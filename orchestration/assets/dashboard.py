@@ -86,6 +86,7 @@ def dashboard(context: AssetExecutionContext,
     context.log.info(f"Tableau de bord mis à jour (données au {as_of}) : {path}")
     return MaterializeResult(metadata={
         "fichier": MetadataValue.path(str(path)),
+        "ouvrir": MetadataValue.url(path.resolve().as_uri()),  # a link the UI makes clickable
         "date d'arrêté": as_of,
         "taille (octets)": path.stat().st_size,
     })

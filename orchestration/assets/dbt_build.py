@@ -6,7 +6,10 @@ module is imported: `orchestration/definitions.py` imports it when definitions a
 `orchestration/assets/dbt_models.py` does not read a manifest that may be out of date.
 """
 
-from dagster import AssetExecutionContext, Failure, ResourceParam
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetMaterialization, Failure, Output, ResourceParam
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.assets.dbt_models import (
@@ -17,6 +20,7 @@ from orchestration.assets.dbt_models import (
     prune_run_folders,
     refresh_args,
 )
+from orchestration.assets.table_metadata import table_metadata
 from orchestration.dbt_project import manifest_path, sea_dbt_project
 from orchestration.resources import SeaSettingsResource, WarehouseResource
 from orchestration.staging_state import (
@@ -46,8 +50,41 @@ def sea_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
         context.log.info("Entrées des modèles incrémentaux modifiées (clé, référentiels, "
                          "macros, SQL) ou premier passage : reconstruction complète.")
     invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
+    # The models' materialisations wait for dbt to finish, then carry rows, period and preview
+    # (orchestration/assets/table_metadata.py): the warehouse is read once dbt has let it go.
+    # Nothing downstream starts before this step ends anyway.
+    events: list[Any] = []
+    try:
+        events.extend(invocation.stream())
+    except BaseException:
+        yield from events  # what dbt did report before failing, as it reported it
+        raise
+    yield from _with_table_metadata(context, warehouse, events)
     with warehouse.get_warehouse() as wh:
         record_fingerprint(wh, fingerprint)
     keep_partial_parse(invocation.target_path)
     prune_run_folders(invocation.target_path.parent)
+
+
+def _with_table_metadata(context: AssetExecutionContext, warehouse: WarehouseResource,
+                         events: Iterable[Any]) -> Iterator[Any]:
+    """The events of the dbt build, each model's materialisation with what the data lead reads
+    of its table; unchanged if the warehouse cannot say (a refresh never fails for metadata)."""
+    events = list(events)
+    try:
+        with warehouse.get_warehouse() as wh:
+            enriched = []
+            for event in events:
+                if isinstance(event, Output):
+                    key = context.asset_key_for_output(event.output_name)
+                elif isinstance(event, AssetMaterialization):
+                    key = event.asset_key
+                else:
+                    enriched.append(event)
+                    continue
+                extra = table_metadata(wh, *key.path) if len(key.path) == 2 else {}
+                enriched.append(event.with_metadata({**event.metadata, **extra}))
+    except Exception as exc:  # noqa: BLE001 — metadata only: the build's events go out as they are
+        context.log.warning(f"Métadonnées des tables non calculées : {exc}")
+        enriched = events
+    yield from enriched

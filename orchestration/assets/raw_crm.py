@@ -12,10 +12,12 @@ from dagster import (
 
 from connectors.crm.client import CRMClient
 from connectors.crm.load import load_crm
+from orchestration.assets.table_metadata import ROWS, table_metadata
 from orchestration.resources import SeaSettingsResource, WarehouseResource
 from reports.quality_annex import erased_identifiers, scrub_erased_from_annexes
 
 OWNERS = ["team:mel"]
+CHANGED = "versions nouvelles ou modifiées"  # rows this extraction added (changed records)
 # Resources paged at once; each resource's pages stay sequential (cursors).
 EXTRACT_CONCURRENCY = 3
 
@@ -53,10 +55,8 @@ def crm_extract(context: AssetExecutionContext, sea_settings: SeaSettingsResourc
             report = load_crm(wh, client, overlap=settings.crm_overlap,
                               concurrency=EXTRACT_CONCURRENCY,
                               started_at=settings.run_clock())
-            counts = {
-                name: int(wh.scalar(f"select count(*) from raw.{name}"))
-                for name in CRM_TABLES
-            }
+            # rows, and the dates of the changes they hold (orchestration/assets/table_metadata.py)
+            tables = {name: table_metadata(wh, "raw", name) for name in CRM_TABLES}
             drift = wh.fetchall(
                 "select resource, field, first_seen_at, versions_seen "
                 "from raw.crm_schema_drift order by resource, field")
@@ -76,12 +76,12 @@ def crm_extract(context: AssetExecutionContext, sea_settings: SeaSettingsResourc
     )
     for name in CRM_TABLES:
         resource = name.removeprefix("crm_")
-        meta: dict = {"dagster/row_count": counts[name]}
-        if resource in report.resources:
+        meta: dict = {ROWS: 0, **tables[name]}
+        if resource in report.resources:  # what this extraction changed, in the data lead's words
             r = report.resources[resource]
-            meta.update(new_versions=r.new_versions, received=r.received,
-                        quarantined_versions=r.quarantined_versions,
-                        watermark=str(r.watermark))
+            meta.update({CHANGED: r.new_versions, "enregistrements reçus": r.received,
+                         "versions en quarantaine": r.quarantined_versions,
+                         "filigrane (dernière modification reçue)": str(r.watermark)})
         if name == "crm_schema_drift":
             meta["rapport"] = MetadataValue.md(_drift_markdown(drift))
         yield MaterializeResult(asset_key=["raw", name], metadata=meta)

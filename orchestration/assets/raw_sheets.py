@@ -2,12 +2,14 @@
 
 
 from datetime import UTC, datetime
+from typing import Any
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
     MaterializeResult,
+    MetadataValue,
     ResourceParam,
     multi_asset,
 )
@@ -17,6 +19,7 @@ from common.warehouse import Warehouse
 from connectors.sheets.kinds import KINDS
 from connectors.sheets.loader import SheetsLoadReport, load_spreadsheets
 from orchestration.assets.raw_crm import OWNERS
+from orchestration.assets.table_metadata import ROWS, table_metadata
 from orchestration.catalogue import indicator_codes
 from orchestration.resources import SeaSettingsResource, WarehouseResource
 
@@ -46,12 +49,51 @@ def sheets_load(context: AssetExecutionContext, sea_settings: SeaSettingsResourc
                 warehouse: ResourceParam[WarehouseResource]):
     with warehouse.get_warehouse() as wh:
         report = load_sheets(wh, sea_settings.settings)
-        counts = {name: int(wh.scalar(f"select count(*) from raw.{name}"))
-                  if wh.table_exists(f"raw.{name}") else 0 for name in SHEET_TABLES}
+        tables = {name: table_metadata(wh, "raw", name) for name in SHEET_TABLES}
     context.log.info(report.summary())
-    for name in SHEET_TABLES:
-        yield MaterializeResult(asset_key=["raw", name],
-                                metadata={"dagster/row_count": counts[name]})
+    for name, meta in sheets_metadata(report, tables).items():
+        yield MaterializeResult(asset_key=["raw", name], metadata=meta)
+
+
+QUARANTINED = "lignes en quarantaine"
+
+
+def sheets_metadata(report: SheetsLoadReport, tables: dict[str, dict[str, Any]]
+                    ) -> dict[str, dict[str, Any]]:
+    """What each raw spreadsheet table's materialisation tells the data lead: its rows and the
+    period they cover (`tables`, from the warehouse), the rows refused into quarantine and those
+    kept from a rejected file's last good load; for the quarantine, its rows per spreadsheet;
+    for the files, how many were loaded, kept or rejected. Counts only: no cell of a row."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        out[kind.table] = {
+            ROWS: 0, **tables.get(kind.table, {}),
+            "lignes chargées": report.rows_loaded.get(kind.name, 0),
+            QUARANTINED: report.rows_quarantined.get(kind.name, 0),
+            "lignes conservées d'un fichier rejeté": report.rows_kept_stale.get(kind.name, 0),
+        }
+    per_kind = [(k.label, report.rows_quarantined.get(k.name, 0)) for k in KINDS]
+    table = ["| tableur | lignes en quarantaine |", "|---|---|"]
+    table += [f"| {label} | {n} |" for label, n in per_kind if n]
+    out["sheet_quarantine"] = {
+        ROWS: 0, **tables.get("sheet_quarantine", {}),
+        QUARANTINED: sum(n for _, n in per_kind),
+        "par tableur": MetadataValue.md("\n".join(table) if len(table) > 2
+                                        else "Aucune ligne en quarantaine."),
+    }
+    out["sheet_files"] = {
+        ROWS: 0, **tables.get("sheet_files", {}),
+        "fichiers chargés": len(report.files_loaded),
+        "fichiers rejetés (dernier chargement conservé)": len(report.files_stale),
+        "fichiers rejetés": len(report.files_rejected),
+        "fichiers non reconnus": len(report.files_unmatched),
+    }
+    out["sheet_load_log"] = {
+        ROWS: 0, **tables.get("sheet_load_log", {}),
+        "onglets ignorés": report.sheets_ignored, "onglets rejetés": report.sheets_rejected,
+        "lignes de personnes effacées écartées": report.erased_rows_dropped,
+    }
+    return {name: out[name] for name in SHEET_TABLES}
 
 
 def load_sheets(wh: Warehouse, settings: Settings) -> SheetsLoadReport:
