@@ -221,3 +221,12 @@ def programme_axes() -> dict[str, str]:
     with (_SEEDS / "programme_reference.csv").open(encoding="utf-8", newline="") as handle:
         return {r["programme"].strip().upper(): (r.get("axis") or "SOCLE").strip().upper()
                 for r in csv.DictReader(handle)}
+
+
+@cache
+def dimension_labels() -> dict[str, str]:
+    """`{dimension: French name}` of the breakdowns (« Sexe », « Tranche d'âge à l'entrée »):
+    the `disaggregations` seed, the one home of a breakdown's name, order and value list."""
+    with (_SEEDS / "disaggregations.csv").open(encoding="utf-8", newline="") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda r: int(r["sort_order"]))
+    return {r["dimension"]: r["label_fr"] for r in rows}

@@ -55,11 +55,11 @@ PUBLISHED_DIMENSIONS: tuple[str, ...] = ("sex", "age_band")
 # the whole association (a sensitive report is staged that way). Their one published breakdown
 # is the axis, which the report shows them by.
 SPREADSHEET_DIMENSIONS: tuple[str, ...] = ("axe",)
-# The breakdowns' names and categories, in the order the deliverables list them, come from the
-# reference data (`code_lists`: `breakdown`, `breakdown_<dimension>`), like every other label.
+# The breakdowns' names come from the `disaggregations` seed, their categories, in the order the
+# deliverables list them, from the code lists (`breakdown_<dimension>`), like every other label.
 DEFAULT_CATEGORIES: dict[str, tuple[str, ...]] = {
     dim: catalogue_labels.list_codes(f"breakdown_{dim}") for dim in PUBLISHED_DIMENSIONS}
-DIMENSION_LABELS_FR: dict[str, str] = catalogue_labels.list_labels("breakdown")
+DIMENSION_LABELS_FR: dict[str, str] = catalogue_labels.dimension_labels()
 CATEGORY_LABELS_FR: dict[str, dict[str, str]] = {
     dim: catalogue_labels.list_labels(f"breakdown_{dim}")
     for dim in ("total", *PUBLISHED_DIMENSIONS)}

@@ -189,11 +189,11 @@ class _Labels:
         for row in code_lists.itertuples(index=False):
             self.lists.setdefault(str(row.list_name), {})[str(row.code)] = str(row.label_fr)
         self.lists["axes"] = {str(r.axis): str(r.label_fr) for r in axes.itertuples(index=False)}
-        self.dimensions = dict(self.lists.get("breakdown", {}))
+        self.dimensions: dict[str, str] = {}
         self.dimension_order: dict[str, int] = {}
         self.values_list: dict[str, str] = {}
         for row in disaggregations.itertuples(index=False):
-            self.dimensions.setdefault(str(row.dimension), str(row.label_fr))
+            self.dimensions[str(row.dimension)] = str(row.label_fr)
             order = row.sort_order
             self.dimension_order[str(row.dimension)] = 99 if pd.isna(order) else int(order)
             if isinstance(row.values_list, str) and row.values_list:
@@ -219,7 +219,7 @@ class _Labels:
         return self.get("antenna", code, code.replace("_", " ").title())
 
     def dimension(self, dim: str) -> str:
-        return self.dimensions.get(dim, self.get("breakdown", dim))
+        return self.dimensions.get(dim) or self.get("disaggregations", dim)
 
     def category(self, dim: str, value: str) -> str:
         """A breakdown category: its label in the dimension's list (`disaggregations.values_list`);
@@ -354,6 +354,9 @@ def _indicator_values(pub: _Published, labels: _Labels, catalogue: pd.DataFrame,
                            labels.get("breakdown_total", "total", "Ensemble")
                            for d, v in dim_values],
         "dimensions": [{"code": d, "label": labels.dimension(d)} for d in dims],
+        # the breakdowns each indicator has rows for: the breakdown table lists those only
+        "indicatorDimensions": {code: sorted(set(group) - {"total"}) for code, group
+                                in df.groupby("indicator_code")["dimension"]},
         "periods": [{"type": t, "start": s.isoformat(), "end": e.isoformat(),
                      "label": _period_label(t, s)} for t, s, e in period_keys],
         "targets": _targets(df, catalogue),

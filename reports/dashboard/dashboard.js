@@ -337,7 +337,8 @@
     if (scope === undefined) return show('Aucune donnée publiée pour ce programme dans cette antenne.');
     const categories = [];
     V.dimValues.forEach((dv, i) => { if (dv[0] === dim) categories.push(i); });
-    const codes = V.indicators.filter((c, k) => indByIndex[k].disaggregated);
+    const codes = V.indicators.filter((c) => (V.indicatorDimensions[c] || []).includes(dim));
+    if (!codes.length) return show('Aucun indicateur n\'est ventilé par ' + dimLabel.toLowerCase() + '.');
     let head = '<tr><th>Indicateur</th>' + categories.map((i) =>
       '<th class="num">' + esc(V.dimValueLabels[i]) + '</th>').join('') + '</tr>';
     let body = '';
