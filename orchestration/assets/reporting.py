@@ -30,6 +30,7 @@ from orchestration.reporting import (
 )
 from orchestration.resources import SeaSettingsResource
 from reports.evidence.build import build_evidence_pack, due_evaluations
+from reports.guide.training import build_training
 from reports.plan_sea.build import build_plan_sea
 
 GROUP = "deliverables"
@@ -94,6 +95,25 @@ def plan_sea(context: AssetExecutionContext,
     return MaterializeResult(metadata={
         "modifié": plan.changed, "empreinte": plan.fingerprint[:10],
         "pdf": MetadataValue.path(str(plan.pdf or plan.html))})
+
+
+@asset(key=["deliverables", "formation"], group_name=GROUP, owners=OWNERS,
+       deps=[AssetKey(["deliverables", "plan_sea"]), AssetKey(["publication", "published_marts"])],
+       kinds={"python", "pdf"},
+       description=("Le guide de l'équipe et la présentation de formation au Plan SEA (HTML et "
+                    "PDF, dossier interne « formation »), avec les chiffres publiés du moment : "
+                    "à relancer après le Plan SEA ; la démonstration le fait d'elle-même."))
+def formation(context: AssetExecutionContext,
+              sea_settings: SeaSettingsResource) -> MaterializeResult:
+    # on demand, not nightly: ~10 s of PDF rendering a night would not change (docs/guide/)
+    settings = sea_settings.settings
+    built = build_training(settings.warehouse, settings.published, settings.internal_dir,
+                           k=settings.disclosure_k)
+    return MaterializeResult(metadata={
+        "guide": MetadataValue.path(str(built.guide.pdf or built.guide.html)),
+        "présentation": MetadataValue.path(str(built.deck.pdf or built.deck.html)),
+        "pages du guide": built.guide.pages, "diapositives": built.deck.slides,
+        "trimestre présenté": built.deck.quarter.code})
 
 
 @asset(key=["deliverables", "evidence_packs"], group_name=GROUP, owners=OWNERS,
