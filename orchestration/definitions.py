@@ -37,6 +37,7 @@ from orchestration.assets.reporting import (
     build_quality_gate,
     build_quarterly_schedule,
     evidence_packs,
+    formation,
     funder_reports,
     plan_sea,
     quarterly_deliverables,
@@ -89,6 +90,7 @@ def build_definitions(settings: Settings) -> Definitions:
         quarterly_deliverables,
         funder_reports,
         plan_sea,
+        formation,
         evidence_packs,
     ]
     keys = [key for a in assets for key in a.keys]
