@@ -36,7 +36,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 ROLES_FILE = Path(__file__).resolve().parent / "roles.yml"
 HTML_NAME, PDF_NAME = "presentation_plan_sea.html", "presentation_plan_sea.pdf"
 # rows per slide, so that no slide overflows its page
-LOGFRAME_ROWS, INDICATOR_ROWS, EVALUATION_ROWS = 4, 9, 6
+LOGFRAME_ROWS, INDICATOR_ROWS, EVALUATION_ROWS = 4, 12, 6
 TASKS = (("saisit", "Saisit"), ("verifie", "Vérifie"), ("deroge", "Déroge"),
          ("valide", "Valide"), ("envoie", "Envoie"))
 
@@ -51,7 +51,18 @@ class Deck:
 
 
 def _chunks(rows: list, size: int) -> list[list]:
-    return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
+    """`rows` over as few slides as hold at most `size` each, evenly (10 + 9 + 9, not
+    12 + 12 + 4: a slide with one lone row reads as a mistake)."""
+    if not rows:
+        return [[]]
+    slides = -(-len(rows) // size)
+    base, extra = divmod(len(rows), slides)
+    out, start = [], 0
+    for i in range(slides):
+        end = start + base + (1 if i < extra else 0)
+        out.append(rows[start:end])
+        start = end
+    return out
 
 
 def read_roles(path: Path = ROLES_FILE) -> list[dict]:
@@ -92,7 +103,8 @@ def _lowest_quality(wh: Warehouse, as_of: date) -> dict | None:
     if not rows:
         return None
     return {"month": month, "antenna": antenna_fr(rows[0][0]),
-            "score": number(float(rows[0][1]) * 100, 1) + "\u00a0%"}
+            "score": number(float(rows[0][1]) * 100, 1) + "\u00a0%",
+            "perfect": float(rows[0][1]) >= 1.0}
 
 
 def exercise(inputs: PlanInputs, indicators: list[dict], quarter: Quarter,
@@ -109,8 +121,8 @@ def exercise(inputs: PlanInputs, indicators: list[dict], quarter: Quarter,
     if "SD_SORTIE" in by_code:
         row = by_code["SD_SORTIE"]
         answer = f"{row['value']}"
-        if row["target"]:
-            answer += f" pour une cible de {row['target']} : {row['status']}"
+        answer += (f" pour une cible de {row['target']} : {row['status']}" if row["target"]
+                   else " ; pas de cible pour ce trimestre")
         questions.append({
             "question": "Dans le rapport du trimestre (§ 2), quel est le taux de sorties "
                         "dynamiques, et la cible est-elle atteinte ?", "answer": answer + "."})
@@ -119,7 +131,9 @@ def exercise(inputs: PlanInputs, indicators: list[dict], quarter: Quarter,
             "question": "Dans « Qualité des données par antenne », quelle antenne a le score le "
                         f"plus bas en {lowest['month'].strftime('%m/%Y')} ? Que corriger d'abord ?",
             "answer": f"{lowest['antenna']} ({lowest['score']}) ; la liste « À corriger en "
-                      "priorité » donne les règles qui coûtent le plus."})
+                      "priorité » donne les règles qui coûtent le plus." if not lowest["perfect"]
+            else "Aucune : toutes les antennes sont à 100 % ce mois-là ; regardez les mois "
+                 "précédents et la liste « À corriger en priorité »."})
     recs = plan.recommendation_summary(inputs)
     if recs.get("total"):
         questions.append({
