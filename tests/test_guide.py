@@ -119,3 +119,23 @@ def test_staff_text_is_french_without_technical_words(training, document):
 def test_french_spacing_only_in_text():
     assert french_spacing('<a href="x:y">Note : « oui »</a>') == \
         '<a href="x:y">Note\u202f: «\u00a0oui\u00a0»</a>'
+
+
+def test_nothing_published_yet_says_so_instead_of_a_number(tmp_path):
+    from reports.guide.build import figures_box, read_chapters
+    from reports.guide.figures import read_current_figures
+
+    missing = str(tmp_path / "absent.duckdb")
+    assert read_current_figures(missing, str(tmp_path / "published.duckdb"), 5) is None
+    first = read_chapters(figures=None)[0]
+    assert "Aucune publication n'est encore disponible" in first.html
+    assert "chiffres-du-moment" not in first.html  # the marker was replaced
+    assert "data-indicateur" not in figures_box(None)
+
+
+def test_slides_split_evenly():
+    from reports.slides.build import _chunks
+
+    assert [len(c) for c in _chunks(list(range(28)), 12)] == [10, 9, 9]
+    assert [len(c) for c in _chunks(list(range(16)), 4)] == [4, 4, 4, 4]
+    assert _chunks([], 4) == [[]]

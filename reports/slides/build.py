@@ -37,6 +37,7 @@ ROLES_FILE = Path(__file__).resolve().parent / "roles.yml"
 HTML_NAME, PDF_NAME = "presentation_plan_sea.html", "presentation_plan_sea.pdf"
 # rows per slide, so that no slide overflows its page
 LOGFRAME_ROWS, INDICATOR_ROWS, EVALUATION_ROWS = 4, 12, 6
+_CSS_SLOT = "/* feuille de style */"
 TASKS = (("saisit", "Saisit"), ("verifie", "Vérifie"), ("deroge", "Déroge"),
          ("valide", "Valide"), ("envoie", "Envoie"))
 
@@ -185,7 +186,9 @@ def render_deck(context: dict) -> str:
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["number"] = number
     css = (TEMPLATES / "slides.css").read_text(encoding="utf-8")
-    return french_spacing(env.get_template("slides.html.j2").render(css=css, **context))
+    # typography on the text only: the style sheet goes in after
+    html = french_spacing(env.get_template("slides.html.j2").render(css=_CSS_SLOT, **context))
+    return html.replace(_CSS_SLOT, css, 1)
 
 
 def build_deck(warehouse: str, output_dir: Path, *, k: int = DEFAULT_K,
