@@ -44,6 +44,7 @@ from reports.quality import QualityGateError, QualitySummary
 log = logging.getLogger(__name__)
 
 FIGURES = "figures.csv"
+TREND_QUARTERS = 8  # the window of quarters a delivery protects and charts
 MANIFEST = "manifest.json"
 KEY = ["indicator_code", "quarter", "programme", "antenna", "dimension", "dimension_value",
        "measure"]
@@ -231,7 +232,7 @@ def build_quarterly_deliverables(
     mapping_path: Path | None = None,
     learning: LearningInputs | None = None,
     pdf: bool = True,
-    trend_quarters: int = 8,
+    trend_quarters: int = TREND_QUARTERS,
     internal_dir: Path | None = None,
 ) -> DeliveryResult:
     """Build (or re-build) a quarter's deliverables under `output_dir/<quarter>/v<N>/`.

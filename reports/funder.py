@@ -31,12 +31,19 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from common.quarters import Quarter, date_fr
+from common.quarters import Quarter, date_fr, last_quarters
 from common.warehouse import connect, is_postgres_url
 from reports import catalogue as labels
 from reports.accountability import _environment, write_pdf
 from reports.catalogue import Indicator
-from reports.delivery import FIGURES, MANIFEST, DeliveryResult, _sha256, _versions
+from reports.delivery import (
+    FIGURES,
+    MANIFEST,
+    TREND_QUARTERS,
+    DeliveryResult,
+    _sha256,
+    _versions,
+)
 from reports.disclosure import Suppressed, legend_fr
 from reports.formatting import by_kind, number, percent
 from reports.inputs import load_inputs
@@ -413,9 +420,10 @@ def build_funder_report(warehouse_target: str, funder: str, period: str, *, as_o
     last = done[-1]
     if quality is not None and quality.blocking(last.code):
         raise QualityGateError(last.code, quality.blocking(last.code))
-    inputs = load_inputs(warehouse_target,
-                         [Quarter(per.year, n) for n in range(1, last.number + 1)])
-    pub = build_publication(inputs, last, k, trend_quarters=1)
+    # the quarterly deliverables' window ending with the same quarter: the same table, hence
+    # the same protection of every cell the two documents share
+    inputs = load_inputs(warehouse_target, last_quarters(last, max(TREND_QUARTERS, last.number)))
+    pub = build_publication(inputs, last, k, TREND_QUARTERS)
     with _open(str(warehouse_target)) as wh:
         grant = load_grant(wh, funder, per)
         builder = _Builder(wh, grant, per, done, pub, k, as_of)
