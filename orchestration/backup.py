@@ -178,6 +178,9 @@ def backup(settings: Settings, directory: Path | None = None) -> BackupContent:
                 content = _backup_postgres(settings, folder)
             else:
                 content = _backup_duckdb(settings, folder)
+    except RunLockError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise BackupError(f"sauvegarde impossible pour l'instant : {exc}") from None
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # never leave half a backup to restore from
         raise

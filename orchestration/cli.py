@@ -264,6 +264,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     """`make restore FROM=<backup folder>`: the backup put back in place of the warehouse,
     under the refresh lock (no refresh, no report meanwhile)."""
+    from datetime import datetime
+
     from orchestration.backup import BackupError, restore
 
     settings = _settings(args.demo)
@@ -275,7 +277,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(f"sea: {exc}", file=sys.stderr)
         return 1
-    print(f"Sauvegarde du {content.created_at[:16].replace('T', ' à ')} restaurée dans "
+    taken = datetime.fromisoformat(content.created_at)
+    print(f"Sauvegarde du {taken:%d/%m/%Y à %H:%M} restaurée dans "
           f"{settings.warehouse_display} : {len(content.tables)} tables, {content.rows} lignes "
           "vérifiées")
     for line in content.summary_fr():
