@@ -374,6 +374,9 @@ def run_stages(settings: Settings, target_path: Path, exclude: set[int],
         fingerprint = staging_fingerprint(settings)
         with connect(settings.warehouse) as wh:
             rebuild = needs_full_refresh(wh, fingerprint)
+        if rebuild:  # a night that rebuilds in full is not the night the benchmark measures
+            print("  (dbt build en reconstruction complète : entrepôt vide, ou clé, seeds ou "
+                  "SQL des modèles incrémentaux changés)", flush=True)
         _run_dbt(settings, target_path, refresh_args(full_refresh=rebuild, whole_project=True))
         dbt_nodes.extend(slowest_nodes(target_path))
         with connect(settings.warehouse) as wh:
