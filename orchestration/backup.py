@@ -164,7 +164,8 @@ def _new_folder(directory: Path | None, settings: Settings) -> Path:
     while folder.exists():
         suffix += 1
         folder = base / f"sea-{stamp}-{suffix}"
-    folder.mkdir(parents=True)
+    base.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700)  # personal data: the `sea` user's only
     return folder
 
 

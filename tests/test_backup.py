@@ -82,6 +82,7 @@ def test_backup_wipe_restore_gives_identical_marts_and_snapshots(night: Settings
 
     saved = backup(night, tmp_path / "sauvegardes")
     assert saved.folder.parent == (tmp_path / "sauvegardes").resolve()
+    assert saved.folder.stat().st_mode & 0o077 == 0  # personal data: its owner's only
     manifest = json.loads((saved.folder / MANIFEST).read_text(encoding="utf-8"))
     counted = {(s, t): n for s, t, n in manifest["tables"]}
     with connect(night.warehouse, read_only=True) as wh:
