@@ -195,3 +195,20 @@ def test_backup_waits_for_a_running_refresh_and_gives_up_in_one_line(night: Sett
     finally:
         os.close(fd)
     assert not list((tmp_path / "b").iterdir())
+
+
+def test_restore_folder_is_data_never_shell(tmp_path: Path) -> None:
+    """`make restore FROM=…` passes the folder as data (the Makefile's `$$FROM`): shell or make
+    syntax in it is never run, and the command answers in one line that it is no backup."""
+    import uuid
+
+    from tests.test_cli_errors import _env, _make
+
+    canary = Path(f"/tmp/sea_pwned_{uuid.uuid4().hex}")
+    for value in (f'x"; touch {canary}; echo "', f"$(shell touch {canary})"):
+        proc = _make("restore", "FROM", value, _env(tmp_path))
+        assert not canary.exists(), "the value was run as a command"
+        assert proc.returncode != 0
+        ours = [line for line in proc.stderr.splitlines() if line.startswith("sea:")]
+        assert len(ours) == 1 and value in ours[0], proc.stderr
+        assert "n'est pas une sauvegarde de sea" in ours[0]
