@@ -12,6 +12,7 @@ warehouse the gate lets through.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -266,6 +267,25 @@ def test_materialisations_tell_the_data_lead_rows_period_quarantine_preview(publ
         assert participants[CHANGED] == participants[ROWS] == count(
             "select count(*) from raw.crm_participants") > 100
         assert participants[PERIOD].startswith("du ")
+
+        # nothing that names a person reaches Dagster's storage: no pseudonym, no CRM id, in
+        # any materialisation of the night (an erasure could not reach them there)
+        from orchestration.assets.table_metadata import NOT_PREVIEWED
+
+        identifying = {r[0] for r in wh.fetchall(
+            "select participant_key from raw.participant_pseudonyms union all "
+            "select id from raw.crm_participants union all select id from raw.crm_enrolments "
+            "union all select id from raw.crm_activities union all "
+            "select id from raw.crm_situations")}
+        assert len(identifying) > 1000
+        keys = build_definitions(published_night).resolve_asset_graph().get_all_asset_keys()
+        written = " ".join(str(meta(*key.path)) for key in keys
+                           if instance.get_latest_materialization_event(key) is not None
+                           and key.path[0] != "deliverables")
+        assert set(re.findall(r"[A-Za-z0-9_]+", written)) & identifying == set()
+        for table in NOT_PREVIEWED - {"dq_check_failures"}:  # not a dbt model
+            assert PREVIEW not in meta("marts", table), table
+        assert "participant_key" not in written and "| record_id" not in written
 
         dashboard = meta("publication", "dashboard")
         assert dashboard["ouvrir"].startswith("file://")

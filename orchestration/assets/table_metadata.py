@@ -3,9 +3,10 @@
 Each asset's latest materialisation carries: the rows (`dagster/row_count`, which the UI shows
 beside the asset), the period the rows cover (from the table's own dates, when it has some), and
 for the marts a preview of the first rows as a Markdown table. Only marts are previewed: they
-hold no personal data (pseudonyms at most); raw and staging tables never are, raw holding names
-and contacts. Counts of quarantined and changed rows come from the loaders themselves
-(orchestration/assets/raw_sheets.py, raw_crm.py).
+hold no personal data; raw and staging tables never are, raw holding names and contacts. Not even
+a pseudonym or a CRM id reaches the previews (`NOT_PREVIEWED`, `HIDDEN_COLUMNS`): what Dagster
+keeps must not identify a person who may later be erased. Counts of quarantined and changed
+rows come from the loaders themselves (orchestration/assets/raw_sheets.py, raw_crm.py).
 
 Cheap on purpose (a count, a min/max, a few rows per table): it runs for every model of every
 refresh, after dbt has finished (orchestration/assets/dbt_build.py).
@@ -27,6 +28,16 @@ PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 PREVIEW_WIDTH = 40  # characters of a cell, past which it is cut with "…"
 PREVIEWED_SCHEMAS = frozenset({"marts"})  # never raw, staging or intermediate (docstring)
+# Marts whose rows are records of people or their words: a pseudonym or a CRM id in Dagster's
+# event log would outlive an erasure (tests/test_personal_data_boundary.py), and free text
+# belongs in the warehouse only. Counted and dated, never previewed.
+NOT_PREVIEWED = frozenset({"participant_journeys", "dq_issues", "dq_check_failures",
+                           "learning_sheet_issues", "published_testimonies"})
+# Columns never shown in any preview: ids of people or records, and free text.
+HIDDEN_COLUMNS = frozenset({"participant_key", "enrolment_id", "record_id",
+                            "related_enrolment_id", "testimony_key", "testimony_text",
+                            "title", "context", "findings", "lessons", "recommendation",
+                            "source_file", "source_row"})
 
 # The columns that date a table's rows, best first: (first, last) of the period they cover. The
 # first pair a table has is used; a table with none says nothing of a period.
@@ -93,13 +104,14 @@ def preview_markdown(wh: Warehouse, qualified: str, columns: list[str]) -> str:
     """The first rows of a mart (first columns only) as a Markdown table. Not sorted: some
     marts are views of 100 000s of rows, and sorting them would cost more than the night's
     model."""
-    shown = columns[:PREVIEW_COLUMNS]
+    shown = [c for c in columns if c not in HIDDEN_COLUMNS][:PREVIEW_COLUMNS]
     select = ", ".join(f'"{c}"' for c in shown)
     rows = wh.fetchall(f"select {select} from {qualified} limit {PREVIEW_ROWS}")
     lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     if len(columns) > len(shown):
-        lines.append(f"\n{len(columns) - len(shown)} autre(s) colonne(s) non montrée(s).")
+        lines.append(f"\n{len(columns) - len(shown)} autre(s) colonne(s) non montrée(s) "
+                     "(dont les identifiants et les textes libres).")
     return "\n".join(lines)
 
 
@@ -119,6 +131,6 @@ def table_metadata(wh: Warehouse, schema: str, table: str) -> dict[str, Any]:
     meta: dict[str, Any] = {ROWS: int(rows)}
     if period and (text := _period_text(*period)):
         meta[PERIOD] = text
-    if schema in PREVIEWED_SCHEMAS and rows:
+    if schema in PREVIEWED_SCHEMAS and table not in NOT_PREVIEWED and rows:
         meta[PREVIEW] = MetadataValue.md(preview_markdown(wh, qualified, columns))
     return meta
