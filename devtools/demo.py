@@ -173,6 +173,8 @@ def _deliverables(settings: Settings) -> tuple[Quarter, str | None]:
                               k=settings.disclosure_k)
     print(f"Guide de l'équipe : {_relative(training.guide.pdf or training.guide.html)}")
     print(f"Présentation de formation : {_relative(training.deck.pdf or training.deck.html)}")
+    for line in _funder_reports(settings, quarter, run.gate):
+        print(line)
     due = due_evaluations(settings.warehouse)
     if not due:
         return quarter, None
@@ -181,6 +183,33 @@ def _deliverables(settings: Settings) -> tuple[Quarter, str | None]:
                                k=settings.disclosure_k)
     print(f"Dossier de preuves {due[0]} : {_relative(pack.pdf or pack.html)}")
     return quarter, due[0]
+
+
+def _funder_reports(settings: Settings, quarter: Quarter, gate) -> list[str]:
+    """Each private funder's report for its period holding the last complete quarter (the
+    half-year of a semestrielle grant…), from the quarter's gate already evaluated."""
+    from common.warehouse import connect
+    from orchestration.reporting import period_of
+    from reports.funder import FunderReportError, build_funder_report
+
+    with connect(settings.warehouse, read_only=True) as wh:
+        if not wh.table_exists("marts.funder_grants"):
+            return []
+        grants = wh.fetchall("select distinct funder_code, report_frequency "
+                             "from marts.funder_grants where funder_type = 'prive' order by 1")
+    lines = []
+    for funder, frequency in grants:
+        try:
+            report = build_funder_report(
+                settings.warehouse, funder, period_of(frequency, quarter.code),
+                as_of=settings.as_of, output_dir=settings.output_dir,
+                k=settings.disclosure_k, quality=gate.quality_summary())
+        except FunderReportError as error:
+            lines.append(f"Rapport au financeur {funder} : {error}")
+            continue
+        lines.append(f"Rapport au financeur {funder} ({report.quarter}) : "
+                     f"{_relative(report.files.get('pdf') or report.files['html'])}")
+    return lines
 
 
 def next_commands(settings: Settings, quarter: Quarter,
@@ -195,6 +224,12 @@ def next_commands(settings: Settings, quarter: Quarter,
     commands = [(f"{prefix} make report QUARTER={quarter.code}",
                  f"refait les livrables de {quarter.label_fr} derrière le contrôle qualité ; "
                  "tant que les données ne changent pas, aucune nouvelle version n'est écrite")]
+    from devtools.demo_sheets import FUNDERS  # the demo's grants: code first, then name…
+
+    private = next(f for f in FUNDERS if f[2] == "Privé")
+    commands.append((f"{prefix} make report FUNDER={private[0]} "
+                     f"PERIOD={quarter.year}-S{(quarter.number + 1) // 2}",
+                     f"le rapport à {private[1]} pour ce semestre"))
     if evaluation:
         commands.append((f"{prefix} make evidence EVALUATION={shlex.quote(evaluation)}",
                          "refait le dossier de preuves de cette évaluation du plan"))

@@ -203,6 +203,18 @@ def due_period(frequency: str, quarter: str) -> str | None:
     return str(q.year) if q.number == 4 else None
 
 
+def period_of(frequency: str, quarter: str) -> str:
+    """The reporting period of a funder at `frequency` that `quarter` belongs to (the quarter,
+    its half-year or its year), whether or not it has ended."""
+    q = Quarter.parse(quarter)
+    kind = (frequency or "annuelle").strip().lower()
+    if kind.startswith("trim"):
+        return q.code
+    if kind.startswith("sem"):
+        return f"{q.year}-S{(q.number + 1) // 2}"
+    return str(q.year)
+
+
 def run_funder_reports(settings: Settings, quarter: str, *,
                        pdf: bool = True) -> tuple[GateResult, list[DeliveryResult]]:
     """Every funder report due once `quarter` has ended (`due_period`), behind one evaluation

@@ -110,7 +110,8 @@ def _printed(stdout: str) -> dict[str, str]:
     """The commands the demo ends on, by make target."""
     tail = stdout.split("Et ensuite", 1)[1]
     commands = [line.strip() for line in tail.splitlines() if line.startswith("  SEA_DEMO=1 ")]
-    return {re.search(r" make (\w+)", command).group(1): command for command in commands}
+    return {re.search(r" make (\w+)", command).group(1)
+            + ("_funder" if " FUNDER=" in command else ""): command for command in commands}
 
 
 def _as_printed(command: str) -> str:
@@ -143,7 +144,7 @@ def demo(tmp_path_factory):
 def test_demo_ends_on_the_commands_to_try(demo):
     env, root, stdout = demo
     commands = _printed(stdout)
-    assert sorted(commands) == ["evidence", "refresh", "report", "ui"], stdout
+    assert sorted(commands) == ["evidence", "refresh", "report", "report_funder", "ui"], stdout
     for command in commands.values():
         assert f"SEA_WAREHOUSE={root / 'warehouse.duckdb'}" in command
         assert f"SEA_DEMO_PARTICIPANTS={PARTICIPANTS}" in command
@@ -157,7 +158,7 @@ def test_printed_refresh_report_and_evidence_work_as_printed(demo):
     env, root, stdout = demo
     commands = _printed(stdout)
     out = {}
-    for target in ("refresh", "report", "evidence"):
+    for target in ("refresh", "report", "report_funder", "evidence"):
         proc = subprocess.run(["bash", "-c", _as_printed(commands[target])], cwd=PROJECT_ROOT,
                               env=_bare_env(), capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, (target, proc.stderr[-3000:])
@@ -165,6 +166,10 @@ def test_printed_refresh_report_and_evidence_work_as_printed(demo):
     # The refresh served the demo's world again: the report found nothing to republish.
     assert "aucune nouvelle version écrite" in out["report"], out["report"]
     assert "Dossier de preuves" in out["evidence"]
+    # the demo wrote the private funder's report of the semester: the printed command finds
+    # it unchanged
+    assert "rien n'a changé depuis la version 1" in out["report_funder"], out["report_funder"]
+    assert "Rapport au financeur" in stdout
     quarter = re.search(r"QUARTER=(\S+)", commands["report"]).group(1)
     assert sorted(p.name for p in (root / "reports" / quarter).iterdir()) == ["v1"]
 
