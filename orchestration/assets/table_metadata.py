@@ -66,9 +66,13 @@ PERIOD_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def period_columns(columns: list[str]) -> tuple[str, str] | None:
-    """The pair of `PERIOD_COLUMNS` the table has, if any."""
-    present = set(columns)
+DATED_TYPES = ("date", "timestamp", "integer", "bigint", "smallint")  # DuckDB and PostgreSQL
+
+
+def period_columns(types: dict[str, str]) -> tuple[str, str] | None:
+    """The pair of `PERIOD_COLUMNS` the table has as dates, timestamps or years (a raw CRM
+    table's dates are text as received: its period is then that of its changes)."""
+    present = {name for name, kind in types.items() if kind.lower().startswith(DATED_TYPES)}
     for first, last in PERIOD_COLUMNS:
         if first in present and last in present:
             return first, last
@@ -124,8 +128,9 @@ def table_metadata(wh: Warehouse, schema: str, table: str) -> dict[str, Any]:
                        "where table_schema = ? and table_name = ?", [schema, table])
     if not kind or (kind[0][0] != "BASE TABLE" and schema not in PREVIEWED_SCHEMAS):
         return {}
-    columns = wh.columns(qualified)
-    pair = period_columns(columns)
+    types = wh.column_types(qualified)
+    columns = list(types)
+    pair = period_columns(types)
     dates = f', min("{pair[0]}"), max("{pair[1]}")' if pair else ""
     rows, *period = wh.fetchall(f"select count(*){dates} from {qualified}")[0]
     meta: dict[str, Any] = {ROWS: int(rows)}
