@@ -88,7 +88,19 @@ def delivery_metadata(run: ReportRun) -> dict:
         "avertissements qualité": len(run.gate.warnings),
         "dérogations": len(run.gate.waived),
         "écarts": delivery.diff.summary_fr if delivery.diff else "—",  # a property
+        **file_links(delivery),
     }
+
+
+# the written files a data lead opens from the UI, by kind, with their French names
+_FILE_LABELS = {"pdf": "rapport (PDF)", "html": "rapport (HTML)", "collecteur": "collecteur (xlsx)",
+                "xlsx": "tableaux (xlsx)"}
+
+
+def file_links(delivery: DeliveryResult, prefix: str = "") -> dict[str, MetadataValue]:
+    """A clickable link per file a delivery wrote (the sent PDF, HTML and workbook)."""
+    return {f"{prefix}{label}": MetadataValue.url(delivery.files[kind].resolve().as_uri())
+            for kind, label in _FILE_LABELS.items() if kind in delivery.files}
 
 
 def record_delivery(settings: Settings, run: ReportRun) -> None:

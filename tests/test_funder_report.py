@@ -130,3 +130,13 @@ def test_reports_are_due_at_each_funders_frequency():
         None, "2026-S1", None, "2026-S2"]
     assert [due_period("annuelle", f"2026-Q{n}") for n in (1, 2, 3, 4)] == [
         None, None, None, "2026"]
+
+
+def test_the_ui_links_each_written_file(funder_report):
+    from orchestration.reporting import file_links
+
+    _night, _out, result = funder_report
+    links = {name: value.value for name, value in file_links(result, f"{FUNDER} — ").items()}
+    assert links == {f"{FUNDER} — rapport (PDF)": result.files["pdf"].resolve().as_uri(),
+                     f"{FUNDER} — rapport (HTML)": result.files["html"].resolve().as_uri(),
+                     f"{FUNDER} — tableaux (xlsx)": result.files["xlsx"].resolve().as_uri()}

@@ -916,6 +916,10 @@ def test_a_report_made_outside_dagster_is_its_quarters_materialisation(duck, tmp
     assert meta["dossier"] == str(run.delivery.directory)
     assert meta["date d'arrêté"] == AS_OF.isoformat()
     assert meta["chiffres publiés"] > 0 and meta["chiffres masqués (secret statistique)"] >= 0
+    # a link per written file, clickable in the UI (no PDF asked here)
+    assert meta["collecteur (xlsx)"] == run.delivery.files["collecteur"].resolve().as_uri()
+    assert meta["rapport (HTML)"] == run.delivery.files["html"].resolve().as_uri()
+    assert "rapport (PDF)" not in meta
     shown = " ".join(str(v) for v in meta.values())  # counts and words, never an id
     assert not [i for i in duck.world.records("participants") if i["id"] in shown]
     assert _pk(duck.world.records("participants")[0]["id"])[:8] not in shown

@@ -25,6 +25,7 @@ from orchestration.gate import quarter_of_partition
 from orchestration.reporting import (
     GateBlocked,
     delivery_metadata,
+    file_links,
     run_funder_reports,
     run_quarterly_report,
 )
@@ -94,7 +95,8 @@ def plan_sea(context: AssetExecutionContext,
                           k=settings.disclosure_k)
     return MaterializeResult(metadata={
         "modifié": plan.changed, "empreinte": plan.fingerprint[:10],
-        "pdf": MetadataValue.path(str(plan.pdf or plan.html))})
+        "pdf": MetadataValue.path(str(plan.pdf or plan.html)),
+        "ouvrir": MetadataValue.url((plan.pdf or plan.html).resolve().as_uri())})
 
 
 @asset(key=["deliverables", "formation"], group_name=GROUP, owners=OWNERS,
@@ -159,10 +161,15 @@ def funder_reports(context: AssetExecutionContext,
     lines = [f"- {r.message}" for r in reports]
     for line in lines:
         context.log.info(line[2:])
+    links = {}
+    for report in reports:  # « FONDATION_AVENIR 2026-S2 — rapport (PDF) »: one link per file
+        links.update(file_links(report, prefix=f"{report.directory.parent.parent.name} "
+                                                f"{report.quarter} — "))
     return MaterializeResult(metadata={
         "rapports": len(reports),
         "nouvelles versions": sum(1 for r in reports if not r.unchanged),
-        "liste": MetadataValue.md("\n".join(lines) or "aucun rapport dû ce trimestre")})
+        "liste": MetadataValue.md("\n".join(lines) or "aucun rapport dû ce trimestre"),
+        **links})
 
 
 REPORTING_SELECTION = AssetSelection.assets(GATE_KEY, DELIVERABLES_KEY, FUNDER_REPORTS_KEY)
