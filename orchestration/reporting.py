@@ -234,7 +234,7 @@ def run_funder_reports(settings: Settings, quarter: str, *,
     from reports.funder import FunderReportError, build_funder_report
 
     with read_lock(settings.warehouse, wait=settings.lock_wait_seconds):
-        with connect(settings.warehouse) as wh:
+        with connect(settings.warehouse, read_only=True) as wh:
             grants = (wh.fetch_df("select distinct funder_code, report_frequency "
                                   "from marts.funder_grants")
                       if wh.table_exists("marts.funder_grants") else pd.DataFrame())

@@ -32,7 +32,7 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from common.quarters import Quarter, date_fr, last_quarters
-from common.warehouse import connect, is_postgres_url
+from common.warehouse import connect
 from reports import catalogue as labels
 from reports.accountability import _environment, write_pdf
 from reports.catalogue import Indicator
@@ -135,10 +135,6 @@ def _codes(value: object) -> tuple[str, ...]:
 
 def _day(value: object) -> date:
     return pd.Timestamp(value).date()
-
-
-def _open(target: str):
-    return connect(target) if is_postgres_url(target) else connect(target, read_only=True)
 
 
 def load_grant(wh, funder: str, period: ReportPeriod) -> Grant:
@@ -424,7 +420,7 @@ def build_funder_report(warehouse_target: str, funder: str, period: str, *, as_o
     # the same protection of every cell the two documents share
     inputs = load_inputs(warehouse_target, last_quarters(last, max(TREND_QUARTERS, last.number)))
     pub = build_publication(inputs, last, k, TREND_QUARTERS)
-    with _open(str(warehouse_target)) as wh:
+    with connect(warehouse_target, read_only=True) as wh:
         grant = load_grant(wh, funder, per)
         builder = _Builder(wh, grant, per, done, pub, k, as_of)
         tables, notes = builder.indicators()

@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 
 from common.quarters import Quarter
-from common.warehouse import Warehouse, connect, is_postgres_url
+from common.warehouse import Warehouse, connect
 from reports.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,6 @@ class ReportInputs:
     # annual targets of the years covered (year rows): a rate's or a median's annual target
     # applies to each quarter of its year (reports.targets)
     year_targets: pd.DataFrame | None = None
-
-
-def _open(target: str) -> Warehouse:
-    if is_postgres_url(target):
-        return connect(target)
-    return connect(target, read_only=True)
 
 
 def _optional(wh: Warehouse, table: str, columns: Sequence[str] | None = None
@@ -97,7 +91,7 @@ def load_inputs(target: str, quarters: Sequence[Quarter]) -> ReportInputs:
     """Read the quarter rows of the indicator mart over `quarters`, the catalogue and the
     optional marts."""
     first, last = min(quarters), max(quarters)
-    with _open(str(target)) as wh:
+    with connect(target, read_only=True) as wh:
         for required in ("marts.indicator_values", "reference.indicator_catalogue"):
             if not wh.table_exists(required):
                 raise LookupError(f"{required} is missing from the warehouse: build the marts "

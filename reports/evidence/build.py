@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from common.quarters import Quarter
-from common.warehouse import Warehouse, connect, is_postgres_url
+from common.warehouse import Warehouse, connect
 from reports.catalogue import Catalogue
 from reports.disclosure import DEFAULT_K, legend_fr
 from reports.evidence.association import AssociationFigures, read_association
@@ -90,10 +90,6 @@ class EvidencePack:
     xlsx: Path
     html: Path
     pdf: Path | None
-
-
-def _open(target: str) -> Warehouse:
-    return connect(target) if is_postgres_url(target) else connect(target, read_only=True)
 
 
 def _safe_name(text: str) -> str:
@@ -190,7 +186,7 @@ def _caveats(content: EvidenceContent, pub: Publication,
 def collect(target: str, evaluation_id: str, *, k: int = DEFAULT_K,
             generated_on: date | None = None, window_quarters: int = 12) -> EvidenceContent:
     """Read and protect everything the pack shows (no file written)."""
-    with _open(target) as wh:
+    with connect(target, read_only=True) as wh:
         evaluation = read_evaluation(wh, evaluation_id)
         quarters = evidence_quarters(evaluation, window_quarters)
         learning = read_learning(wh, evaluation_id,
@@ -212,7 +208,7 @@ def collect(target: str, evaluation_id: str, *, k: int = DEFAULT_K,
             pub, catalogue[DELAY], quarters, evaluation.programme, evaluation.antenna)
     cohorts = cohort_table(pub, inputs.indicators, catalogue, quarters, evaluation.programme,
                            evaluation.antenna, k)
-    with _open(target) as wh:
+    with connect(target, read_only=True) as wh:
         association = read_association(
             wh, catalogue, [code for code, _ in evaluation.criteria], quarters, k,
             programme=evaluation.programme, antenna=evaluation.antenna,
@@ -257,5 +253,5 @@ def build_evidence_pack(warehouse_target: str, evaluation_id: str, *, as_of: dat
 
 def due_evaluations(warehouse_target: str) -> list[str]:
     """Ids of the evaluations that need a pack now (see `evaluations_needing_packs`)."""
-    with _open(str(warehouse_target)) as wh:
+    with connect(warehouse_target, read_only=True) as wh:
         return evaluations_needing_packs(wh)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from common.warehouse import Warehouse, connect, is_postgres_url
+from common.warehouse import connect
 from reports.disclosure import DEFAULT_K
 from reports.formatting import number, percent
 from reports.plan_sea.data import PlanInputs, fingerprint, read_inputs
@@ -45,10 +45,6 @@ class PlanSea:
     fingerprint: str
     as_of: date
     changed: bool
-
-
-def _open(target: str) -> Warehouse:
-    return connect(target) if is_postgres_url(target) else connect(target, read_only=True)
 
 
 def _nan(value: object) -> bool:
@@ -387,7 +383,7 @@ def build_plan_sea(warehouse_target: str, *, output_dir: Path | str, k: int = DE
     (or `force`); archive the new version under `output_dir/versions/`. Returns what is there."""
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    with _open(str(warehouse_target)) as wh:
+    with connect(warehouse_target, read_only=True) as wh:
         inputs = read_inputs(wh)
     fp = fingerprint(inputs, str(k), *_template_sources(),
                      shown={"baselines": shown_baselines(inputs, k),

@@ -21,7 +21,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from common.quarters import Quarter, date_fr, last_complete_quarter
-from common.warehouse import Warehouse, connect, is_postgres_url
+from common.warehouse import Warehouse, connect
 from reports.disclosure import DEFAULT_K
 from reports.formatting import number
 from reports.guide.build import french_spacing
@@ -150,13 +150,9 @@ def exercise(inputs: PlanInputs, indicators: list[dict], quarter: Quarter,
     return questions
 
 
-def _open(target: str) -> Warehouse:
-    return connect(target) if is_postgres_url(target) else connect(target, read_only=True)
-
-
 def deck_context(warehouse: str, k: int = DEFAULT_K,
                  figures: CurrentFigures | None = None) -> dict:
-    with _open(warehouse) as wh:
+    with connect(warehouse, read_only=True) as wh:
         inputs = read_inputs(wh)
         lowest = _lowest_quality(wh, inputs.as_of)
     quarter = last_complete_quarter(inputs.as_of)
