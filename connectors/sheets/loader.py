@@ -52,6 +52,12 @@ class SheetsLoadReport:
     sheets_ignored: int = 0
     sheets_rejected: int = 0
     erased_rows_dropped: int = 0
+    # The participant ids the rows named (looked up in the CRM's or the erased ids), with
+    # whether each was known: what the next refresh must re-check before it may skip reading
+    # unchanged files (connectors/sheets/unchanged.py). Never written as such to the warehouse.
+    participants_checked: dict[str, bool] = field(default_factory=dict, repr=False)
+    # Set when the files were not read again: nothing they depend on changed since that load.
+    unchanged_since: datetime | None = None
 
     def summary(self) -> str:
         """One French paragraph for staff and the run log."""
@@ -59,7 +65,10 @@ class SheetsLoadReport:
             parts = [f"{KINDS_BY_NAME[k].label} {n}" for k, n in counts.items() if n]
             return ", ".join(parts) if parts else "aucune"
 
-        lines = [
+        lines = [] if self.unchanged_since is None else [
+            f"Aucun tableur modifié depuis la lecture du {self.unchanged_since:%d/%m/%Y à %H:%M} "
+            "(UTC), ni aucun participant qu'ils nomment : lecture sautée, tables inchangées."]
+        lines += [
             f"Tableurs partagés lus le {self.loaded_at:%d/%m/%Y à %H:%M} (UTC) : "
             f"{len(self.files_loaded)} fichier(s) chargé(s), "
             f"{len(self.files_stale)} rejeté(s) dont le dernier chargement réussi est conservé, "
@@ -233,11 +242,12 @@ def load_spreadsheets(
         raise ValueError(f"not a plain schema name: {schema!r}")
     loaded_at = _utc_naive(loaded_at)
     root = Path(sheets_dir)
+    looked_up: set[str] = set()
     checks = Checks(
-        frozenset(str(p).strip() for p in known_participant_ids),
+        _Recorded((str(p).strip() for p in known_participant_ids), looked_up),
         None if known_indicator_codes is None else frozenset(known_indicator_codes),
     )
-    erased = frozenset(str(p).strip() for p in erased_participant_ids)
+    erased = _Recorded((str(p).strip() for p in erased_participant_ids), looked_up)
     report = SheetsLoadReport(loaded_at)
     log: list[_LogLine] = []
 
@@ -263,11 +273,29 @@ def load_spreadsheets(
             _load_kind(warehouse, schema, kind, outcomes, erased, report)
         _write_bookkeeping(warehouse, schema, outcomes, log, report, loaded_at)
 
+    report.participants_checked = {
+        p: p in checks.known_participant_ids for p in sorted(looked_up) if p not in erased}
     for line in log:
         logger.log(logging.WARNING if line.level == "warn" else logging.INFO, "%s%s",
                    f"{line.source_file} : " if line.source_file else "", line.message)
     logger.info("%s", report.summary())
     return report
+
+
+class _Recorded(frozenset):
+    """A set of ids that remembers which ids were looked up in it (`in`), so a load knows
+    the participants its result depends on (SheetsLoadReport.participants_checked)."""
+
+    def __new__(cls, ids, record: set[str]) -> _Recorded:
+        return super().__new__(cls, ids)
+
+    def __init__(self, ids, record: set[str]) -> None:
+        self._record = record
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            self._record.add(item)
+        return super().__contains__(item)
 
 
 def _decide_status(outcomes: list[_FileOutcome], previous: dict[str, dict]) -> None:

@@ -18,6 +18,12 @@ from common.settings import Settings
 from common.warehouse import Warehouse
 from connectors.sheets.kinds import KINDS
 from connectors.sheets.loader import SheetsLoadReport, load_spreadsheets
+from connectors.sheets.unchanged import (
+    inputs_signature,
+    participants_seq,
+    record_load,
+    unchanged_load,
+)
 from orchestration.assets.raw_crm import OWNERS
 from orchestration.assets.table_metadata import ROWS, table_metadata
 from orchestration.catalogue import indicator_codes
@@ -93,16 +99,29 @@ def sheets_metadata(report: SheetsLoadReport, tables: dict[str, dict[str, Any]]
         "onglets ignorés": report.sheets_ignored, "onglets rejetés": report.sheets_rejected,
         "lignes de personnes effacées écartées": report.erased_rows_dropped,
     }
+    if report.unchanged_since is not None:  # the files were not read again (load_sheets)
+        unchanged = f"aucun fichier modifié depuis le {report.unchanged_since:%d/%m/%Y %H:%M} UTC"
+        for meta in out.values():
+            meta["lecture sautée"] = unchanged
     return {name: out[name] for name in SHEET_TABLES}
 
 
 def load_sheets(wh: Warehouse, settings: Settings) -> SheetsLoadReport:
-    """One read of the shared folder into raw: what the asset runs, and what `make bench`
-    times (the benchmark calls the stages without Dagster, so it shares this body)."""
+    """One read of the shared folder into raw — or none when no file and no participant they
+    name changed since the last read (connectors/sheets/unchanged.py): what the asset runs, and
+    what `make bench` times (the benchmark calls the stages without Dagster, so it shares this
+    body)."""
+    codes = indicator_codes()
+    signature = inputs_signature(settings.sheets_dir, codes, settings.pseudonym_key)
+    kept = unchanged_load(wh, signature, settings.pseudonym_key, list(SHEET_TABLES))
+    if kept is not None:
+        return kept
+    seq = participants_seq(wh)
     known = {r[0] for r in wh.fetchall("select distinct id from raw.crm_participants")}
     erased = {r[0] for r in wh.fetchall(
         "select id from raw.deletion_log where resource = 'participants'")}
-    return load_spreadsheets(
+    report = load_spreadsheets(
         wh, settings.sheets_dir, known_participant_ids=known, erased_participant_ids=erased,
-        known_indicator_codes=indicator_codes(),
-        loaded_at=datetime.now(UTC).replace(tzinfo=None))
+        known_indicator_codes=codes, loaded_at=datetime.now(UTC).replace(tzinfo=None))
+    record_load(wh, signature, settings.pseudonym_key, report, seq)
+    return report
