@@ -101,3 +101,41 @@ def test_a_named_participant_arriving_in_the_crm_makes_the_next_refresh_read_aga
         assert load_sheets(wh, night).unchanged_since is None
         assert wh.scalar("select count(*) from raw.sheet_emargements "
                          "where participant_id = ?", [arriving]) == count
+
+
+@pytest.mark.slow
+def test_a_night_with_unchanged_spreadsheets_keeps_their_models_as_a_rebuild_would(
+        night_copy, tmp_path):
+    """The CRM moves on, the spreadsheets do not: the night skips reading them, leaves the models
+    that read only them as they are (orchestration/sheet_models.py) — and those tables are the
+    ones a full rebuild gives."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from devtools.fake_crm import FakeCRMServer
+    from orchestration.publication import PUBLISHED_KEY
+    from orchestration.sheet_models import current_manifest, sheet_only_models
+    from tests.conftest import published_world, run_nightly_in_memory
+    from tests.test_incremental import _differences, _full_rebuild
+
+    kept = set(sheet_only_models(current_manifest()))
+    assert {"stg_sheets__budget", "funder_targets", "int_targets"} <= kept
+    assert not kept & {"stg_sheets__emargements", "stg_crm__participants", "indicator_values"}
+    world = published_world()
+    with FakeCRMServer(world, token="test-token") as server:
+        settings = night_copy(crm_url=server.base_url, world=world)
+        world.advance(2)
+        later = replace(settings, as_of=settings.as_of + timedelta(days=2))
+        result = run_nightly_in_memory(later)
+    assert result.success
+    metadata = {tuple(event.asset_key.path): event.materialization.metadata
+                for event in result.get_asset_materialization_events()}
+    assert "lecture sautée" in metadata[("raw", "sheet_budget")]
+    for model in kept:  # reported to the run as kept, not rebuilt
+        schema = "staging" if model.startswith("stg_") else (
+            "intermediate" if model.startswith("int_") else "marts")
+        assert "inchangé" in metadata[(schema, model)], model
+    assert "inchangé" not in metadata[("marts", "indicator_values")]
+    assert tuple(PUBLISHED_KEY.path) in metadata  # published: nothing withheld the night
+    rebuilt = _full_rebuild(later, tmp_path)
+    assert _differences(later.warehouse, rebuilt) == {}
