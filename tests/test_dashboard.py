@@ -255,9 +255,13 @@ def test_free_text_carrying_a_person_is_withheld(published_night: Settings) -> N
     try:
         forbidden = _identifiers(pub)
         key = pub.rows("select participant_key from participant_journeys limit 1")[0][0]
+        record = pub.rows("select record_id from dq_issues limit 1")[0][0]
+        # the page asks only about the tokens of its texts: those that are identifiers
+        asked = _identifiers(pub, {key, record, "Relancer", "atelier"})
     finally:
         pub.close()
     assert key in forbidden
+    assert asked == {key, record}
     assert _screen_text("Relancer l'atelier CV", forbidden) == "Relancer l'atelier CV"
     assert _screen_text(f"Voir le parcours de {key}", forbidden) is None
     assert _screen_text("Écrire à prenom.nom@exemple.fr", forbidden) is None

@@ -32,6 +32,7 @@ from dagster import DagsterEventType
 
 from common.publication import (
     READER_SEEDS,
+    PublicationError,
     drop_retired_schemas,
     erase_from_publication,
     publish,
@@ -376,6 +377,42 @@ def _small_warehouse(wh) -> None:
 PG_SOURCES = [("marts", "indicator_values"), ("marts", "cohorts"),
               ("marts", "participant_journeys"),
               *[("reference", seed) for seed in READER_SEEDS]]
+
+
+def test_duckdb_copies_tables_at_once_and_a_failed_copy_keeps_the_previous_file(tmp_path):
+    """The DuckDB copy runs several tables at once (common/publication.py,
+    `_copy_duckdb_tables`): every source arrives with its rows, a view as its data; the
+    warehouse gets its thread setting back; one copy failing fails the publication, leaves the
+    previous file as it was and no file beside it."""
+    published = tmp_path / "published.duckdb"
+    with connect(str(tmp_path / "warehouse.duckdb")) as wh:
+        _small_warehouse(wh)
+        wh.execute("set threads = 2")
+        done = publish(wh, PG_SOURCES, as_of=date(2026, 3, 31), run_id="r1",
+                       published=str(published))
+        assert wh.scalar("select current_setting('threads')") == 2
+        wh.execute("create table intermediate.gone as select 'p_1' as participant_key")
+        wh.execute("create view marts.broken as select participant_key from intermediate.gone")
+        wh.execute("drop table intermediate.gone")
+        with pytest.raises(PublicationError, match="les lecteurs gardent la publication"):
+            publish(wh, [*PG_SOURCES, ("marts", "broken")], as_of=date(2026, 4, 30),
+                    run_id="r2", published=str(published))
+        assert wh.scalar("select current_setting('threads')") == 2
+    assert sorted(done.tables) == sorted(t for _s, t in PG_SOURCES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["published.duckdb",
+                                                          "warehouse.duckdb"]
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        assert con.execute("select run_id, as_of from publication").fetchall() == [
+            ("r1", date(2026, 3, 31))]
+        assert con.execute("select participant_key, n from cohorts").fetchall() == [("p_1", 1)]
+        assert sorted(con.execute("select participant_key from participant_journeys")
+                      .fetchall()) == [("p_1",), ("p_9",)]
+        assert {t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall()} == {t for _s, t in PG_SOURCES} | {"publication"}
+    finally:
+        con.close()
 
 
 @pytest.fixture

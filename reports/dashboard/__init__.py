@@ -49,6 +49,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,10 @@ class _Published:
         self._duck: Any = None
         if is_postgres_url(warehouse):
             self._pg = PostgresWarehouse(warehouse)
+            # The indicator rows are coded by joining small dictionaries (`_indicator_values`).
+            # A freshly published table has no statistics yet: PostgreSQL would estimate one
+            # row and loop over every dictionary for each of ≈ 400 000 rows (tens of seconds).
+            self._pg.execute("set enable_nestloop = off")
             self.prefix, self.schema = "published.", "published"
             return
         if not published or not Path(published).is_file():
@@ -250,8 +255,8 @@ def _shuffle(values: np.ndarray) -> bytes:
     return raw.T.tobytes()
 
 
-def _encode_values(columns: dict[str, np.ndarray]) -> tuple[str, list[dict[str, Any]]]:
-    """gzip + base64 of the columns laid end to end (8-byte aligned), and their layout."""
+def _packed(columns: dict[str, np.ndarray]) -> tuple[bytes, list[dict[str, Any]]]:
+    """The columns laid end to end (8-byte aligned), and their layout."""
     layout = []
     parts = []
     offset = 0
@@ -264,47 +269,66 @@ def _encode_values(columns: dict[str, np.ndarray]) -> tuple[str, list[dict[str, 
         layout.append({"name": name, "type": kind, "offset": offset, "length": int(len(array))})
         parts.append(data + b"\0" * pad)
         offset += len(data) + pad
-    blob = gzip.compress(b"".join(parts), compresslevel=9, mtime=0)
-    return base64.b64encode(blob).decode("ascii"), layout
+    return b"".join(parts), layout
 
 
-def _distinct(df: pd.DataFrame, columns: list[str]) -> tuple[list[tuple], np.ndarray]:
-    """The distinct keys of `columns` and, per row, the position of its key among them."""
-    grouped = df.groupby(columns, sort=True, dropna=False)
-    keys = [k if isinstance(k, tuple) else (k,) for k in grouped.size().index]
-    return keys, grouped.ngroup().to_numpy()
+def _encode_values(columns: dict[str, np.ndarray]) -> tuple[Future[str], list[dict[str, Any]]]:
+    """gzip + base64 of the columns laid end to end, and their layout. The text is compressed
+    on another thread (zlib lets go of the interpreter) — the slowest step of the page, done
+    while the other views are read; `collect` waits for it."""
+    packed, layout = _packed(columns)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sea-dashboard-gzip")
+    try:
+        return pool.submit(lambda: base64.b64encode(
+            gzip.compress(packed, compresslevel=9, mtime=0)).decode("ascii")), layout
+    finally:
+        pool.shutdown(wait=False)
 
 
-def _recode(rows: np.ndarray, keys: list[tuple], ordered: list[tuple]) -> np.ndarray:
-    """Per-row positions in `keys` → positions in `ordered` (the dictionary's order)."""
-    where = {k: i for i, k in enumerate(ordered)}
-    return np.array([where[tuple(k)] for k in keys], dtype=np.int64)[rows]
+def _literal(value: Any) -> str:
+    """A key of the published state as an SQL literal (strings and dates: its dictionaries)."""
+    if value is None:
+        return "null"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (date, datetime, pd.Timestamp)):
+        return f"date '{pd.Timestamp(value).date().isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _dictionary(alias: str, columns: tuple[str, ...], keys: list[tuple]) -> str:
+    """`(values (0, key…), (1, key…)…) as alias(code, columns…)`: a dictionary, joined."""
+    rows = ", ".join("(" + ", ".join([str(code), *map(_literal, key)]) + ")"
+                     for code, key in enumerate(keys))
+    return f"(values {rows}) as {alias}(code, {', '.join(columns)})"
+
+
+def _period_order(p: tuple) -> tuple:
+    return (PERIOD_TYPES.index(p[0]) if p[0] in PERIOD_TYPES else 9, p[1])
 
 
 def _indicator_values(pub: _Published, labels: _Labels, catalogue: pd.DataFrame,
                       as_of: date) -> dict[str, Any]:
     periods_in = ", ".join(f"'{p}'" for p in BREAKDOWN_PERIOD_TYPES)
-    df = pub.df(
-        "select indicator_code, period_type, period_start, period_end, programme, antenna, "
-        "dimension, dimension_value, numerator, denominator, value, target, achievement, "
-        "target_basis, achievement_value, indicator_type from {t}indicator_values "
-        f"where dimension = 'total' or period_type in ({periods_in})")
-    if df.empty:
+    embedded = f"(v.dimension = 'total' or v.period_type in ({periods_in}))"
+
+    def distinct(columns: str) -> list[tuple]:
+        return [tuple(row) for row in pub.rows(
+            f"select distinct {columns} from {{t}}indicator_values as v where {embedded}")]
+
+    # Dictionaries: indicators in catalogue order, scopes, (dimension, category), periods —
+    # built here from the distinct keys (labels decide their order), then joined in SQL: the
+    # database codes and sorts the embedded rows (≈ 400 000 at 100 000 participants) and only
+    # numbers come back.
+    ind_dims = distinct("v.indicator_code, v.dimension")
+    if not ind_dims:
         raise DashboardError("tableau de bord : la publication ne contient aucun indicateur")
-    df["period_start"] = pd.to_datetime(df["period_start"])
-    df["period_end"] = pd.to_datetime(df["period_end"])
-
-    # Dictionaries: indicators in catalogue order, scopes, (dimension, category), periods. Each
-    # column is coded by its distinct keys (vectorised: a million rows at 100 000 participants).
     codes = list(catalogue["indicator_code"])
-    codes += sorted(set(df["indicator_code"]) - set(codes))
-    ind_index = {c: i for i, c in enumerate(codes)}
-
-    scope_keys, scope_rows = _distinct(df, ["programme", "antenna"])
-    scopes = sorted(scope_keys)
-    dims = sorted({d for d, _v in _distinct(df, ["dimension", "dimension_value"])[0]},
+    codes += sorted({c for c, _d in ind_dims} - set(codes))
+    scopes = sorted(distinct("v.programme, v.antenna"))
+    dv_keys = distinct("v.dimension, v.dimension_value")
+    dims = sorted({d for d, _v in dv_keys},
                   key=lambda d: (d != "total", labels.dimension_order.get(d, 99), d))
-    dv_keys, dv_rows = _distinct(df, ["dimension", "dimension_value"])
     dim_values: list[tuple[str, str]] = []
     for dim in dims:
         values = sorted(v for d, v in dv_keys if d == dim)
@@ -312,19 +336,33 @@ def _indicator_values(pub: _Published, labels: _Labels, catalogue: pd.DataFrame,
         values.sort(key=lambda v: (v == "unknown", order.index(v) if v in order else 99,
                                    labels.category(dim, v)))
         dim_values += [(dim, v) for v in values]
-    period_found, period_rows = _distinct(df, ["period_type", "period_start", "period_end"])
-    period_keys = sorted(period_found, key=lambda p: (
-        PERIOD_TYPES.index(p[0]) if p[0] in PERIOD_TYPES else 9, p[1]))
-    period_keys = [(t, pd.Timestamp(a).date(), pd.Timestamp(b).date()) for t, a, b in period_keys]
+    period_found = sorted((t, pd.Timestamp(a), pd.Timestamp(b)) for t, a, b in
+                          distinct("v.period_type, v.period_start, v.period_end"))
+    period_keys = [(t, a.date(), b.date()) for t, a, b in sorted(period_found, key=_period_order)]
+    if len(scopes) > 255 or len(codes) > 255:
+        raise DashboardError("tableau de bord : trop de périmètres ou d'indicateurs")
 
-    df["_scope"] = _recode(scope_rows, scope_keys, scopes)
-    df["_ind"] = df["indicator_code"].map(ind_index)
-    df["_dv"] = _recode(dv_rows, dv_keys, dim_values)
-    df["_period"] = _recode(period_rows, period_found, sorted(period_found, key=lambda p: (
-        PERIOD_TYPES.index(p[0]) if p[0] in PERIOD_TYPES else 9, p[1])))
-    df = df.sort_values(["_scope", "_ind", "_dv", "_period"], kind="stable").reset_index(drop=True)
+    coded = (
+        "from {t}indicator_values as v "
+        f"join {_dictionary('s', ('programme', 'antenna'), scopes)} "
+        "on s.programme = v.programme and s.antenna = v.antenna "
+        f"join {_dictionary('i', ('indicator_code',), [(c,) for c in codes])} "
+        "on i.indicator_code = v.indicator_code "
+        f"join {_dictionary('d', ('dimension', 'dimension_value'), dim_values)} "
+        "on d.dimension = v.dimension and d.dimension_value = v.dimension_value "
+        f"join {_dictionary('p', ('period_type', 'period_start', 'period_end'), period_keys)} "
+        "on p.period_type = v.period_type and p.period_start = v.period_start "
+        "and p.period_end = v.period_end ")
+    keys = "s.code as scope, i.code as ind, d.code as dv, p.code as period"
+    order = " order by scope, ind, dv, period"
+    df = pub.df(f"select {keys}, v.value, v.numerator, v.denominator, "
+                "case when v.indicator_type = 'rate' then 1 else 0 end as is_rate "
+                f"{coded}where {embedded}{order}")
+    expected = pub.rows(f"select count(*) from {{t}}indicator_values as v where {embedded}")
+    if len(df) != expected[0][0]:  # a key the dictionaries miss (a null) would drop its row
+        raise DashboardError("tableau de bord : des lignes d'indicateurs sans clé complète")
 
-    is_rate = (df["indicator_type"] == "rate").to_numpy()
+    is_rate = df["is_rate"].to_numpy() == 1
     value = df["value"].to_numpy(dtype="float64", na_value=np.nan)
     num = df["numerator"].to_numpy(dtype="float64", na_value=np.nan)
     den = df["denominator"].to_numpy(dtype="float64", na_value=np.nan)
@@ -332,16 +370,29 @@ def _indicator_values(pub: _Published, labels: _Labels, catalogue: pd.DataFrame,
     exact = is_rate & ~np.isnan(value) & (den > 0) & (num / np.where(den > 0, den, 1) == value)
     measure = np.where(exact, num, value)
     denominator = np.where(exact, den, 0.0)
-    if len(scopes) > 255 or len(codes) > 255:
-        raise DashboardError("tableau de bord : trop de périmètres ou d'indicateurs")
     columns = {
-        "scope": df["_scope"].to_numpy(dtype=np.uint8),
-        "ind": df["_ind"].to_numpy(dtype=np.uint8),
-        "dv": df["_dv"].to_numpy(dtype=np.uint16),
-        "period": df["_period"].to_numpy(dtype=np.uint16),
+        "scope": df["scope"].to_numpy(dtype=np.uint8),
+        "ind": df["ind"].to_numpy(dtype=np.uint8),
+        "dv": df["dv"].to_numpy(dtype=np.uint16),
+        "period": df["period"].to_numpy(dtype=np.uint16),
         "measure": measure.astype(np.float64),
         "den": denominator.astype(np.float64),
     }
+    # The rows with a target: their position among the embedded rows (sorted on the codes)
+    rank = _row_keys(columns)
+    with_targets = pub.df(
+        f"select {keys}, v.indicator_code, v.indicator_type, v.period_type, v.period_start, "
+        "v.programme, v.antenna, v.value, v.target, v.achievement, v.achievement_value, "
+        f"v.target_basis {coded}where v.dimension = 'total' "
+        f"and v.period_type in ('quarter', 'year'){order}")
+    with_targets.index = np.searchsorted(rank, _row_keys(
+        {name: with_targets[name].to_numpy(dtype=np.int64)
+         for name in ("scope", "ind", "dv", "period")}))
+    with_targets["period_start"] = pd.to_datetime(with_targets["period_start"])
+    by_indicator: dict[str, set[str]] = {}
+    for code, dimension in ind_dims:
+        if code is not None:
+            by_indicator.setdefault(code, set()).add(dimension)
     blob, layout = _encode_values(columns)
     return {
         "blob": blob,
@@ -355,30 +406,35 @@ def _indicator_values(pub: _Published, labels: _Labels, catalogue: pd.DataFrame,
                            for d, v in dim_values],
         "dimensions": [{"code": d, "label": labels.dimension(d)} for d in dims],
         # the breakdowns each indicator has rows for: the breakdown table lists those only
-        "indicatorDimensions": {code: sorted(set(group) - {"total"}) for code, group
-                                in df.groupby("indicator_code")["dimension"]},
+        "indicatorDimensions": {code: sorted(by_indicator[code] - {"total"})
+                                for code in sorted(by_indicator)},
         "periods": [{"type": t, "start": s.isoformat(), "end": e.isoformat(),
                      "label": _period_label(t, s)} for t, s, e in period_keys],
-        "targets": _targets(df, catalogue),
+        "targets": _targets(with_targets, catalogue),
     }
 
 
-def _targets(df: pd.DataFrame, catalogue: pd.DataFrame) -> list[list[Any]]:
+def _row_keys(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """One int64 per row, ordered as (scope, indicator, category, period)."""
+    return ((columns["scope"].astype(np.int64) << 40) | (columns["ind"].astype(np.int64) << 32)
+            | (columns["dv"].astype(np.int64) << 16) | columns["period"].astype(np.int64))
+
+
+def _targets(rows: pd.DataFrame, catalogue: pd.DataFrame) -> list[list[Any]]:
     """`[row, target, achievement, compared value, basis, status]` of every quarter or year
     `total` row that has a target (status on quarter rows only, by `reports.targets`): a
     quarterly target or an annual count on the year to date as the mart states it; an annual
-    rate or median target (on the year row) applied to each quarter's value."""
+    rate or median target (on the year row) applied to each quarter's value. `rows`: the
+    quarter and year `total` rows, in the embedded order, indexed by their embedded row."""
     kinds = dict(zip(catalogue["indicator_code"], catalogue["indicator_type"], strict=True))
     lower = {c for c, d in zip(catalogue["indicator_code"], catalogue["direction"], strict=True)
              if d == "lower"}
-    total = df[df["dimension"] == "total"]
     year_targets = {
         (r.indicator_code, r.period_start.year, r.programme, r.antenna): float(r.target)
-        for r in total[(total["period_type"] == "year") & total["target"].notna()]
-        .itertuples()}
+        for r in rows[(rows["period_type"] == "year") & rows["target"].notna()].itertuples()}
     out: list[list[Any]] = []
     statuses = [targets.MET, targets.ON_TRACK_STATUS, targets.LATE, targets.NOT_COMPUTABLE]
-    for r in total[total["period_type"].isin(("quarter", "year"))].itertuples():
+    for r in rows.itertuples():
         value = _nan_to_none(r.value)
         target = _nan_to_none(r.target)
         ratio = _nan_to_none(r.achievement)
@@ -425,18 +481,37 @@ def _screen_text(text: Any, forbidden: set[str]) -> str | None:
     return text
 
 
-def _identifiers(pub: _Published) -> set[str]:
+def _tokens(text: Any) -> set[str]:
+    """The words of a free text that could be a pseudonym or a record id (`_screen_text`)."""
+    text = _nan_to_none(text)
+    return set(re.findall(r"[A-Za-z0-9_-]{6,}", str(text))) if text is not None else set()
+
+
+# (table, column) of the published state holding pseudonyms and record ids
+_IDENTIFIER_COLUMNS = (("participant_journeys", "participant_key"),
+                       ("participant_journeys", "enrolment_id"),
+                       ("dq_issues", "record_id"), ("dq_issues", "related_enrolment_id"))
+
+
+def _identifiers(pub: _Published, tokens: Iterable[str] | None = None) -> set[str]:
     """Pseudonyms and record ids present in the published state (never shown; used to screen
-    the free texts)."""
+    the free texts); with `tokens`, only those of them that are one — what screening a text
+    needs, since a text is withheld when one of its tokens is an identifier. Asked in SQL:
+    the published state holds every identifier of 100 000 participants, the texts a few
+    dozen tokens."""
+    wanted = None if tokens is None else sorted(set(tokens))
+    if wanted is not None and not wanted:
+        return set()
+    listed = "" if wanted is None else ", ".join(_literal(t) for t in wanted)
     found: set[str] = set()
-    if pub.has("participant_journeys"):
-        for (key, enrolment) in pub.rows(
-                "select participant_key, enrolment_id from {t}participant_journeys"):
-            found.update(str(x) for x in (key, enrolment) if x)
-    if pub.has("dq_issues"):
-        for (record, related) in pub.rows(
-                "select distinct record_id, related_enrolment_id from {t}dq_issues"):
-            found.update(str(x) for x in (record, related) if x)
+    for table in dict.fromkeys(t for t, _c in _IDENTIFIER_COLUMNS):
+        if not pub.has(table):
+            continue
+        for column in (c for t, c in _IDENTIFIER_COLUMNS if t == table):
+            # text columns (the filter then reads the column's dictionary, not every value)
+            where = f" where {column} in ({listed})" if wanted is not None else ""
+            found.update(str(x) for (x,) in pub.rows(
+                f"select distinct {column} from {{t}}{table}{where}") if x)
     return found
 
 
@@ -513,8 +588,7 @@ def _survival(pub: _Published, labels: _Labels) -> list[dict[str, Any]]:
     return out
 
 
-def _learning(pub: _Published, labels: _Labels, as_of: date,
-              forbidden: set[str]) -> dict[str, Any]:
+def _learning(pub: _Published, labels: _Labels, as_of: date) -> dict[str, Any]:
     plan = pub.df("select evaluation_id, programme, antenna, evaluation_type_label_fr, "
                   "evaluation_mode_label_fr, planned_start, planned_end, status, "
                   "status_label_fr, is_due_within_90_days, is_late from {t}evaluation_plan "
@@ -527,6 +601,14 @@ def _learning(pub: _Published, labels: _Labels, as_of: date,
                   "priority_label_fr, due_date, status_label_fr, is_open, is_overdue, "
                   "days_overdue from {t}recommendations where is_open "
                   "order by is_overdue desc, days_overdue desc nulls last, due_date")
+    log = pub.df("select lesson_id, lesson_date, lesson_type_label_fr, programme, antenna, "
+                 "title, lessons from {t}learning_log "
+                 f"where lesson_date <= date '{as_of.isoformat()}' "
+                 "order by lesson_date desc, lesson_id")
+    forbidden = _identifiers(pub, set().union(*(
+        _tokens(text) for frame, columns in ((recs, ("recommendation",)),
+                                             (log, ("title", "lessons")))
+        for column in columns for text in frame[column])))
     recommendations = []
     for item in _records(recs, recs.columns):
         text = _screen_text(item.pop("recommendation"), forbidden)
@@ -535,10 +617,6 @@ def _learning(pub: _Published, labels: _Labels, as_of: date,
         item["programme_label"] = labels.programme(str(item["programme"] or ALL))
         item["antenna_label"] = labels.antenna(str(item["antenna"] or ALL))
         recommendations.append(item)
-    log = pub.df("select lesson_id, lesson_date, lesson_type_label_fr, programme, antenna, "
-                 "title, lessons from {t}learning_log "
-                 f"where lesson_date <= date '{as_of.isoformat()}' "
-                 "order by lesson_date desc, lesson_id")
     lessons = []
     for item in _records(log, log.columns):
         title = _screen_text(item.pop("title"), forbidden)
@@ -627,8 +705,7 @@ def collect(warehouse: str, published: str) -> dict[str, Any]:
         catalogue, indicators = _catalogue(pub, labels)
         values = _indicator_values(pub, labels, catalogue, as_of)
         antennas = sorted({a for _p, a in values["scopes"] if a != ALL}, key=labels.antenna)
-        forbidden = _identifiers(pub)
-        return {
+        data = {
             "asOf": as_of.isoformat(),
             "publishedAt": published_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "indicators": indicators,
@@ -649,10 +726,12 @@ def collect(warehouse: str, published: str) -> dict[str, Any]:
             },
             "quality": _quality(pub, labels),
             "survival": _survival(pub, labels),
-            "learning": _learning(pub, labels, as_of, forbidden),
+            "learning": _learning(pub, labels, as_of),
         }
     finally:
         pub.close()
+    values["blob"] = values["blob"].result()  # compressed meanwhile (`_encode_values`)
+    return data
 
 
 def render(data: dict[str, Any]) -> str:
