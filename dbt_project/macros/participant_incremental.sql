@@ -64,14 +64,24 @@
   {%- set computed = computed_signatures() if is_incremental() else none -%}
   {%- if computed is not none -%}
     -- keep only the participants whose signature is the one their rows were computed from
-    delete from {{ this }}
-    where {{ participant_group(this.identifier ~ '.participant_key') }} not in (
+    {%- set unchanged %}
         select participant_group from (
             select participant_group, input_signature from {{ computed }}
             intersect
             select participant_group, input_signature from {{ signatures }}
         ) as unchanged
+    {%- endset %}
+    delete from {{ this }}
+    {%- if target.type == 'postgres' %}
+    -- an anti-join: PostgreSQL runs `not in (subquery)` as a subplan, rescanned for every row
+    -- once the subquery outgrows work_mem (quadratic at 100 000 participants)
+    where not exists (
+        select 1 from ({{ unchanged }}) as kept
+        where kept.participant_group = {{ participant_group(this.identifier ~ '.participant_key') }}
     )
+    {%- else %}
+    where {{ participant_group(this.identifier ~ '.participant_key') }} not in ({{ unchanged }})
+    {%- endif %}
   {%- elif is_incremental() -%}
     -- no record of what the rows were computed from: recompute every participant
     delete from {{ this }}

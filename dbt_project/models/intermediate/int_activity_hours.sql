@@ -54,17 +54,9 @@ counted as (
 ),
 
 -- the enrolment named on the activity, when it counts and is the participant's: a semi-join
--- (macros/sea_semijoin.sql), the activities probing the enrolments (a left join let DuckDB
--- build its hash table on the 1.4 M activities)
+-- written as each engine runs it best (macros/sea_semijoin.sql)
 declared as (
-    select
-        a.*,
-        case
-            when {{ pair_in(['a.enrolment_id', 'a.participant_key'], 'enrolments',
-                            ['enrolment_id', 'participant_key']) }}
-                then a.enrolment_id
-        end as declared_fit_id
-    from counted as a
+    {{ with_declared_enrolment('counted', 'enrolments') }}
 ),
 
 -- otherwise the participant's enrolment running on that date: earliest start, then id as text
