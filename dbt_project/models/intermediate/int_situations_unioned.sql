@@ -46,14 +46,30 @@ survey as (
       and not s.situation_quarantined
 ),
 
+-- the CRM wins: a (participant, kind, start) the CRM has drops all its survey calls, so the
+-- survey rows are set against the CRM before the latest call is chosen (the same rows as
+-- after: the condition is on the ranking's own key), where the planner knows how many rows
+-- it compares (after a ranking's filter PostgreSQL guessed one, and compared every survey row
+-- with every CRM situation)
+survey_not_in_crm as (
+    select survey.*
+    from survey
+    where not exists (
+        select 1 from {{ ref('stg_crm__situations') }} as c
+        where c.participant_key = survey.participant_key
+          and c.kind = survey.kind
+          and c.start_date = survey.start_date
+    )
+),
+
 survey_latest as (
     select
-        survey.*,
+        survey_not_in_crm.*,
         row_number() over (
             partition by participant_key, kind, start_date
             order by contact_date desc, source_file desc, source_row desc
         ) as call_rank
-    from survey
+    from survey_not_in_crm
 )
 
 select * from crm
@@ -70,9 +86,3 @@ select
     end_date
 from survey_latest
 where call_rank = 1
-  and not exists (
-      select 1 from crm
-      where crm.participant_key = survey_latest.participant_key
-        and crm.kind = survey_latest.kind
-        and crm.start_date = survey_latest.start_date
-  )
