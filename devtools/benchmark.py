@@ -86,8 +86,6 @@ from orchestration.dbt_project import DBT_PROJECT_DIR, sea_dbt_project
 from orchestration.gate import evaluate_gate
 from orchestration.publication import published_sources
 from orchestration.reporting import learning_inputs
-from orchestration.sheet_models import current_manifest, kept_sheet_models, record_build
-from orchestration.sheet_models import state_fingerprint as sheet_models_fingerprint
 from orchestration.staging_state import needs_full_refresh, record_fingerprint, staging_fingerprint
 from reports.delivery import build_quarterly_deliverables
 from reports.plan_sea.build import build_plan_sea
@@ -376,20 +374,15 @@ def run_stages(settings: Settings, target_path: Path, exclude: set[int],
         # What the nightly job's dbt asset runs: in full when the incremental models' inputs
         # changed (here: the first run), else without the unchanged seeds.
         fingerprint = staging_fingerprint(settings)
-        manifest = current_manifest()
         with connect(settings.warehouse) as wh:
             rebuild = needs_full_refresh(wh, fingerprint)
-            sheets_state = sheet_models_fingerprint(wh, manifest)
-            kept = [] if rebuild else kept_sheet_models(wh, sheets_state, manifest)
         if rebuild:  # a night that rebuilds in full is not the night the benchmark measures
             print("  (dbt build en reconstruction complète : entrepôt vide, ou clé, seeds ou "
                   "SQL des modèles incrémentaux changés)", flush=True)
-        _run_dbt(settings, target_path, refresh_args(full_refresh=rebuild, whole_project=True,
-                                                     unchanged_models=kept))
+        _run_dbt(settings, target_path, refresh_args(full_refresh=rebuild, whole_project=True))
         dbt_nodes.extend(slowest_nodes(target_path))
         with connect(settings.warehouse) as wh:
             record_fingerprint(wh, fingerprint)
-            record_build(wh, sheets_state)
         return _warehouse_rows(settings, BUILT_SCHEMAS)
 
     gate_box: list = []

@@ -16,9 +16,6 @@ known through erasure (`raw.deletion_log`), and an unknown id can only become kn
 newer than the one the spreadsheets were checked against. The skipped refresh leaves the raw
 sheet tables exactly as a new read would write them, up to their `loaded_at` stamp, which keeps
 the time of the read that produced them.
-
-`loads` counts the loads that did read (the dbt build rebuilds the models that read only the
-spreadsheets when that count moved since its last build: orchestration/assets/dbt_models.py).
 """
 
 from __future__ import annotations
@@ -70,7 +67,7 @@ def _ensure(wh: Warehouse, schema: str) -> str:
     table = f"{schema}.{STATE_TABLE}"
     wh.ensure_schema(schema)
     wh.execute(f"create table if not exists {table} (signature text, participants_seq bigint, "
-               "checked text, report text, loads bigint)")
+               "checked text, report text)")
     return table
 
 
@@ -78,13 +75,6 @@ def _participants_seq(wh: Warehouse, schema: str) -> int:
     if not wh.table_exists(f"{schema}.crm_participants"):
         return 0
     return int(wh.scalar(f"select coalesce(max(_load_seq), 0) from {schema}.crm_participants"))
-
-
-def loads(wh: Warehouse, schema: str = "raw") -> int:
-    """How many loads have read the files (0 before the first)."""
-    if not wh.table_exists(f"{schema}.{STATE_TABLE}"):
-        return 0
-    return int(wh.scalar(f"select coalesce(max(loads), 0) from {schema}.{STATE_TABLE}"))
 
 
 def unchanged_load(wh: Warehouse, signature: str | None, pseudonym_key: str,
@@ -127,10 +117,9 @@ def record_load(wh: Warehouse, signature: str | None, pseudonym_key: str,
         f"{digest(p)}:{_KNOWN if known else _UNKNOWN}"
         for p, known in report.participants_checked.items()))
     with wh.transaction():
-        count = loads(wh, schema) + 1
         wh.execute(f"delete from {table}")
-        wh.execute(f"insert into {table} values (?, ?, ?, ?, ?)",
-                   [signature, participants_seq, checked, _report_to_json(report), count])
+        wh.execute(f"insert into {table} values (?, ?, ?, ?)",
+                   [signature, participants_seq, checked, _report_to_json(report)])
 
 
 def participants_seq(wh: Warehouse, schema: str = "raw") -> int:

@@ -6,7 +6,7 @@ module is imported: `orchestration/definitions.py` imports it when definitions a
 `orchestration/assets/dbt_models.py` does not read a manifest that may be out of date.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetMaterialization, Failure, Output, ResourceParam
@@ -23,14 +23,6 @@ from orchestration.assets.dbt_models import (
 from orchestration.assets.table_metadata import table_metadata
 from orchestration.dbt_project import manifest_path, sea_dbt_project
 from orchestration.resources import SeaSettingsResource, WarehouseResource
-from orchestration.sheet_models import (
-    current_manifest,
-    kept_sheet_models,
-    record_build,
-)
-from orchestration.sheet_models import (
-    state_fingerprint as sheet_models_fingerprint,
-)
 from orchestration.staging_state import (
     needs_full_refresh,
     record_fingerprint,
@@ -51,21 +43,12 @@ def sea_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
             "Environnement de dbt non préparé pour cet entrepôt (" + ", ".join(missing) + ") : "
             "lancer par `make refresh` ou `make ui`, qui le préparent au démarrage."))
     fingerprint = staging_fingerprint(settings)
-    manifest = current_manifest()
     with warehouse.get_warehouse() as wh:
         rebuild = needs_full_refresh(wh, fingerprint)
-        sheets_state = sheet_models_fingerprint(wh, manifest)
-        kept = [] if rebuild or context.is_subset else kept_sheet_models(wh, sheets_state, manifest)
-    args = refresh_args(full_refresh=rebuild, whole_project=not context.is_subset,
-                        unchanged_models=kept)
+    args = refresh_args(full_refresh=rebuild, whole_project=not context.is_subset)
     if rebuild:
         context.log.info("Entrées des modèles incrémentaux modifiées (clé, référentiels, "
                          "macros, SQL) ou premier passage : reconstruction complète.")
-    elif kept:
-        context.log.info(f"Tableurs inchangés : {len(kept)} modèles qui ne lisent qu'eux "
-                         "gardés tels quels.")
-    # first: Dagster wants a multi-asset's outputs in dependency order, and these come first
-    yield from _kept_outputs(context, manifest, kept)
     invocation = dbt.cli(args, context=context)
     # The models' materialisations wait for dbt to finish, then carry rows, period and preview
     # (orchestration/assets/table_metadata.py): the warehouse is read once dbt has let it go.
@@ -79,42 +62,8 @@ def sea_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
     yield from _with_table_metadata(context, warehouse, events)
     with warehouse.get_warehouse() as wh:
         record_fingerprint(wh, fingerprint)
-        if not context.is_subset:
-            record_build(wh, sheets_state)
     keep_partial_parse(invocation.target_path)
     prune_run_folders(invocation.target_path.parent)
-
-
-def _kept_outputs(context: AssetExecutionContext, manifest: Mapping[str, Any],
-                  kept: list[str]) -> Iterator[Output]:
-    """The models left as they are still report to the run: their rows are current (nothing
-    they read changed), and the assets downstream of them in the run must not be skipped."""
-    nodes = {key: node for key, node in manifest["nodes"].items()
-             if node["resource_type"] in ("model", "snapshot") and node["name"] in set(kept)}
-    for node in _in_dependency_order(nodes):
-        key = TRANSLATOR.get_asset_key(node)
-        output = context.assets_def.get_output_name_for_asset_key(key)
-        if output in context.selected_output_names:
-            yield Output(None, output_name=output, metadata={
-                "inchangé": "tableurs non modifiés depuis la dernière construction : table "
-                            "gardée telle quelle"})
-
-
-def _in_dependency_order(nodes: Mapping[str, Any]) -> list[Any]:
-    """`nodes` (manifest entries by unique id), each after those of them it reads."""
-    done: dict[str, Any] = {}
-
-    def visit(key: str) -> None:
-        if key in done:
-            return
-        for parent in nodes[key]["depends_on"].get("nodes", []):
-            if parent in nodes:
-                visit(parent)
-        done[key] = nodes[key]
-
-    for key in sorted(nodes):
-        visit(key)
-    return list(done.values())
 
 
 def _with_table_metadata(context: AssetExecutionContext, warehouse: WarehouseResource,

@@ -9,7 +9,7 @@ Asset keys are `<schema>/<model>` so the UI reads like the warehouse. The asset 
 
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,7 @@ KEPT_RUN_FOLDERS = 20  # dbt's own record of the last runs (logs, compiled SQL),
 PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
-def refresh_args(*, full_refresh: bool, whole_project: bool,
-                 unchanged_models: Sequence[str] = ()) -> list[str]:
+def refresh_args(*, full_refresh: bool, whole_project: bool) -> list[str]:
     """The dbt arguments of a refresh.
 
     - When what the incremental models cannot see changed (orchestration/staging_state.py) or
@@ -44,16 +43,13 @@ def refresh_args(*, full_refresh: bool, whole_project: bool,
       are blocking checks of a model the night rebuilds, and a blocking check that reports
       nothing gates nothing. dbt's default ("eager") exclusion would drop every test with an
       excluded parent; "cautious" drops only those whose parents are all excluded.
-      `unchanged_models` (the models that read only unchanged spreadsheets,
-      orchestration/sheet_models.py) are left out the same way, their own tests with them; a
-      test that also reads a model the night rebuilds stays.
     - A run of a few assets chosen in the UI runs what was chosen.
     """
     if full_refresh:
         return [*PRODUCTION_BUILD, "--full-refresh"]
     if whole_project:
-        excluded = " ".join(["resource_type:seed", *unchanged_models])  # one union
-        return [*PRODUCTION_BUILD, "--exclude", excluded, "--indirect-selection", "cautious"]
+        return [*PRODUCTION_BUILD, "--exclude", "resource_type:seed",
+                "--indirect-selection", "cautious"]
     return PRODUCTION_BUILD
 
 
