@@ -71,12 +71,6 @@ def _ensure(wh: Warehouse, schema: str) -> str:
     return table
 
 
-def _participants_seq(wh: Warehouse, schema: str) -> int:
-    if not wh.table_exists(f"{schema}.crm_participants"):
-        return 0
-    return int(wh.scalar(f"select coalesce(max(_load_seq), 0) from {schema}.crm_participants"))
-
-
 def unchanged_load(wh: Warehouse, signature: str | None, pseudonym_key: str,
                    tables: list[str], schema: str = "raw") -> SheetsLoadReport | None:
     """The report of the last load when reading again would give the same tables, else None.
@@ -124,7 +118,9 @@ def record_load(wh: Warehouse, signature: str | None, pseudonym_key: str,
 
 def participants_seq(wh: Warehouse, schema: str = "raw") -> int:
     """The CRM load the spreadsheets are about to be checked against (read before the load)."""
-    return _participants_seq(wh, schema)
+    if not wh.table_exists(f"{schema}.crm_participants"):
+        return 0
+    return int(wh.scalar(f"select coalesce(max(_load_seq), 0) from {schema}.crm_participants"))
 
 
 def _report_to_json(report: SheetsLoadReport) -> str:

@@ -63,10 +63,11 @@
 {% macro crm_staging_prune(resource, key) %}
   {%- if is_incremental() -%}
     {%- set raw = source('crm', 'crm_' ~ resource) -%}
-    {%- set pg = target.type == 'postgres' -%}
     {#- PostgreSQL cannot turn a `not exists` joined by `or` into an anti-join: it probes raw
         once per staged row (55 s for 1.7 M activities at 100 000 participants). There the two
         conditions are two deletes, a semi-join and an anti-join, each one pass. -#}
+    {%- set or_gone = ';\n    delete from ' ~ this ~ '\n    where' if target.type == 'postgres'
+                      else 'or' -%}
     {%- if resource == 'participants' -%}
     delete from {{ this }}
     where {{ key }} in (
@@ -76,7 +77,7 @@
                 on ps.participant_id = c.id
             where c._load_seq > {{ crm_staging_watermark() }}
         )
-       {{ ';\n    delete from ' ~ this ~ '\n    where' if pg else 'or' }} not exists (
+       {{ or_gone }} not exists (
             select 1
             from {{ source('crm', 'participant_pseudonyms') }} as ps
             inner join {{ raw }} as c
@@ -89,7 +90,7 @@
             select c.id from {{ raw }} as c
             where c._load_seq > {{ crm_staging_watermark() }}
         )
-       {{ ';\n    delete from ' ~ this ~ '\n    where' if pg else 'or' }} not exists (
+       {{ or_gone }} not exists (
             select 1 from {{ raw }} as c where c.id = {{ this.identifier }}.{{ key }})
     {%- endif -%}
   {%- else -%}
